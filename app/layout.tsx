@@ -1,0 +1,23 @@
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import { SiteHeader } from "@/components/site-header";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: "TokenFlow — one API for every LLM",
+  description: "OpenAI-compatible gateway to DeepSeek, Kimi, GLM, Qwen, GPT-4o and Claude, with one prepaid balance.",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body className="min-h-screen font-sans">
+        <SiteHeader />
+        {children}
+        <footer className="mt-24 border-t border-slate-200 py-8 text-center text-sm text-slate-500">
+          TokenFlow · OpenAI-compatible LLM gateway
+        </footer>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,24 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "@/generated/prisma/client";
+import { databaseUrl } from "./pool";
+
+// Secret columns are omitted by default: reading them takes an explicit `omit: { x: false }`.
+const SECRET_OMIT = {
+  channel: { apiKeyEncrypted: true },
+  user: { passwordHash: true },
+  apiKey: { keyHash: true },
+  redemptionCode: { codeHash: true },
+} as const;
+
+function createClient() {
+  const adapter = new PrismaPg({ connectionString: databaseUrl(), max: Number(process.env.DATABASE_PRISMA_POOL_SIZE ?? 5) });
+  return new PrismaClient({ adapter, omit: SECRET_OMIT });
+}
+
+type TokenflowPrisma = ReturnType<typeof createClient>;
+const globalForPrisma = globalThis as unknown as { tokenflowPrisma?: TokenflowPrisma };
+
+export function getPrisma(): TokenflowPrisma {
+  globalForPrisma.tokenflowPrisma ??= createClient();
+  return globalForPrisma.tokenflowPrisma;
+}

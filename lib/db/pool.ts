@@ -1,0 +1,32 @@
+import pg from "pg";
+
+// The raw pg pool of the /v1 hot path and the money functions (one statement per step). Prisma
+// (dashboards, admin) has its own pool in client.ts because it expects pg's default BIGINT parsing.
+const globalForPool = globalThis as unknown as { tokenflowPool?: pg.Pool };
+
+// BIGINT (int8) columns are money: parse them as bigint, in this pool only.
+export const bigintTypes = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === pg.types.builtins.INT8 ? (value: string) => BigInt(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export function databaseUrl(): string {
+  const connectionString = process.env.DATABASE_URL;
+  if (!connectionString) throw new Error("DATABASE_URL is not set (start TokenFlow with `npm start`)");
+  return connectionString;
+}
+
+export function getPool(): pg.Pool {
+  if (!globalForPool.tokenflowPool) {
+    const pool = new pg.Pool({
+      connectionString: databaseUrl(),
+      max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
+      idleTimeoutMillis: 30_000,
+      types: bigintTypes,
+    });
+    // Without a listener an idle client's error (e.g. Postgres restart) crashes the process.
+    pool.on("error", (err) => console.error("[db] idle client error:", err.message));
+    globalForPool.tokenflowPool = pool;
+  }
+  return globalForPool.tokenflowPool;
+}

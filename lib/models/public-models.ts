@@ -1,0 +1,36 @@
+import { getPrisma } from "@/lib/db/client";
+import { nanosToUsd } from "@/lib/billing/money";
+
+export interface PublicModel {
+  id: string;
+  displayName: string;
+  provider: string;
+  kind: "CHAT" | "EMBEDDING";
+  inputUsdPer1M: string;
+  outputUsdPer1M: string;
+  contextWindow: number;
+  capabilities: string[];
+}
+
+/** Enabled models with their public prices, in display order (the /pricing page). */
+export async function listPublicModels(): Promise<PublicModel[]> {
+  const models = await getPrisma().model.findMany({
+    where: { enabled: true },
+    orderBy: [{ sortOrder: "asc" }, { id: "asc" }],
+  });
+  return models.map((m) => ({
+    id: m.id,
+    displayName: m.displayName,
+    provider: m.provider,
+    kind: m.kind,
+    inputUsdPer1M: nanosToUsd(m.inputPriceNanos),
+    outputUsdPer1M: nanosToUsd(m.outputPriceNanos),
+    contextWindow: m.contextWindow,
+    capabilities: [
+      m.supportsTools && "tools",
+      m.supportsVision && "vision",
+      m.supportsJson && "JSON",
+      m.supportsReasoning && "reasoning",
+    ].filter((c): c is string => Boolean(c)),
+  }));
+}

@@ -1,0 +1,117 @@
+// `npm start` / `npm run dev`: one command from a fresh checkout to a running TokenFlow.
+// Without DATABASE_URL it starts the embedded Postgres under .data/, then migrates, seeds,
+// builds when no build exists, and runs Next.js until Ctrl-C.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../lib/db/embedded-postgres";
+import { applyMigrations } from "../lib/db/migrate";
+import { seedDatabase } from "../lib/db/seed";
+
+const root = path.resolve(import.meta.dirname, "..");
+const dataDir = path.resolve(process.env.TOKENFLOW_DATA_DIR ?? path.join(root, ".data"));
+const mode = process.argv[2] === "dev" ? "dev" : "start";
+const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+
+function log(message: string) {
+  console.log(`[tokenflow] ${message}`);
+}
+
+/** A secret kept in .data/ for the zero-config default, created on first run. */
+function localSecret(file: string, make: () => string): string {
+  const full = path.join(dataDir, file);
+  if (existsSync(full)) return readFileSync(full, "utf8").trim();
+  mkdirSync(dataDir, { recursive: true });
+  const value = make();
+  writeFileSync(full, value + "\n", { mode: 0o600 });
+  return value;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [nextBin, ...args], { cwd: root, env, stdio: "inherit" });
+}
+
+function waitExit(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
+async function main() {
+  if (existsSync(path.join(root, ".env"))) process.loadEnvFile(path.join(root, ".env"));
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const port = Number(env.PORT ?? 3000);
+  let embedded: EmbeddedPostgres | undefined;
+
+  if (!env.DATABASE_URL) {
+    const dbPort = Number(env.TOKENFLOW_EMBEDDED_DB_PORT ?? port + 2432);
+    embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pglite"), port: dbPort });
+    env.DATABASE_URL = embedded.url;
+    // One embedded connection serialises everything; a small pool avoids long client queues.
+    env.DATABASE_POOL_SIZE ??= "4";
+    log(`embedded Postgres (PGlite) in .data/pglite, listening on 127.0.0.1:${dbPort}`);
+    env.TOKENFLOW_ENCRYPTION_KEY ??= localSecret("encryption.key", () => randomBytes(32).toString("base64"));
+    env.NEXTAUTH_SECRET ??= localSecret("auth.secret", () => randomBytes(32).toString("base64url"));
+  } else {
+    log("using the Postgres at DATABASE_URL");
+    if (!env.TOKENFLOW_ENCRYPTION_KEY && mode === "start") {
+      throw new Error("TOKENFLOW_ENCRYPTION_KEY is required with DATABASE_URL (32 bytes, base64; see .env.example)");
+    }
+    env.TOKENFLOW_ENCRYPTION_KEY ??= localSecret("encryption.key", () => randomBytes(32).toString("base64"));
+    env.NEXTAUTH_SECRET ??= localSecret("auth.secret", () => randomBytes(32).toString("base64url"));
+  }
+  env.NEXTAUTH_URL ??= `http://localhost:${port}`;
+
+  const stopDatabase = async () => {
+    await embedded?.stop().catch(() => undefined);
+    embedded = undefined;
+  };
+
+  try {
+    const { applied } = await applyMigrations(env.DATABASE_URL, { migrationsDir: path.join(root, "prisma", "migrations") });
+    log(applied.length ? `applied migrations: ${applied.join(", ")}` : "database schema is up to date");
+    const seeded = await seedDatabase(env.DATABASE_URL);
+    if (seeded.insertedModels) log(`seeded ${seeded.insertedModels} models and prices`);
+
+    if (mode === "start" && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
+      log("no production build yet: running `next build` (once)…");
+      const code = await waitExit(run(["build"], { ...env, NODE_ENV: "production" }));
+      if (code !== 0) throw new Error(`next build failed with exit code ${code}`);
+    }
+
+    const child = run(mode === "dev" ? ["dev", "-p", String(port)] : ["start", "-p", String(port)], env);
+    const base = `http://localhost:${port}`;
+    log(`TokenFlow is starting on ${base}`);
+    if (seeded.createdAdmin) {
+      const { email, password, apiKey } = seeded.createdAdmin;
+      log(`admin login: ${email}${password ? ` / ${password}` : ""} (shown once; change it after logging in)`);
+      if (apiKey) {
+        log("try it (this key is shown once):");
+        console.log(
+          `  curl ${base}/v1/chat/completions -H "Authorization: Bearer ${apiKey}" ` +
+            `-H "Content-Type: application/json" -d '{"model":"deepseek-v3","messages":[{"role":"user","content":"Hello"}]}'`,
+        );
+      }
+    }
+
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log(`stopping (${signal})…`);
+      child.kill("SIGTERM");
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    const code = await waitExit(child);
+    await stopDatabase();
+    process.exit(stopping ? 0 : code);
+  } catch (err) {
+    await stopDatabase();
+    throw err;
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`[tokenflow] ${err.message}`);
+  process.exit(1);
+});
