@@ -1,0 +1,819 @@
+// Fake OpenAI-compatible upstream for TokenFlow's integration/e2e tests and benchmarks.
+//
+// Run:    node e2e/fake-upstream/server.mjs      (env FAKE_UPSTREAM_PORT=0, FAKE_UPSTREAM_HOST=127.0.0.1)
+//         → prints exactly one stdout line "FAKE_UPSTREAM_LISTENING <port>".
+// Import: const srv = await startFakeUpstream({ port, host }); … await srv.close();
+//
+// Plain ESM, node:* modules only. See e2e/fake-upstream/README.md for the full API table.
+//
+// Determinism rules (tests rely on these):
+//   * 1 output token = 1 whitespace-separated word of generated text. The answer words are
+//     ["Echo:", ...words(last user message text)] repeated cyclically until N words.
+//   * N = x-fake-output-tokens header | body.fake_output_tokens | 8, capped by
+//     max_completion_tokens | max_tokens (finish_reason "length" when the cap cut it, else "stop").
+//   * prompt_tokens = Σ over messages (words(message text) + 3). Text = string content or the
+//     "text" parts of an array content joined by " ".
+//   * Streaming: one SSE chunk per token (per choice); the first word has no leading space,
+//     the others have one, so concatenating deltas gives exactly the non-stream content.
+//   * JSON mode (response_format json_object/json_schema): content = {"echo":"<the N words>"};
+//     the prefix {"echo":" rides on the first word's chunk and the suffix "} on the last one,
+//     so completion_tokens is still N (with N = 0 the whole {"echo":""} is one 1-token chunk).
+//   * "reasoner" models: 4 reasoning words (REASONING_WORDS) come first, in
+//     message.reasoning_content / delta.reasoning_content; they count in completion_tokens
+//     (usage.completion_tokens_details.reasoning_tokens = 4) and in the max_tokens cap.
+//   * Tool calls: the arguments JSON string is streamed in pieces of 8 characters;
+//     1 piece = 1 completion token. finish_reason "tool_calls", content null.
+//   * n > 1: every choice gets the same output; completion_tokens = per-choice tokens × n.
+
+import http from "node:http";
+import { createHash, randomBytes } from "node:crypto";
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+
+const DEFAULT_OUTPUT_TOKENS = 8;
+const PROMPT_TOKENS_PER_MESSAGE = 3;
+const REASONING_WORDS = ["Thinking", "about", "the", "request."];
+const TOOL_ARG_PIECE_CHARS = 8;
+const DEFAULT_EMBEDDING_DIMS = 8;
+const MAX_BODY_BYTES = 20 * 1024 * 1024;
+const MAX_N = 16;
+const DEFAULT_MAX_RECORDS = Number(process.env.FAKE_UPSTREAM_MAX_RECORDS) || 10_000; // oldest records are dropped
+const MODELS = ["gpt-4o-mini", "gpt-4o", "deepseek-reasoner", "text-embedding-3-small"];
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------------------------
+
+const words = (text) => (typeof text === "string" ? text.split(/\s+/).filter(Boolean) : []);
+
+/** Text of a message content: a string, or the `text` parts of a content-part array. */
+function textOf(content) {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content
+    .filter((p) => p && p.type === "text" && typeof p.text === "string")
+    .map((p) => p.text)
+    .join(" ");
+}
+
+/** Non-negative integer from a header/body value, else undefined. */
+function intOrUndef(v) {
+  if (v === undefined || v === null || v === "") return undefined;
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+const randomId = (prefix) => prefix + randomBytes(12).toString("hex");
+
+/** Resolves after `ms` or as soon as `signal` aborts (never rejects). ms=0 yields one macrotask. */
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      if (ms > 0) clearTimeout(timer);
+      else clearImmediate(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = ms > 0 ? setTimeout(done, ms) : setImmediate(done);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+function sendJson(res, status, body, headers = {}) {
+  if (res.headersSent || res.destroyed) return;
+  const data = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(data), ...headers });
+  res.end(data);
+}
+
+/** OpenAI-shaped error envelope for a status code (a defined errorCode overrides the default `code`). */
+function errorEnvelope(status, message, errorCode) {
+  const defaults = { 401: "invalid_api_key", 404: "not_found", 429: "rate_limit_exceeded" };
+  const code = errorCode !== undefined ? errorCode : (defaults[status] ?? null);
+  let type = status >= 500 ? "server_error" : "invalid_request_error";
+  if (status === 403) type = "permission_error";
+  if (status === 429) type = code === "insufficient_quota" ? "insufficient_quota" : "requests";
+  return { error: { message, type, param: null, code } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults: "name[:arg]" items separated by ";" e.g. "slow-first-byte:200;no-usage"
+// ---------------------------------------------------------------------------------------------
+
+class FaultSyntaxError extends Error {}
+
+/** Parses a fault spec into an options object. First occurrence of each option wins. */
+export function parseFaults(spec, into = {}) {
+  for (const raw of String(spec ?? "").split(";")) {
+    const item = raw.trim();
+    if (!item || item === "none") continue;
+    const colon = item.indexOf(":");
+    const name = (colon < 0 ? item : item.slice(0, colon)).toLowerCase();
+    const arg = colon < 0 ? "" : item.slice(colon + 1).trim();
+    const num = () => {
+      const n = intOrUndef(arg);
+      if (n === undefined) throw new FaultSyntaxError(`fault "${item}" needs a non-negative integer`);
+      return n;
+    };
+    switch (name) {
+      case "status": {
+        const [code, errorCode] = arg.split(":");
+        const status = Number(code);
+        if (!Number.isInteger(status) || status < 100 || status > 599)
+          throw new FaultSyntaxError(`fault "${item}": bad status code`);
+        into.status ??= { status, errorCode: errorCode || undefined };
+        break;
+      }
+      case "retry-after":
+        into.retryAfter ??= String(num());
+        break;
+      case "hang":
+        into.hang = true;
+        break;
+      case "slow-first-byte":
+        into.firstByteDelayMs ??= num();
+        break;
+      case "slow-chunks":
+        into.chunkDelayMs ??= num();
+        break;
+      case "cut-after":
+        into.cutAfter ??= num();
+        break;
+      case "no-usage":
+        into.noUsage = true;
+        break;
+      case "zero-usage":
+        into.zeroUsage = true;
+        break;
+      case "malformed-sse":
+        into.malformedSse = true;
+        break;
+      case "usage": {
+        const [p, c] = arg.split(",").map(intOrUndef);
+        if (p === undefined || c === undefined)
+          throw new FaultSyntaxError(`fault "${item}": use usage:<prompt>,<completion>`);
+        into.usage ??= { prompt: p, completion: c };
+        break;
+      }
+      default:
+        throw new FaultSyntaxError(`unknown fault "${item}"`);
+    }
+  }
+  return into;
+}
+
+/** Collects faults from header, body and the first matching control-API scenario (in that priority). */
+function resolveFaults(state, req, body, rec) {
+  const specs = [];
+  const header = req.headers["x-fake-fault"];
+  if (header) specs.push(String(header));
+  if (body && typeof body.fake_fault === "string") specs.push(body.fake_fault);
+  const scenario = state.scenarios.find(
+    (s) =>
+      (s.match.model === undefined || s.match.model === rec.model) &&
+      (s.match.apiKey === undefined || s.match.apiKey === rec.apiKey) &&
+      (s.match.path === undefined || s.match.path === rec.path),
+  );
+  if (scenario) {
+    specs.push(scenario.fault);
+    rec.scenarioId = scenario.id;
+    if (scenario.remaining !== null && --scenario.remaining <= 0) {
+      state.scenarios.splice(state.scenarios.indexOf(scenario), 1);
+    }
+  }
+  rec.faults = specs;
+  const faults = {};
+  for (const spec of specs) parseFaults(spec, faults);
+  return faults;
+}
+
+/** The usage the response reports, after no-usage / zero-usage / usage:p,c faults. */
+function reportedUsage(faults, real) {
+  if (faults.noUsage) return undefined;
+  if (faults.zeroUsage)
+    return {
+      ...real,
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      total_tokens: 0,
+      completion_tokens_details: { reasoning_tokens: 0 },
+    };
+  if (faults.usage) {
+    const { prompt, completion } = faults.usage;
+    return { ...real, prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  }
+  return real;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chat completions
+// ---------------------------------------------------------------------------------------------
+
+/** Decides whether to answer with a tool call; returns { name, arguments } or null. */
+function pickToolCall(body, headers, lastMsg, userText) {
+  const tools = Array.isArray(body.tools)
+    ? body.tools.filter((t) => t && t.function && typeof t.function.name === "string")
+    : [];
+  if (!tools.length) return null;
+  const choice = body.tool_choice;
+  let name = headers["x-fake-tool-call"] || (typeof body.fake_tool_call === "string" ? body.fake_tool_call : undefined);
+  if (!name && choice && typeof choice === "object" && choice.function?.name) name = choice.function.name;
+  const auto = (tools.find((t) => /weather/i.test(t.function.name)) ?? tools[0]).function.name;
+  if (!name && choice === "required") name = auto;
+  if (!name && choice !== "none" && lastMsg?.role === "user" && /\bweather\b/i.test(userText)) name = auto;
+  if (!name) return null;
+
+  // Arguments: fill the tool's JSON-schema properties deterministically.
+  const props = tools.find((t) => t.function.name === name)?.function.parameters?.properties ?? {};
+  const args = {};
+  for (const [key, schema] of Object.entries(props)) {
+    const type = schema?.type;
+    if (Array.isArray(schema?.enum) && schema.enum.length) args[key] = schema.enum[0];
+    else if (type === "number" || type === "integer") args[key] = 1;
+    else if (type === "boolean") args[key] = true;
+    else if (type === "array") args[key] = [];
+    else if (type === "object") args[key] = {};
+    else args[key] = userText;
+  }
+  return { name, arguments: JSON.stringify(args) };
+}
+
+/**
+ * Builds the deterministic output plan shared by stream and non-stream responses:
+ * `pieces` = the per-choice token sequence, each { field: "reasoning_content"|"content"|"arguments", text }.
+ */
+function planChat(body, headers) {
+  const messages = body.messages;
+  const lastUser = [...messages].reverse().find((m) => m && m.role === "user");
+  const lastMsg = messages[messages.length - 1];
+  const userText = textOf((lastUser ?? lastMsg)?.content);
+  const promptTokens = messages.reduce((n, m) => n + words(textOf(m?.content)).length + PROMPT_TOKENS_PER_MESSAGE, 0);
+
+  const n = Math.min(Math.max(intOrUndef(body.n) ?? 1, 1), MAX_N);
+  const requested =
+    intOrUndef(headers["x-fake-output-tokens"]) ?? intOrUndef(body.fake_output_tokens) ?? DEFAULT_OUTPUT_TOKENS;
+  const cap = intOrUndef(body.max_completion_tokens) ?? intOrUndef(body.max_tokens) ?? Infinity;
+  const reasoning =
+    typeof body.model === "string" && body.model.includes("reasoner") ? REASONING_WORDS.slice(0, cap) : [];
+  const tool = pickToolCall(body, headers, lastMsg, userText);
+
+  const pieces = reasoning.map((w, i) => ({ field: "reasoning_content", text: i ? " " + w : w }));
+  let finishReason;
+  let content = null;
+  if (tool) {
+    const chars = Array.from(tool.arguments);
+    for (let i = 0; i < chars.length; i += TOOL_ARG_PIECE_CHARS)
+      pieces.push({ field: "arguments", text: chars.slice(i, i + TOOL_ARG_PIECE_CHARS).join("") });
+    finishReason = "tool_calls";
+  } else {
+    const count = Math.min(requested, cap - reasoning.length);
+    const base = ["Echo:", ...words(userText)];
+    const out = Array.from({ length: count }, (_, i) => base[i % base.length]);
+    const json = ["json_object", "json_schema"].includes(body.response_format?.type);
+    let texts = out.map((w, i) => (i ? " " + w : w));
+    if (json) {
+      // Escape each piece on its own: words have no whitespace so escaping composes.
+      texts = texts.map((t) => JSON.stringify(t).slice(1, -1));
+      if (texts.length === 0) texts = [""];
+      texts[0] = '{"echo":"' + texts[0];
+      texts[texts.length - 1] += '"}';
+    }
+    for (const text of texts) pieces.push({ field: "content", text });
+    content = texts.join("");
+    finishReason = requested + reasoning.length > cap ? "length" : "stop";
+  }
+
+  const perChoice = pieces.length;
+  const usage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: perChoice * n,
+    total_tokens: promptTokens + perChoice * n,
+    prompt_tokens_details: { cached_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: reasoning.length * n },
+  };
+  return { n, pieces, content, reasoning: reasoning.join(" "), tool, finishReason, usage };
+}
+
+function chatCompletion(res, body, plan, faults, rec) {
+  const message = (i) => {
+    const m = { role: "assistant", content: plan.content, refusal: null };
+    if (plan.reasoning) m.reasoning_content = plan.reasoning;
+    if (plan.tool) {
+      m.content = null;
+      m.tool_calls = [
+        { id: randomId("call_"), type: "function", function: { name: plan.tool.name, arguments: plan.tool.arguments } },
+      ];
+    }
+    return m;
+  };
+  const usage = reportedUsage(faults, plan.usage);
+  const response = {
+    id: randomId("chatcmpl-"),
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model: body.model,
+    choices: Array.from({ length: plan.n }, (_, i) => ({
+      index: i,
+      message: message(i),
+      logprobs: null,
+      finish_reason: plan.finishReason,
+    })),
+    ...(usage ? { usage } : {}),
+    system_fingerprint: "fp_fake_upstream",
+  };
+  rec.tokensWritten = plan.pieces.length * plan.n;
+  rec.usageSent = Boolean(usage);
+  rec.usage = usage ?? null;
+  sendJson(res, 200, response);
+}
+
+async function chatStream(req, res, body, plan, faults, rec, signal) {
+  const delay =
+    faults.chunkDelayMs ??
+    intOrUndef(req.headers["x-fake-chunk-delay-ms"]) ??
+    intOrUndef(body.fake_chunk_delay_ms) ??
+    0;
+  const includeUsage = body.stream_options?.include_usage === true;
+  const base = {
+    id: randomId("chatcmpl-"),
+    object: "chat.completion.chunk",
+    created: Math.floor(Date.now() / 1000),
+    model: body.model,
+    system_fingerprint: "fp_fake_upstream",
+  };
+  // Like OpenAI: with include_usage every non-final chunk carries "usage": null.
+  const chunk = (index, delta, finish = null) => ({
+    ...base,
+    choices: [{ index, delta, logprobs: null, finish_reason: finish }],
+    ...(includeUsage ? { usage: null } : {}),
+  });
+
+  // One res.write per SSE event; waits for 'drain' under backpressure. false = connection gone.
+  let flushed = Promise.resolve(); // settles once the last write reached the kernel
+  const write = async (text) => {
+    if (signal.aborted || res.destroyed) return false;
+    let ok;
+    flushed = new Promise((resolve) => (ok = res.write(text, () => resolve())));
+    if (!ok) {
+      await new Promise((resolve) => {
+        const done = () => {
+          res.off("drain", done);
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        res.once("drain", done);
+        signal.addEventListener("abort", done, { once: true });
+      });
+    }
+    return !signal.aborted;
+  };
+  const send = (obj) => write(`data: ${JSON.stringify(obj)}\n\n`);
+  const forEachChoice = async (fn) => {
+    for (let i = 0; i < plan.n; i++) if (!(await send(fn(i)))) return false;
+    return true;
+  };
+  // Destroy the socket once the chunks already written are flushed (so the client sees exactly k).
+  const cut = async () => {
+    rec.cut = true;
+    await Promise.race([flushed, sleep(1000, signal)]);
+    res.socket?.destroy();
+  };
+
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  if (!(await forEachChoice((i) => chunk(i, { role: "assistant", content: plan.tool ? null : "" })))) return;
+  if (faults.malformedSse && !(await write("data: {not json\n\n"))) return;
+
+  const toolIds = Array.from({ length: plan.n }, () => randomId("call_"));
+  let toolHeaderSent = false;
+  for (let t = 0; t < plan.pieces.length; t++) {
+    if (faults.cutAfter !== undefined && t >= faults.cutAfter) return cut();
+    await sleep(delay, signal);
+    const piece = plan.pieces[t];
+    if (piece.field === "arguments" && !toolHeaderSent) {
+      // Tool-call header fragment (index, id, type, name) — not counted as a token.
+      toolHeaderSent = true;
+      const header = (i) => ({
+        index: 0,
+        id: toolIds[i],
+        type: "function",
+        function: { name: plan.tool.name, arguments: "" },
+      });
+      if (!(await forEachChoice((i) => chunk(i, { tool_calls: [header(i)] })))) return;
+    }
+    const delta =
+      piece.field === "arguments"
+        ? { tool_calls: [{ index: 0, function: { arguments: piece.text } }] }
+        : { [piece.field]: piece.text };
+    for (let i = 0; i < plan.n; i++) {
+      if (!(await send(chunk(i, delta)))) return;
+      rec.tokensWritten++;
+    }
+  }
+  if (faults.cutAfter !== undefined) return cut(); // k >= total tokens: still no finish/usage/[DONE]
+
+  await sleep(delay, signal);
+  if (!(await forEachChoice((i) => chunk(i, {}, plan.finishReason)))) return;
+  const usage = includeUsage ? reportedUsage(faults, plan.usage) : undefined;
+  if (usage) {
+    if (!(await send({ ...base, choices: [], usage }))) return;
+    rec.usageSent = true;
+    rec.usage = usage;
+  }
+  if (await write("data: [DONE]\n\n")) res.end();
+}
+
+async function handleChat(req, res, body, faults, rec, signal) {
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    return sendJson(res, 400, errorEnvelope(400, "'messages' must be a non-empty array"));
+  if (typeof body.model !== "string" || !body.model)
+    return sendJson(res, 400, errorEnvelope(400, "you must provide a model parameter"));
+  const plan = planChat(body, req.headers);
+  if (body.stream === true) return chatStream(req, res, body, plan, faults, rec, signal);
+  if (faults.cutAfter !== undefined) {
+    rec.cut = true;
+    return res.socket?.destroy();
+  }
+  chatCompletion(res, body, plan, faults, rec);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Embeddings
+// ---------------------------------------------------------------------------------------------
+
+/** Deterministic unit vector of `dims` float32 values from sha256(text). */
+function embed(text, dims) {
+  const values = [];
+  for (let block = 0; values.length < dims; block++) {
+    const digest = createHash("sha256").update(`${block}:${text}`).digest();
+    for (let o = 0; o + 4 <= digest.length && values.length < dims; o += 4)
+      values.push((digest.readUInt32LE(o) / 0xffffffff) * 2 - 1);
+  }
+  const norm = Math.sqrt(values.reduce((s, v) => s + v * v, 0)) || 1;
+  return values.map((v) => Math.fround(v / norm));
+}
+
+function toBase64(vector) {
+  const buf = Buffer.alloc(vector.length * 4);
+  vector.forEach((v, i) => buf.writeFloatLE(v, i * 4));
+  return buf.toString("base64");
+}
+
+function handleEmbeddings(req, res, body, faults, rec) {
+  const input = body.input;
+  const isTokens = (a) => Array.isArray(a) && a.length > 0 && a.every((x) => Number.isInteger(x));
+  let inputs;
+  if (typeof input === "string") inputs = [input];
+  else if (isTokens(input)) inputs = [input];
+  else if (Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === "string" || isTokens(x)))
+    inputs = input;
+  else return sendJson(res, 400, errorEnvelope(400, "'input' must be a string, an array of strings or token arrays"));
+  if (typeof body.model !== "string" || !body.model)
+    return sendJson(res, 400, errorEnvelope(400, "you must provide a model parameter"));
+  if (faults.cutAfter !== undefined) {
+    rec.cut = true;
+    return res.socket?.destroy();
+  }
+
+  const dims = Math.min(intOrUndef(body.dimensions) || DEFAULT_EMBEDDING_DIMS, 4096);
+  const base64 = body.encoding_format === "base64";
+  const data = inputs.map((inp, index) => {
+    const vector = embed(typeof inp === "string" ? inp : JSON.stringify(inp), dims);
+    return { object: "embedding", index, embedding: base64 ? toBase64(vector) : vector };
+  });
+  // prompt_tokens = Σ words(input) (token-array inputs count their length).
+  const promptTokens = inputs.reduce((s, inp) => s + (typeof inp === "string" ? words(inp).length : inp.length), 0);
+  let usage = reportedUsage(faults, { prompt_tokens: promptTokens, total_tokens: promptTokens });
+  if (usage) usage = { prompt_tokens: usage.prompt_tokens, total_tokens: usage.prompt_tokens }; // embeddings have no completion
+  rec.usageSent = Boolean(usage);
+  rec.usage = usage ?? null;
+  sendJson(res, 200, { object: "list", data, model: body.model, ...(usage ? { usage } : {}) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// /v1/* dispatcher with recording, auth and faults
+// ---------------------------------------------------------------------------------------------
+
+/** Reads the request body; resolves null if the client goes away first or it is too large. */
+function readBody(req) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    let size = 0;
+    req.on("data", (c) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        req.destroy();
+        return resolve(null);
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("close", () => resolve(null)); // no-op if 'end' already resolved
+    req.on("error", () => resolve(null));
+  });
+}
+
+async function handleApi(state, req, res, url) {
+  const auth = String(req.headers.authorization ?? "");
+  const apiKey = /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, "").trim() : "";
+  const rec = {
+    id: ++state.seq,
+    method: req.method,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: { ...req.headers }, // node lower-cases header names
+    body: null,
+    rawBody: undefined,
+    apiKey: apiKey || null,
+    model: null,
+    stream: false,
+    receivedAt: Date.now(),
+    status: null,
+    finishedAt: null,
+    closedEarly: false, // client closed the connection before the response finished
+    closedAt: null,
+    cut: false, // the fake itself destroyed the socket (cut-after fault)
+    faults: [],
+    scenarioId: null,
+    tokensWritten: 0,
+    usageSent: false,
+    usage: null,
+  };
+  state.requests.push(rec);
+  if (state.requests.length > state.maxRecords) state.requests.shift(); // bounded memory for long benchmarks
+  bump(state.counts.byPath, rec.path);
+  if (rec.apiKey) bump(state.counts.byApiKey, rec.apiKey);
+  state.counts.total++;
+  state.inFlight++;
+
+  const ac = new AbortController();
+  state.aborts.add(ac);
+  res.on("finish", () => {
+    rec.finishedAt = Date.now();
+    rec.status = res.statusCode;
+  });
+  res.on("close", () => {
+    state.inFlight--;
+    state.aborts.delete(ac);
+    if (!res.writableFinished && !rec.cut) {
+      rec.closedEarly = true;
+      rec.closedAt = Date.now();
+    }
+    rec.status ??= res.headersSent ? res.statusCode : null;
+    ac.abort();
+  });
+  const { signal } = ac;
+
+  const raw = await readBody(req);
+  if (raw === null) return;
+  let body = null;
+  let badJson = false;
+  if (raw.length) {
+    try {
+      body = JSON.parse(raw.toString("utf8"));
+      rec.body = body;
+      if (body && typeof body === "object") {
+        rec.model = typeof body.model === "string" ? body.model : null;
+        if (rec.model) bump(state.counts.byModel, rec.model);
+        rec.stream = body.stream === true;
+      }
+    } catch {
+      badJson = true;
+      rec.rawBody = raw.toString("utf8").slice(0, 10_000);
+    }
+  }
+
+  if (!apiKey)
+    return sendJson(
+      res,
+      401,
+      errorEnvelope(
+        401,
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        null,
+      ),
+    );
+  if (apiKey === "bad-key")
+    return sendJson(res, 401, {
+      error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" },
+    });
+
+  const route = `${req.method} ${url.pathname}`;
+  const routes = {
+    "POST /v1/chat/completions": handleChat,
+    "POST /v1/embeddings": handleEmbeddings,
+    "GET /v1/models": handleModels,
+  };
+  const handler = routes[route];
+  if (!handler) return sendJson(res, 404, errorEnvelope(404, `Invalid URL (${route})`, null));
+  if (req.method === "POST" && (badJson || !body || typeof body !== "object" || Array.isArray(body)))
+    return sendJson(
+      res,
+      400,
+      errorEnvelope(
+        400,
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload.)",
+      ),
+    );
+
+  let faults;
+  try {
+    faults = resolveFaults(state, req, body, rec);
+  } catch (err) {
+    return sendJson(res, 400, errorEnvelope(400, `fake upstream: ${err.message}`, "invalid_fake_fault"));
+  }
+  if (faults.firstByteDelayMs) await sleep(faults.firstByteDelayMs, signal);
+  if (signal.aborted) return;
+  if (faults.hang) return new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+  if (faults.status) {
+    const { status, errorCode } = faults.status;
+    const headers = status === 429 ? { "retry-after": faults.retryAfter ?? "1" } : {};
+    return sendJson(res, status, errorEnvelope(status, "fake upstream error", errorCode), headers);
+  }
+  return handler(req, res, body ?? {}, faults, rec, signal);
+}
+
+function handleModels(req, res) {
+  const created = 1_700_000_000;
+  sendJson(res, 200, {
+    object: "list",
+    data: MODELS.map((id) => ({ id, object: "model", created, owned_by: "fake-upstream" })),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// /__control/* API (not recorded)
+// ---------------------------------------------------------------------------------------------
+
+const bump = (map, key) => (map[key] = (map[key] ?? 0) + 1);
+
+function clearRecords(state) {
+  state.requests = [];
+  const map = () => Object.create(null); // null prototype: model "__proto__" is just a key
+  state.counts = { total: 0, byPath: map(), byModel: map(), byApiKey: map() };
+}
+
+async function handleControl(state, req, res, url) {
+  const route = `${req.method} ${url.pathname}`;
+  const q = url.searchParams;
+  switch (route) {
+    case "GET /__control/requests": {
+      const requests = state.requests.filter(
+        (r) =>
+          (!q.has("model") || r.model === q.get("model")) &&
+          (!q.has("apiKey") || r.apiKey === q.get("apiKey")) &&
+          (!q.has("path") || r.path === q.get("path")),
+      );
+      return sendJson(res, 200, { requests });
+    }
+    case "DELETE /__control/requests": {
+      const cleared = state.requests.length;
+      clearRecords(state);
+      return sendJson(res, 200, { ok: true, cleared });
+    }
+    case "GET /__control/stats": {
+      // Counters survive the maxRecords cap; they reset with the request log.
+      return sendJson(res, 200, {
+        ...state.counts,
+        open: state.sockets.size, // TCP connections currently open (incl. idle keep-alive ones)
+        inFlight: state.inFlight, // /v1 requests whose response has not closed yet
+      });
+    }
+    case "GET /__control/scenario":
+      return sendJson(res, 200, { scenarios: state.scenarios });
+    case "POST /__control/scenario": {
+      const raw = await readBody(req);
+      let s;
+      try {
+        s = JSON.parse(raw?.toString("utf8") || "null");
+        if (!s || typeof s !== "object" || typeof s.fault !== "string")
+          throw new FaultSyntaxError("body must be { match?, fault: string, times? }");
+        parseFaults(s.fault); // validate now rather than on the first matching request
+        if (s.times !== undefined && (!Number.isInteger(s.times) || s.times < 1))
+          throw new FaultSyntaxError("times must be a positive integer");
+      } catch (err) {
+        return sendJson(res, 400, errorEnvelope(400, `fake upstream: ${err.message}`));
+      }
+      const m = s.match && typeof s.match === "object" ? s.match : {};
+      const scenario = {
+        id: ++state.seq,
+        match: { model: m.model ?? undefined, apiKey: m.apiKey ?? undefined, path: m.path ?? undefined },
+        fault: s.fault,
+        remaining: s.times ?? null, // null = unlimited
+      };
+      state.scenarios.push(scenario);
+      return sendJson(res, 201, { scenario });
+    }
+    case "DELETE /__control/scenario": {
+      const before = state.scenarios.length;
+      state.scenarios = q.has("id") ? state.scenarios.filter((s) => String(s.id) !== q.get("id")) : [];
+      return sendJson(res, 200, { ok: true, cleared: before - state.scenarios.length });
+    }
+    case "POST /__control/reset":
+      clearRecords(state);
+      state.scenarios = [];
+      return sendJson(res, 200, { ok: true });
+    default:
+      return sendJson(res, 404, errorEnvelope(404, `Unknown control route (${route})`));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+// ---------------------------------------------------------------------------------------------
+
+/** Starts the fake upstream. Resolves { url, baseUrl (= url + "/v1"), port, close() }. */
+export function startFakeUpstream({ port = 0, host = "127.0.0.1", maxRecords = DEFAULT_MAX_RECORDS } = {}) {
+  const state = {
+    seq: 0,
+    requests: [],
+    counts: null,
+    maxRecords,
+    scenarios: [],
+    sockets: new Set(),
+    aborts: new Set(),
+    inFlight: 0,
+  };
+  clearRecords(state);
+
+  const server = http.createServer({ keepAlive: true }, (req, res) => {
+    req.on("error", () => {});
+    res.on("error", () => {});
+    const url = new URL(req.url ?? "/", "http://fake-upstream");
+    let handling;
+    if (url.pathname.startsWith("/__control/")) handling = handleControl(state, req, res, url);
+    else if (url.pathname === "/v1" || url.pathname.startsWith("/v1/")) handling = handleApi(state, req, res, url);
+    else if (url.pathname === "/health") handling = Promise.resolve(sendJson(res, 200, { ok: true }));
+    else
+      handling = Promise.resolve(
+        sendJson(res, 404, errorEnvelope(404, `Invalid URL (${req.method} ${url.pathname})`, null)),
+      );
+    handling.catch((err) => {
+      // Last-resort guard: a bug in the fake must never crash the process.
+      console.error("[fake-upstream] handler error:", err);
+      if (!res.headersSent) sendJson(res, 500, errorEnvelope(500, "fake upstream internal error"));
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on("connection", (socket) => {
+    state.sockets.add(socket);
+    socket.on("close", () => state.sockets.delete(socket));
+  });
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const actualPort = server.address().port;
+      const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+      const url = `http://${urlHost}:${actualPort}`;
+      let closing;
+      const close = () =>
+        (closing ??= new Promise((done) => {
+          server.close(() => done());
+          for (const ac of state.aborts) ac.abort(); // ends hangs / sleeps
+          server.closeAllConnections();
+          for (const s of state.sockets) s.destroy();
+        }));
+      resolve({ url, baseUrl: `${url}/v1`, port: actualPort, close });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI entry point
+// ---------------------------------------------------------------------------------------------
+
+function isMainModule() {
+  try {
+    return Boolean(process.argv[1]) && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+const isMain = isMainModule();
+if (isMain) {
+  const port = Number(process.env.FAKE_UPSTREAM_PORT || 0);
+  const host = process.env.FAKE_UPSTREAM_HOST || "127.0.0.1";
+  try {
+    const srv = await startFakeUpstream({ port, host });
+    process.stdout.write(`FAKE_UPSTREAM_LISTENING ${srv.port}\n`);
+    const shutdown = () => srv.close().then(() => process.exit(0));
+    process.on("SIGTERM", shutdown);
+    process.on("SIGINT", shutdown);
+    // When spawned by client.ts, exit if the parent dies (its end of our stdin closes).
+    if (process.env.FAKE_UPSTREAM_EXIT_WITH_PARENT === "1") {
+      process.stdin.on("end", shutdown);
+      process.stdin.on("error", shutdown);
+      process.stdin.resume();
+    }
+  } catch (err) {
+    console.error(`[fake-upstream] failed to listen on ${host}:${port}: ${err.message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,696 @@
+// Unit tests for the fake OpenAI upstream. Run: npx vitest run --project unit e2e/fake-upstream
+import OpenAI from "openai";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  clearRequests,
+  clearScenarios,
+  getRequests,
+  getScenarios,
+  getStats,
+  resetFakeUpstream,
+  setScenario,
+  spawnFakeUpstream,
+  waitForRequest,
+} from "./client";
+import { startFakeUpstream } from "./server.mjs";
+
+type Srv = { url: string; baseUrl: string; port: number; close(): Promise<void> };
+let srv: Srv;
+
+beforeAll(async () => {
+  srv = await startFakeUpstream({ port: 0 });
+});
+afterAll(async () => {
+  await srv.close();
+});
+beforeEach(async () => {
+  await resetFakeUpstream(srv.url);
+});
+
+const user = (content: unknown) => ({ model: "gpt-4o-mini", messages: [{ role: "user", content }] });
+
+function post(
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  key: string | null = "test-key",
+  signal?: AbortSignal,
+) {
+  return fetch(`${srv.baseUrl}${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+      ...headers,
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    signal,
+  });
+}
+const chat = (body: unknown, headers?: Record<string, string>, key?: string | null, signal?: AbortSignal) =>
+  post("/chat/completions", body, headers, key, signal);
+
+/** Minimal SSE reader: collects `data:` payloads; stops at stream end or a transport error. */
+async function readSse(res: Response) {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const data: string[] = [];
+  let error: unknown = null;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let sep;
+      while ((sep = buffer.indexOf("\n\n")) >= 0) {
+        const event = buffer.slice(0, sep);
+        buffer = buffer.slice(sep + 2);
+        for (const line of event.split("\n")) if (line.startsWith("data: ")) data.push(line.slice(6));
+      }
+    }
+  } catch (err) {
+    error = err;
+  }
+  const chunks: any[] = [];
+  const malformed: string[] = [];
+  for (const d of data) {
+    if (d === "[DONE]") continue;
+    try {
+      chunks.push(JSON.parse(d));
+    } catch {
+      malformed.push(d);
+    }
+  }
+  const deltas = chunks.filter((c) => c.choices.length).map((c) => c.choices[0].delta);
+  const content = deltas.map((d) => d.content ?? "").join("");
+  return { data, chunks, malformed, deltas, content, done: data.at(-1) === "[DONE]", error };
+}
+
+const lastRecord = async () => (await getRequests(srv.url)).at(-1)!;
+
+describe("auth and robustness", () => {
+  it("requires a bearer token", async () => {
+    const res = await chat(user("hi"), {}, null);
+    expect(res.status).toBe(401);
+    expect((await res.json()).error.type).toBe("invalid_request_error");
+  });
+
+  it("rejects bad-key with the exact OpenAI invalid_api_key body", async () => {
+    const res = await chat(user("hi"), {}, "bad-key");
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({
+      error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" },
+    });
+  });
+
+  it("answers invalid JSON with a 400 envelope and keeps serving", async () => {
+    const res = await chat("{not json");
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.type).toBe("invalid_request_error");
+    expect((await lastRecord()).rawBody).toBe("{not json");
+    expect((await chat(user("still alive"))).status).toBe(200);
+  });
+
+  it("validates messages and model, 404s unknown routes", async () => {
+    expect((await chat({ model: "m", messages: [] })).status).toBe(400);
+    expect((await chat({ messages: [{ role: "user", content: "x" }] })).status).toBe(400);
+    expect((await post("/completions", {})).status).toBe(404);
+    expect((await fetch(`${srv.url}/chat/completions`, { method: "POST" })).status).toBe(404); // no /v1 prefix
+  });
+
+  it("lists models on GET /v1/models", async () => {
+    const res = await fetch(`${srv.baseUrl}/models`, { headers: { authorization: "Bearer k" } });
+    const body = await res.json();
+    expect(body.object).toBe("list");
+    expect(body.data.map((m: any) => m.id)).toContain("gpt-4o-mini");
+  });
+});
+
+describe("non-streaming chat completions", () => {
+  it("returns a full deterministic chat.completion", async () => {
+    const res = await chat(user("hello world"));
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({
+      object: "chat.completion",
+      model: "gpt-4o-mini",
+      system_fingerprint: expect.any(String),
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: "Echo: hello world Echo: hello world Echo: hello", refusal: null },
+          logprobs: null,
+          finish_reason: "stop",
+        },
+      ],
+      // prompt: 2 words + 3 per message; completion: default 8 words
+      usage: { prompt_tokens: 5, completion_tokens: 8, total_tokens: 13 },
+    });
+    expect(body.id).toMatch(/^chatcmpl-/);
+    expect(typeof body.created).toBe("number");
+  });
+
+  it("counts prompt tokens over all messages and text parts", async () => {
+    const body = await (
+      await chat({
+        model: "m",
+        messages: [
+          { role: "system", content: "be brief" },
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "one two" },
+              { type: "image_url", image_url: { url: "x" } },
+              { type: "text", text: "three" },
+            ],
+          },
+        ],
+      })
+    ).json();
+    expect(body.usage.prompt_tokens).toBe(2 + 3 + 3 + 3);
+    expect(body.choices[0].message.content).toBe("Echo: one two three Echo: one two three");
+  });
+
+  it("chooses output length via header/body and caps with max_tokens", async () => {
+    const viaHeader = await (await chat(user("a"), { "x-fake-output-tokens": "3" })).json();
+    expect(viaHeader.choices[0].message.content).toBe("Echo: a Echo:");
+    expect(viaHeader.usage.completion_tokens).toBe(3);
+
+    const viaBody = await (await chat({ ...user("a"), fake_output_tokens: 5 })).json();
+    expect(viaBody.usage.completion_tokens).toBe(5);
+    expect(viaBody.choices[0].finish_reason).toBe("stop");
+
+    const capped = await (await chat({ ...user("a"), fake_output_tokens: 50, max_tokens: 4 })).json();
+    expect(capped.usage.completion_tokens).toBe(4);
+    expect(capped.choices[0].finish_reason).toBe("length");
+
+    const capped2 = await (await chat({ ...user("a"), max_completion_tokens: 2 })).json();
+    expect(capped2.choices[0].message.content).toBe("Echo: a");
+    expect(capped2.choices[0].finish_reason).toBe("length");
+
+    const exact = await (await chat({ ...user("a"), fake_output_tokens: 4, max_tokens: 4 })).json();
+    expect(exact.choices[0].finish_reason).toBe("stop");
+  });
+
+  it("returns n choices and sums completion tokens", async () => {
+    const body = await (await chat({ ...user("x"), n: 3, fake_output_tokens: 2 })).json();
+    expect(body.choices.map((c: any) => c.index)).toEqual([0, 1, 2]);
+    expect(body.usage.completion_tokens).toBe(6);
+    expect((await lastRecord()).tokensWritten).toBe(6);
+  });
+
+  const weatherTool = {
+    type: "function",
+    function: {
+      name: "get_weather",
+      parameters: { type: "object", properties: { location: { type: "string" }, days: { type: "integer" } } },
+    },
+  };
+
+  it("answers with a tool call when tools are given and the user asks about weather", async () => {
+    const body = await (await chat({ ...user("What is the weather in Paris?"), tools: [weatherTool] })).json();
+    const choice = body.choices[0];
+    expect(choice.finish_reason).toBe("tool_calls");
+    expect(choice.message.content).toBeNull();
+    expect(choice.message.tool_calls).toHaveLength(1);
+    const call = choice.message.tool_calls[0];
+    expect(call).toMatchObject({ type: "function", function: { name: "get_weather" } });
+    expect(call.id).toMatch(/^call_/);
+    expect(JSON.parse(call.function.arguments)).toEqual({ location: "What is the weather in Paris?", days: 1 });
+    // 1 token per 8 characters of arguments
+    expect(body.usage.completion_tokens).toBe(Math.ceil(call.function.arguments.length / 8));
+  });
+
+  it("forces a tool call with x-fake-tool-call, and not without a trigger", async () => {
+    const other = { type: "function", function: { name: "lookup", parameters: { type: "object", properties: {} } } };
+    const forced = await (
+      await chat({ ...user("hi"), tools: [weatherTool, other] }, { "x-fake-tool-call": "lookup" })
+    ).json();
+    expect(forced.choices[0].message.tool_calls[0].function).toEqual({ name: "lookup", arguments: "{}" });
+    const plain = await (await chat({ ...user("hi"), tools: [weatherTool] })).json();
+    expect(plain.choices[0].message.tool_calls).toBeUndefined();
+    expect(plain.choices[0].finish_reason).toBe("stop");
+  });
+
+  it("returns a JSON object in json_object / json_schema mode with deterministic tokens", async () => {
+    for (const type of ["json_object", "json_schema"]) {
+      const body = await (await chat({ ...user('say "hi"'), response_format: { type }, fake_output_tokens: 3 })).json();
+      expect(JSON.parse(body.choices[0].message.content)).toEqual({ echo: 'Echo: say "hi"' });
+      expect(body.usage.completion_tokens).toBe(3);
+    }
+  });
+
+  it("adds reasoning_content for reasoner models", async () => {
+    const body = await (await chat({ ...user("q"), model: "deepseek-reasoner", fake_output_tokens: 2 })).json();
+    expect(body.choices[0].message.reasoning_content).toBe("Thinking about the request.");
+    expect(body.choices[0].message.content).toBe("Echo: q");
+    expect(body.usage.completion_tokens).toBe(6);
+    expect(body.usage.completion_tokens_details.reasoning_tokens).toBe(4);
+  });
+});
+
+describe("streaming chat completions", () => {
+  it("streams role chunk, one chunk per token, finish chunk, usage chunk and [DONE]", async () => {
+    const res = await chat({
+      ...user("hello world"),
+      stream: true,
+      stream_options: { include_usage: true },
+      fake_output_tokens: 5,
+    });
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const s = await readSse(res);
+    expect(s.done).toBe(true);
+    expect(s.malformed).toEqual([]);
+    expect(s.chunks[0].choices[0].delta).toEqual({ role: "assistant", content: "" });
+    const tokens = s.chunks.slice(1, 6).map((c) => c.choices[0].delta.content);
+    expect(tokens).toEqual(["Echo:", " hello", " world", " Echo:", " hello"]);
+    expect(s.chunks[6].choices[0]).toMatchObject({ delta: {}, finish_reason: "stop" });
+    expect(s.chunks[7].choices).toEqual([]);
+    expect(s.chunks[7].usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 });
+    expect(s.chunks).toHaveLength(8);
+    expect(s.chunks.every((c) => c.object === "chat.completion.chunk" && c.model === "gpt-4o-mini")).toBe(true);
+    const rec = await lastRecord();
+    expect(rec).toMatchObject({ stream: true, tokensWritten: 5, usageSent: true, closedEarly: false, status: 200 });
+  });
+
+  it("omits the usage chunk unless include_usage is true; honours max_tokens", async () => {
+    const s = await readSse(await chat({ ...user("x"), stream: true, max_tokens: 3 }));
+    expect(s.done).toBe(true);
+    expect(s.chunks.some((c) => c.usage)).toBe(false);
+    expect(s.content).toBe("Echo: x Echo:");
+    expect(s.chunks.at(-1).choices[0].finish_reason).toBe("length");
+    expect((await lastRecord()).usageSent).toBe(false);
+  });
+
+  it("streams n choices", async () => {
+    const s = await readSse(
+      await chat({ ...user("x"), stream: true, n: 2, fake_output_tokens: 2, stream_options: { include_usage: true } }),
+    );
+    const byChoice = [0, 1].map((i) =>
+      s.chunks
+        .filter((c) => c.choices[0]?.index === i)
+        .map((c) => c.choices[0].delta.content ?? "")
+        .join(""),
+    );
+    expect(byChoice).toEqual(["Echo: x", "Echo: x"]);
+    expect(s.chunks.at(-1).usage.completion_tokens).toBe(4);
+  });
+
+  it("streams tool calls as header fragment plus argument pieces", async () => {
+    const tools = [
+      {
+        type: "function",
+        function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+      },
+    ];
+    const s = await readSse(
+      await chat({ ...user("weather in Oslo"), tools, stream: true, stream_options: { include_usage: true } }),
+    );
+    const calls = s.deltas.filter((d) => d.tool_calls).map((d) => d.tool_calls[0]);
+    expect(calls[0]).toMatchObject({ index: 0, type: "function", function: { name: "get_weather", arguments: "" } });
+    expect(calls[0].id).toMatch(/^call_/);
+    const args = calls.map((c) => c.function.arguments).join("");
+    expect(JSON.parse(args)).toEqual({ city: "weather in Oslo" });
+    expect(calls.slice(1).every((c) => c.function.arguments.length <= 8)).toBe(true);
+    expect(s.chunks.at(-2).choices[0].finish_reason).toBe("tool_calls");
+    expect(s.chunks.at(-1).usage.completion_tokens).toBe(calls.length - 1);
+  });
+
+  it("streams valid JSON in json mode and reasoning deltas for reasoners", async () => {
+    const json = await readSse(await chat({ ...user("a b"), stream: true, response_format: { type: "json_object" } }));
+    expect(JSON.parse(json.content)).toEqual({ echo: "Echo: a b Echo: a b Echo: a" });
+    expect(json.deltas.filter((d) => d.content).length).toBe(8);
+
+    const r = await readSse(await chat({ ...user("a"), model: "x-reasoner", stream: true, fake_output_tokens: 1 }));
+    expect(r.deltas.map((d) => d.reasoning_content ?? "").join("")).toBe("Thinking about the request.");
+    expect(r.content).toBe("Echo:");
+  });
+
+  it("delays between chunks (x-fake-chunk-delay-ms)", async () => {
+    const t0 = Date.now();
+    const s = await readSse(
+      await chat({ ...user("x"), stream: true, fake_output_tokens: 4 }, { "x-fake-chunk-delay-ms": "30" }),
+    );
+    expect(s.done).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4 * 30); // 4 tokens + finish chunk = 5 delays
+  });
+
+  it("stream stays consistent with non-stream content", async () => {
+    const body = { ...user("The quick brown fox"), fake_output_tokens: 11 };
+    const full = await (await chat(body)).json();
+    const s = await readSse(await chat({ ...body, stream: true }));
+    expect(s.content).toBe(full.choices[0].message.content);
+  });
+});
+
+describe("faults", () => {
+  it("status:<code> returns OpenAI-shaped errors", async () => {
+    const r500 = await chat(user("x"), { "x-fake-fault": "status:500" });
+    expect(r500.status).toBe(500);
+    expect((await r500.json()).error).toMatchObject({ message: "fake upstream error", type: "server_error" });
+
+    const r400 = await chat({ ...user("x"), fake_fault: "status:400" });
+    expect(r400.status).toBe(400);
+    expect((await r400.json()).error.type).toBe("invalid_request_error");
+
+    const r429 = await chat(user("x"), { "x-fake-fault": "status:429" });
+    expect(r429.status).toBe(429);
+    expect(r429.headers.get("retry-after")).toBe("1");
+    expect((await r429.json()).error.code).toBe("rate_limit_exceeded");
+
+    const r429b = await chat(user("x"), { "x-fake-fault": "status:429:insufficient_quota;retry-after:7" });
+    expect(r429b.headers.get("retry-after")).toBe("7");
+    expect((await r429b.json()).error).toMatchObject({ type: "insufficient_quota", code: "insufficient_quota" });
+  });
+
+  it("rejects unknown fault specs with 400", async () => {
+    const res = await chat(user("x"), { "x-fake-fault": "explode" });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe("invalid_fake_fault");
+  });
+
+  it("hang: never answers and records when the client gave up", async () => {
+    const ac = new AbortController();
+    const pending = chat(user("x"), { "x-fake-fault": "hang" }, "k", ac.signal).catch((e) => e);
+    await waitForRequest(srv.url, (r) => r.faults.includes("hang"));
+    expect((await getStats(srv.url)).inFlight).toBe(1);
+    await new Promise((r) => setTimeout(r, 50));
+    const abortedAt = Date.now();
+    ac.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    const rec = await waitForRequest(srv.url, (r) => r.closedAt !== null);
+    expect(rec.closedEarly).toBe(true);
+    expect(rec.status).toBeNull();
+    expect(rec.closedAt! - abortedAt).toBeLessThan(500);
+    expect((await getStats(srv.url)).inFlight).toBe(0);
+  });
+
+  it("slow-first-byte delays headers", async () => {
+    const t0 = Date.now();
+    const res = await chat(user("x"), { "x-fake-fault": "slow-first-byte:150" });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(145);
+    expect(res.status).toBe(200);
+  });
+
+  it("slow-chunks delays stream chunks", async () => {
+    const t0 = Date.now();
+    const s = await readSse(
+      await chat({ ...user("x"), stream: true, fake_output_tokens: 3, fake_fault: "slow-chunks:40" }),
+    );
+    expect(s.done).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4 * 40);
+  });
+
+  it("cut-after:<k> writes k tokens then destroys the socket", async () => {
+    const s = await readSse(
+      await chat({ ...user("x"), stream: true, stream_options: { include_usage: true }, fake_fault: "cut-after:3" }),
+    );
+    expect(s.error).toBeTruthy();
+    expect(s.done).toBe(false);
+    expect(s.deltas.filter((d) => d.content).length).toBe(3);
+    expect(s.chunks.some((c) => c.usage || c.choices[0]?.finish_reason)).toBe(false);
+    const rec = await waitForRequest(srv.url, (r) => r.cut);
+    expect(rec).toMatchObject({ tokensWritten: 3, usageSent: false, closedEarly: false });
+
+    await expect(chat(user("x"), { "x-fake-fault": "cut-after:0" })).rejects.toThrow(); // non-stream
+  });
+
+  it("no-usage / zero-usage / usage:<p>,<c>", async () => {
+    const none = await (await chat(user("x"), { "x-fake-fault": "no-usage" })).json();
+    expect(none.usage).toBeUndefined();
+    const noneStream = await readSse(
+      await chat({ ...user("x"), stream: true, stream_options: { include_usage: true }, fake_fault: "no-usage" }),
+    );
+    expect(noneStream.done).toBe(true);
+    expect(noneStream.chunks.some((c) => c.usage)).toBe(false);
+    expect((await lastRecord()).usageSent).toBe(false);
+
+    const zero = await (await chat(user("x"), { "x-fake-fault": "zero-usage" })).json();
+    expect(zero.usage).toMatchObject({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+    expect(zero.choices[0].message.content).toBe("Echo: x Echo: x Echo: x Echo: x");
+
+    const fixed = await readSse(
+      await chat(
+        { ...user("x"), stream: true, stream_options: { include_usage: true } },
+        { "x-fake-fault": "usage:1000,250" },
+      ),
+    );
+    expect(fixed.chunks.at(-1).usage).toMatchObject({
+      prompt_tokens: 1000,
+      completion_tokens: 250,
+      total_tokens: 1250,
+    });
+    expect(fixed.content).toBe("Echo: x Echo: x Echo: x Echo: x");
+    expect((await lastRecord()).usage).toMatchObject({ prompt_tokens: 1000, completion_tokens: 250 });
+  });
+
+  it("malformed-sse injects a garbage data line among valid chunks", async () => {
+    const s = await readSse(await chat({ ...user("x"), stream: true, fake_fault: "malformed-sse" }));
+    expect(s.malformed).toEqual(["{not json"]);
+    expect(s.done).toBe(true);
+    expect(s.content).toBe("Echo: x Echo: x Echo: x Echo: x");
+  });
+
+  it("combines several faults with ';'", async () => {
+    const t0 = Date.now();
+    const res = await chat(user("x"), { "x-fake-fault": "slow-first-byte:60;status:503" });
+    expect(res.status).toBe(503);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
+  });
+
+  it("client abort mid-stream is recorded with tokensWritten so far", async () => {
+    const ac = new AbortController();
+    const res = await chat(
+      { ...user("x"), stream: true, fake_output_tokens: 50, fake_fault: "slow-chunks:20" },
+      {},
+      "k",
+      ac.signal,
+    );
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.read();
+    ac.abort();
+    const rec = await waitForRequest(srv.url, (r) => r.closedEarly);
+    expect(rec.tokensWritten).toBeGreaterThan(0);
+    expect(rec.tokensWritten).toBeLessThan(50);
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await lastRecord()).tokensWritten).toBe(rec.tokensWritten); // stopped writing
+  });
+});
+
+describe("control API scenarios", () => {
+  it("matches by apiKey so channels pointed at the same server behave differently", async () => {
+    await setScenario(srv.url, { match: { apiKey: "chan-a" }, fault: "status:500" });
+    expect((await chat(user("x"), {}, "chan-a")).status).toBe(500);
+    expect((await chat(user("x"), {}, "chan-b")).status).toBe(200);
+  });
+
+  it("matches by model, honours times, first match wins", async () => {
+    const s1 = await setScenario(srv.url, { match: { model: "gpt-4o" }, fault: "status:429", times: 2 });
+    await setScenario(srv.url, { match: { model: "gpt-4o" }, fault: "status:502" });
+    expect(s1.remaining).toBe(2);
+    const m = { model: "gpt-4o", messages: [{ role: "user", content: "x" }] };
+    expect((await chat(m)).status).toBe(429);
+    expect((await chat(m)).status).toBe(429);
+    expect((await chat(m)).status).toBe(502); // first scenario used up
+    expect((await chat(user("x"))).status).toBe(200); // other model
+    expect((await getScenarios(srv.url)).map((s) => s.fault)).toEqual(["status:502"]);
+    const recs = await getRequests(srv.url, { model: "gpt-4o" });
+    expect(recs.map((r) => r.scenarioId)).toEqual([s1.id, s1.id, expect.any(Number)]);
+  });
+
+  it("per-request faults take precedence; DELETE clears scenarios; invalid scenarios are rejected", async () => {
+    await setScenario(srv.url, { fault: "status:500" });
+    expect((await chat(user("x"), { "x-fake-fault": "status:418" })).status).toBe(418);
+    await clearScenarios(srv.url);
+    expect((await chat(user("x"))).status).toBe(200);
+    await expect(setScenario(srv.url, { fault: "nonsense" })).rejects.toThrow(/400/);
+    await expect(setScenario(srv.url, { fault: "status:500", times: 0 })).rejects.toThrow(/400/);
+  });
+
+  it("scenario faults apply to embeddings and streams too", async () => {
+    await setScenario(srv.url, { match: { apiKey: "k2" }, fault: "usage:7,0" });
+    const e = await (await post("/embeddings", { model: "e", input: "a b c" }, {}, "k2")).json();
+    expect(e.usage).toEqual({ prompt_tokens: 7, total_tokens: 7 });
+    await setScenario(srv.url, { match: { apiKey: "k3" }, fault: "cut-after:1" });
+    const s = await readSse(await chat({ ...user("x"), stream: true }, {}, "k3"));
+    expect(s.error).toBeTruthy();
+  });
+});
+
+describe("recording and stats", () => {
+  it("records requests with lower-cased headers, parsed body and filters", async () => {
+    await chat({ ...user("one"), fake_output_tokens: 2 }, { "X-Custom-Header": "v" }, "chan-a");
+    await chat({ model: "other", messages: [{ role: "user", content: "two" }] }, {}, "chan-b");
+    const all = await getRequests(srv.url);
+    expect(all).toHaveLength(2);
+    expect(all[0]).toMatchObject({
+      method: "POST",
+      path: "/v1/chat/completions",
+      apiKey: "chan-a",
+      model: "gpt-4o-mini",
+      status: 200,
+      tokensWritten: 2,
+      usageSent: true,
+      closedEarly: false,
+      closedAt: null,
+      body: { messages: [{ role: "user", content: "one" }] },
+    });
+    expect(all[0].headers["x-custom-header"]).toBe("v");
+    expect(all[0].headers.authorization).toBe("Bearer chan-a");
+    expect(all[0].receivedAt).toBeLessThanOrEqual(all[0].finishedAt!);
+    expect(await getRequests(srv.url, { model: "other" })).toHaveLength(1);
+    expect(await getRequests(srv.url, { apiKey: "chan-a" })).toHaveLength(1);
+    await clearRequests(srv.url);
+    expect(await getRequests(srv.url)).toEqual([]);
+  });
+
+  it("reports stats", async () => {
+    await chat(user("x"), {}, "a");
+    await chat(user("x"), {}, "a");
+    await post("/embeddings", { model: "emb", input: "x" }, {}, "b");
+    const stats = await getStats(srv.url);
+    expect(stats).toMatchObject({
+      total: 3,
+      byPath: { "/v1/chat/completions": 2, "/v1/embeddings": 1 },
+      byModel: { "gpt-4o-mini": 2, emb: 1 },
+      byApiKey: { a: 2, b: 1 },
+      inFlight: 0,
+    });
+    expect(stats.open).toBeGreaterThanOrEqual(1); // our keep-alive connection(s)
+  });
+});
+
+describe("embeddings", () => {
+  it("returns deterministic unit vectors for string and string[] input", async () => {
+    const one = await (await post("/embeddings", { model: "text-embedding-3-small", input: "hello there" })).json();
+    expect(one).toMatchObject({
+      object: "list",
+      model: "text-embedding-3-small",
+      usage: { prompt_tokens: 2, total_tokens: 2 },
+    });
+    expect(one.data[0]).toMatchObject({ object: "embedding", index: 0 });
+    expect(one.data[0].embedding).toHaveLength(8);
+    const norm = Math.hypot(...one.data[0].embedding);
+    expect(norm).toBeCloseTo(1, 5);
+
+    const many = await (await post("/embeddings", { model: "e", input: ["hello there", "x"] })).json();
+    expect(many.data.map((d: any) => d.index)).toEqual([0, 1]);
+    expect(many.data[0].embedding).toEqual(one.data[0].embedding);
+    expect(many.data[1].embedding).not.toEqual(one.data[0].embedding);
+    expect(many.usage.prompt_tokens).toBe(3);
+
+    const wide = await (await post("/embeddings", { model: "e", input: "x", dimensions: 40 })).json();
+    expect(wide.data[0].embedding).toHaveLength(40);
+  });
+
+  it("supports encoding_format base64 (little-endian float32)", async () => {
+    const floats = await (await post("/embeddings", { model: "e", input: "abc" })).json();
+    const b64 = await (await post("/embeddings", { model: "e", input: "abc", encoding_format: "base64" })).json();
+    const buf = Buffer.from(b64.data[0].embedding, "base64");
+    const decoded = Array.from({ length: buf.length / 4 }, (_, i) => buf.readFloatLE(i * 4));
+    expect(decoded).toEqual(floats.data[0].embedding);
+  });
+
+  it("rejects bad input", async () => {
+    expect((await post("/embeddings", { model: "e", input: 42 })).status).toBe(400);
+    expect((await post("/embeddings", { model: "e" })).status).toBe(400);
+  });
+});
+
+describe("official openai SDK compatibility", () => {
+  const sdk = () => new OpenAI({ apiKey: "sk-test", baseURL: srv.baseUrl, maxRetries: 0 });
+
+  it("non-stream, stream with usage, and embeddings (SDK default base64)", async () => {
+    const client = sdk();
+    const c = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(c.choices[0].message.content).toBe("Echo: hi Echo: hi Echo: hi Echo: hi");
+
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    let usage: any = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? "";
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text).toBe(c.choices[0].message.content);
+    expect(usage).toMatchObject({ completion_tokens: 8, prompt_tokens: 4 });
+
+    const e = await client.embeddings.create({ model: "text-embedding-3-small", input: "abc" });
+    const floats = await (await post("/embeddings", { model: "e", input: "abc" })).json();
+    expect(e.data[0].embedding).toEqual(floats.data[0].embedding);
+    expect((await lastRecord()).path).toBe("/v1/embeddings");
+  });
+
+  it("maps errors to SDK error classes", async () => {
+    const bad = new OpenAI({ apiKey: "bad-key", baseURL: srv.baseUrl, maxRetries: 0 });
+    await expect(
+      bad.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await setScenario(srv.url, { fault: "status:429" });
+    await expect(
+      sdk().chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+  });
+});
+
+describe("lifecycle", () => {
+  it("close() tears down open and hanging connections", async () => {
+    const other: Srv = await startFakeUpstream({});
+    const pending = fetch(`${other.baseUrl}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: "Bearer k", "x-fake-fault": "hang" },
+      body: JSON.stringify(user("x")),
+    }).catch((e) => e);
+    await waitForRequest(other.url, () => true);
+    const t0 = Date.now();
+    await other.close();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(await pending).toBeInstanceOf(Error);
+  });
+
+  it("keeps at most maxRecords requests while stats keep counting", async () => {
+    const small: Srv = await startFakeUpstream({ maxRecords: 2 });
+    try {
+      for (const content of ["a", "b", "c"]) {
+        await fetch(`${small.baseUrl}/chat/completions`, {
+          method: "POST",
+          headers: { authorization: "Bearer k" },
+          body: JSON.stringify(user(content)),
+        });
+      }
+      const recs = await getRequests(small.url);
+      expect(recs.map((r) => r.body.messages[0].content)).toEqual(["b", "c"]);
+      expect((await getStats(small.url)).total).toBe(3);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("spawnFakeUpstream runs the CLI and stop() ends it", async () => {
+    const child = await spawnFakeUpstream();
+    try {
+      expect(child.port).toBeGreaterThan(0);
+      expect(child.baseUrl).toBe(`http://127.0.0.1:${child.port}/v1`);
+      const res = await fetch(`${child.baseUrl}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: "Bearer k" },
+        body: JSON.stringify(user("spawned")),
+      });
+      expect((await res.json()).choices[0].message.content).toMatch(/^Echo: spawned/);
+      expect((await getRequests(child.baseUrl)).length).toBe(1); // helpers accept the /v1 base URL too
+    } finally {
+      await child.stop();
+    }
+    await expect(fetch(`${child.url}/health`)).rejects.toThrow();
+  });
+});
