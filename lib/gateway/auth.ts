@@ -1,0 +1,78 @@
+import { getPool } from "@/lib/db/pool";
+import { hashApiKey, looksLikeApiKey } from "@/lib/keys/api-key";
+import { gatewayConfig } from "./config";
+import { GatewayError } from "./errors";
+import { TtlCache } from "./ttl-cache";
+
+export interface KeyContext {
+  apiKeyId: string;
+  organizationId: string;
+  allowedModels: string[]; // empty = all
+  allowedIps: string[];
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  maxConcurrency: number | null;
+}
+
+interface KeyRow extends KeyContext {
+  revoked: boolean;
+  expiresAt: Date | null;
+  orgDisabled: boolean;
+}
+
+// Revocation reaches other instances within the cache TTL (a couple of seconds).
+const cache = new TtlCache<KeyRow | null>(gatewayConfig().TOKENFLOW_CACHE_TTL_MS);
+
+/** Bearer token or x-api-key → the key's context. Unknown, revoked and expired keys look the same. */
+export async function authenticateRequest(headers: Headers): Promise<KeyContext> {
+  const token = readToken(headers);
+  if (!token || !looksLikeApiKey(token)) throw invalidKey();
+  const keyHash = hashApiKey(token);
+  const row = await cache.get(keyHash, () => loadKey(keyHash));
+  if (!row || row.revoked || row.orgDisabled || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) {
+    throw invalidKey();
+  }
+  return row;
+}
+
+/** Drops a key from this instance's cache (after revocation). */
+export function forgetKey(keyHash: string) {
+  cache.delete(keyHash);
+}
+
+function readToken(headers: Headers): string | null {
+  const authorization = headers.get("authorization");
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match ? match[1] : null;
+  }
+  return headers.get("x-api-key")?.trim() || null;
+}
+
+function invalidKey() {
+  return new GatewayError("invalid_api_key", "Incorrect API key provided. You can find your API keys in the TokenFlow dashboard.");
+}
+
+async function loadKey(keyHash: string): Promise<KeyRow | null> {
+  const { rows } = await getPool().query(
+    `SELECT k.id, k."organizationId", k."allowedModels", k."allowedIps", k."rpmLimit", k."tpmLimit", k."maxConcurrency",
+            k."revokedAt" IS NOT NULL AS revoked, k."expiresAt", o."disabledAt" IS NOT NULL AS "orgDisabled"
+       FROM "ApiKey" k JOIN "Organization" o ON o.id = k."organizationId"
+      WHERE k."keyHash" = $1 AND k.scope = 'GATEWAY'`,
+    [keyHash],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    apiKeyId: r.id,
+    organizationId: r.organizationId,
+    allowedModels: r.allowedModels,
+    allowedIps: r.allowedIps,
+    rpmLimit: r.rpmLimit,
+    tpmLimit: r.tpmLimit,
+    maxConcurrency: r.maxConcurrency,
+    revoked: r.revoked,
+    expiresAt: r.expiresAt,
+    orgDisabled: r.orgDisabled,
+  };
+}

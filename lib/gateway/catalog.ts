@@ -1,0 +1,95 @@
+import { getPool } from "@/lib/db/pool";
+import { appEncryptionKey } from "@/lib/crypto/app-key";
+import { decryptSecret } from "@/lib/crypto/secrets";
+import type { Prices } from "@/lib/billing/money";
+import { gatewayConfig } from "./config";
+import { TtlCache } from "./ttl-cache";
+
+// Models and channels as the gateway sees them, cached a couple of seconds per instance.
+// Admin writes call invalidateCatalog() so the local instance sees them at once.
+
+export interface CatalogModel {
+  id: string;
+  provider: string;
+  kind: "CHAT" | "EMBEDDING";
+  prices: Prices;
+  contextWindow: number;
+  maxOutputTokens: number;
+  defaultMaxOutputTokens: number;
+  supportsTools: boolean;
+  supportsVision: boolean;
+  supportsJson: boolean;
+  qualityTier: number;
+  createdAt: Date;
+}
+
+export interface CatalogChannel {
+  id: string;
+  name: string;
+  provider: "openai" | "anthropic" | "gemini" | "demo";
+  baseUrl: string;
+  apiKey: string | null; // decrypted, server memory only
+  models: Set<string>;
+  modelMapping: Record<string, string>;
+  priority: number;
+  weight: number;
+}
+
+export interface Catalog {
+  models: Map<string, CatalogModel>;
+  channels: CatalogChannel[];
+}
+
+const cache = new TtlCache<Catalog>(gatewayConfig().TOKENFLOW_CACHE_TTL_MS);
+
+export function getCatalog(): Promise<Catalog> {
+  return cache.get("catalog", loadCatalog);
+}
+
+export function invalidateCatalog() {
+  cache.clear();
+}
+
+async function loadCatalog(): Promise<Catalog> {
+  const pool = getPool();
+  const [models, channels] = await Promise.all([
+    pool.query(`SELECT * FROM "Model" WHERE enabled`),
+    pool.query(`SELECT * FROM "Channel" WHERE status = 'ENABLED'`),
+  ]);
+  return {
+    models: new Map(
+      models.rows.map((m) => [
+        m.id,
+        {
+          id: m.id,
+          provider: m.provider,
+          kind: m.kind,
+          prices: {
+            inputPriceNanos: m.inputPriceNanos,
+            outputPriceNanos: m.outputPriceNanos,
+            cachedInputPriceNanos: m.cachedInputPriceNanos ?? m.inputPriceNanos,
+          },
+          contextWindow: m.contextWindow,
+          maxOutputTokens: m.maxOutputTokens,
+          defaultMaxOutputTokens: m.defaultMaxOutputTokens,
+          supportsTools: m.supportsTools,
+          supportsVision: m.supportsVision,
+          supportsJson: m.supportsJson,
+          qualityTier: m.qualityTier,
+          createdAt: m.createdAt,
+        } satisfies CatalogModel,
+      ]),
+    ),
+    channels: channels.rows.map((c) => ({
+      id: c.id,
+      name: c.name,
+      provider: c.provider,
+      baseUrl: c.baseUrl,
+      apiKey: c.apiKeyEncrypted ? decryptSecret(c.apiKeyEncrypted, appEncryptionKey()) : null,
+      models: new Set<string>(c.models),
+      modelMapping: (c.modelMapping ?? {}) as Record<string, string>,
+      priority: c.priority,
+      weight: c.weight,
+    })),
+  };
+}

@@ -1,0 +1,25 @@
+import { z } from "zod";
+
+// Gateway tunables, from the environment once per process (documented in .env.example).
+const schema = z.object({
+  TOKENFLOW_MAX_BODY_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
+  TOKENFLOW_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  TOKENFLOW_FIRST_BYTE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  TOKENFLOW_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  TOKENFLOW_REQUEST_DEADLINE_MS: z.coerce.number().int().positive().default(120_000),
+  TOKENFLOW_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  TOKENFLOW_BREAKER_THRESHOLD: z.coerce.number().int().positive().default(5),
+  TOKENFLOW_BREAKER_COOLDOWN_MS: z.coerce.number().int().positive().default(30_000),
+  TOKENFLOW_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2_000),
+  TOKENFLOW_HOLD_TTL_MS: z.coerce.number().int().positive().default(30 * 60_000),
+  TOKENFLOW_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
+});
+
+export type GatewayConfig = z.infer<typeof schema>;
+
+let cached: GatewayConfig | undefined;
+
+export function gatewayConfig(): GatewayConfig {
+  cached ??= schema.parse(process.env);
+  return cached;
+}

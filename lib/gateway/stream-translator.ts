@@ -1,0 +1,123 @@
+import { createParser, type EventSourceParser } from "eventsource-parser";
+import type { TokenCounts } from "@/lib/billing/money";
+import { countChunkDeltas, parseUsage } from "./providers/openai-compatible";
+
+// Reads an upstream OpenAI-style SSE stream and writes the client's: events pass through as they
+// arrive (only the model name is rewritten to our public id), while we note usage and count the
+// output deltas the upstream actually produced. The usage event and [DONE] are held back: they are
+// written after settlement, with the cost.
+
+export interface StreamStats {
+  deltas: number; // output pieces received from upstream (≈ tokens)
+  usage: TokenCounts | null;
+  rawUsage: Record<string, unknown> | null;
+  sawDone: boolean;
+  sawFinish: boolean;
+  upstreamError: string | null;
+  malformedEvents: number;
+  firstDeltaAt: number | null; // performance.now() of the first output delta
+  lastChunkMeta: { id?: unknown; created?: unknown; system_fingerprint?: unknown } | null;
+}
+
+export class ChatStreamTranslator {
+  readonly stats: StreamStats = {
+    deltas: 0,
+    usage: null,
+    rawUsage: null,
+    sawDone: false,
+    sawFinish: false,
+    upstreamError: null,
+    malformedEvents: 0,
+    firstDeltaAt: null,
+    lastChunkMeta: null,
+  };
+  private parser: EventSourceParser;
+  private out: string[] = [];
+  private decoder = new TextDecoder();
+  private modelPattern: string | null;
+  private modelReplacement: string;
+
+  constructor(
+    private publicModel: string,
+    upstreamModel: string,
+  ) {
+    this.modelPattern = upstreamModel === publicModel ? null : `"model":${JSON.stringify(upstreamModel)}`;
+    this.modelReplacement = `"model":${JSON.stringify(publicModel)}`;
+    this.parser = createParser({ onEvent: (event) => this.onEvent(event.data) });
+  }
+
+  /** Feeds upstream bytes; returns the text to write to the client now ("" when nothing). */
+  push(bytes: Uint8Array): string {
+    this.parser.feed(this.decoder.decode(bytes, { stream: true }));
+    if (this.out.length === 0) return "";
+    const text = this.out.join("");
+    this.out = [];
+    return text;
+  }
+
+  /** True when the upstream finished properly (it said [DONE], or at least finished and reported usage). */
+  get completed(): boolean {
+    return !this.stats.upstreamError && (this.stats.sawDone || (this.stats.sawFinish && this.stats.usage !== null));
+  }
+
+  private onEvent(data: string) {
+    if (data === "[DONE]") {
+      this.stats.sawDone = true;
+      return;
+    }
+    let chunk: Record<string, unknown>;
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      this.stats.malformedEvents++; // a broken line from upstream is dropped, not forwarded
+      return;
+    }
+    if (chunk.error) {
+      this.stats.upstreamError = "upstream sent an error event";
+      return;
+    }
+    const deltas = countChunkDeltas(chunk as { choices?: Array<{ delta?: Record<string, unknown> }> });
+    if (deltas > 0 && this.stats.firstDeltaAt === null) this.stats.firstDeltaAt = performance.now();
+    this.stats.deltas += deltas;
+    const choices = chunk.choices as Array<{ finish_reason?: unknown }> | undefined;
+    if (choices?.some((c) => c.finish_reason)) this.stats.sawFinish = true;
+    this.stats.lastChunkMeta = { id: chunk.id, created: chunk.created, system_fingerprint: chunk.system_fingerprint };
+
+    const usage = parseUsage(chunk.usage);
+    if (usage) {
+      this.stats.usage = usage;
+      this.stats.rawUsage = chunk.usage as Record<string, unknown>;
+    }
+    if (Array.isArray(choices) && choices.length === 0 && usage) return; // the usage event: written after settlement
+    if (usage) {
+      // Usage riding on a content chunk (some providers): strip it, the final usage event carries it.
+      delete chunk.usage;
+      chunk.model = this.publicModel;
+      this.out.push(`data: ${JSON.stringify(chunk)}\n\n`);
+      return;
+    }
+    this.out.push(`data: ${this.rewriteModel(data, chunk)}\n\n`);
+  }
+
+  private rewriteModel(data: string, chunk: Record<string, unknown>): string {
+    if (!this.modelPattern || chunk.model === this.publicModel) return data;
+    const replaced = data.replace(this.modelPattern, this.modelReplacement);
+    if (replaced !== data || chunk.model === undefined) return replaced;
+    chunk.model = this.publicModel; // unusual spacing: re-encode this one chunk
+    return JSON.stringify(chunk);
+  }
+
+  /** The final usage event (OpenAI's shape: empty choices), with the cost we charged. */
+  usageEvent(usage: Record<string, unknown>): string {
+    const meta = this.stats.lastChunkMeta ?? {};
+    return `data: ${JSON.stringify({
+      id: meta.id,
+      object: "chat.completion.chunk",
+      created: meta.created ?? Math.floor(Date.now() / 1000),
+      model: this.publicModel,
+      ...(meta.system_fingerprint !== undefined ? { system_fingerprint: meta.system_fingerprint } : {}),
+      choices: [],
+      usage,
+    })}\n\n`;
+  }
+}

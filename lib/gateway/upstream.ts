@@ -1,0 +1,57 @@
+import type { Agent } from "undici";
+import { allowListFromEnv, createGuardedAgent } from "@/lib/security/ssrf";
+import type { CatalogChannel } from "./catalog";
+import { gatewayConfig } from "./config";
+import { joinUrl } from "./providers/openai-compatible";
+
+// The only place the gateway talks to upstreams: undici keep-alive pools (much cheaper than
+// fetch()), every connection through the SSRF guard (DNS rebinding and IP literals included).
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: AsyncIterable<Uint8Array> & { destroy?: (err?: Error) => void };
+}
+
+const globalForAgent = globalThis as unknown as { tokenflowAgent?: Agent };
+
+function agent(): Agent {
+  globalForAgent.tokenflowAgent ??= createGuardedAgent(allowListFromEnv(), {
+    connectTimeoutMs: gatewayConfig().TOKENFLOW_CONNECT_TIMEOUT_MS,
+    keepAliveTimeoutMs: 30_000,
+  });
+  return globalForAgent.tokenflowAgent;
+}
+
+/** POSTs JSON to an OpenAI-compatible channel. Throws on network errors and timeouts. */
+export async function postUpstream(channel: CatalogChannel, path: string, body: unknown, signal: AbortSignal): Promise<UpstreamResponse> {
+  const url = new URL(joinUrl(channel.baseUrl, path));
+  const config = gatewayConfig();
+  const response = await agent().request({
+    origin: url.origin,
+    path: url.pathname + url.search,
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...(channel.apiKey ? { authorization: `Bearer ${channel.apiKey}` } : {}),
+    },
+    body: JSON.stringify(body),
+    signal,
+    headersTimeout: config.TOKENFLOW_FIRST_BYTE_TIMEOUT_MS,
+    bodyTimeout: config.TOKENFLOW_IDLE_TIMEOUT_MS,
+  });
+  return { status: response.statusCode, headers: response.headers, body: response.body };
+}
+
+/** Reads a whole (non-streaming) upstream body, refusing absurd sizes. */
+export async function readUpstreamBody(body: AsyncIterable<Uint8Array>, maxBytes = 64 * 1024 * 1024): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw new Error("upstream response too large");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
