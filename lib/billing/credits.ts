@@ -1,0 +1,41 @@
+import { randomUUID } from "node:crypto";
+import type { Pool, PoolClient } from "pg";
+
+export type CreditKind = "TOPUP" | "ADJUSTMENT" | "REFUND" | "REDEMPTION" | "SIGNUP_CREDIT";
+
+export class BalanceTooLowError extends Error {
+  constructor() {
+    super("The balance cannot go below zero");
+  }
+}
+export class OrganizationNotFoundError extends Error {
+  constructor() {
+    super("Organization not found");
+  }
+}
+
+/**
+ * Adds (or, negative, removes) funds with its ledger entry in one step. Idempotent by
+ * (kind, reference): a replay returns the current balance and changes nothing.
+ */
+export async function creditOrganization(
+  db: Pool | PoolClient,
+  credit: { organizationId: string; amountNanos: bigint; kind: CreditKind; reference?: string; note?: string | null; actorUserId?: string | null },
+): Promise<bigint> {
+  try {
+    const { rows } = await db.query<{ balance: bigint }>("SELECT tf_credit($1, $2, $3, $4, $5, $6) AS balance", [
+      credit.organizationId,
+      credit.amountNanos.toString(),
+      credit.kind,
+      credit.reference ?? randomUUID(),
+      credit.note ?? null,
+      credit.actorUserId ?? null,
+    ]);
+    return rows[0].balance;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "TF002") throw new BalanceTooLowError();
+    if (code === "TF003") throw new OrganizationNotFoundError();
+    throw err;
+  }
+}

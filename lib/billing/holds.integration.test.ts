@@ -1,0 +1,154 @@
+// Admission, settlement, release and credits against real Postgres: the money functions on their own.
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bigintTypes } from "@/lib/db/pool";
+import { createFreshDatabase } from "@/test/database";
+import { admitHold, releaseHold, settleHold } from "./holds";
+import { BalanceTooLowError, creditOrganization } from "./credits";
+import { findLedgerMismatches } from "./reconcile";
+import { sweepOrphanedHolds } from "./sweeper";
+import type { RequestLogRow } from "./request-log";
+
+let database: Awaited<ReturnType<typeof createFreshDatabase>>;
+let db: pg.Pool;
+
+beforeAll(async () => {
+  database = await createFreshDatabase();
+  db = new pg.Pool({ connectionString: database.url, max: 20, types: bigintTypes });
+});
+
+afterAll(async () => {
+  await db?.end();
+  await database?.drop();
+});
+
+let counter = 0;
+async function newOrg(balanceNanos: bigint, spendLimitNanos: bigint | null = null) {
+  const id = `org_${++counter}_${Date.now()}`;
+  await db.query(`INSERT INTO "Organization" (id, name, "createdAt", "updatedAt") VALUES ($1, $1, now(), now())`, [id]);
+  if (balanceNanos > 0n) await creditOrganization(db, { organizationId: id, amountNanos: balanceNanos, kind: "ADJUSTMENT" });
+  const keyId = `key_${id}`;
+  await db.query(
+    `INSERT INTO "ApiKey" (id, "organizationId", name, "keyHash", "partialKey", "spendLimitNanos", "createdAt") VALUES ($1, $2, 'k', $1, 'tf-…', $3, now())`,
+    [keyId, id, spendLimitNanos?.toString() ?? null],
+  );
+  return { orgId: id, keyId };
+}
+
+async function org(id: string) {
+  const { rows } = await db.query(`SELECT "balanceNanos", "heldNanos" FROM "Organization" WHERE id = $1`, [id]);
+  return rows[0] as { balanceNanos: bigint; heldNanos: bigint };
+}
+
+function log(id: string, orgId: string, keyId: string): RequestLogRow {
+  return {
+    id, organizationId: orgId, apiKeyId: keyId, endpoint: "chat.completions", modelRequested: "m", modelRouted: "m",
+    upstreamModel: null, channelId: null, routeReason: null, isStream: false, status: 200, errorCode: null,
+    inputTokens: 1, cachedInputTokens: 0, outputTokens: 1, inputPriceNanos: 1n, cachedInputPriceNanos: 1n, outputPriceNanos: 1n,
+    holdNanos: 0n, costNanos: 0n, usageSource: "UPSTREAM", attempts: 1, latencyMs: 1, ttftMs: null, createdAt: new Date(),
+  };
+}
+
+describe("admission", () => {
+  it("never oversells under concurrency: exactly balance / hold admissions succeed", async () => {
+    const { orgId, keyId } = await newOrg(1_000n);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => admitHold(db, { requestId: `adm_${orgId}_${i}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n })),
+    );
+    expect(results.filter((r) => r === "ok")).toHaveLength(100);
+    expect(results.filter((r) => r === "insufficient_quota")).toHaveLength(100);
+    expect(await org(orgId)).toEqual({ balanceNanos: 0n, heldNanos: 1_000n });
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it("enforces a key's spend cap in the same step, holding nothing when refused", async () => {
+    const { orgId, keyId } = await newOrg(10_000n, 50n);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => admitHold(db, { requestId: `cap_${orgId}_${i}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n })),
+    );
+    expect(results.filter((r) => r === "ok")).toHaveLength(5);
+    expect(results.filter((r) => r === "key_spend_limit")).toHaveLength(15);
+    expect(await org(orgId)).toEqual({ balanceNanos: 9_950n, heldNanos: 50n });
+  });
+});
+
+describe("settlement", () => {
+  it("charges the cost, releases the rest and writes one ledger entry and one receipt", async () => {
+    const { orgId, keyId } = await newOrg(1_000n);
+    expect(await admitHold(db, { requestId: `s1_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 300n })).toBe("ok");
+    expect(await settleHold(db, `s1_${orgId}`, 120n, log(`s1_${orgId}`, orgId, keyId))).toBe(120n);
+    expect(await org(orgId)).toEqual({ balanceNanos: 880n, heldNanos: 0n });
+    const { rows: receipts } = await db.query(`SELECT "costNanos", "holdNanos" FROM "RequestLog" WHERE id = $1`, [`s1_${orgId}`]);
+    expect(receipts).toEqual([{ costNanos: 120n, holdNanos: 300n }]);
+    const { rows: key } = await db.query(`SELECT "spentNanos", "heldNanos" FROM "ApiKey" WHERE id = $1`, [keyId]);
+    expect(key[0]).toEqual({ spentNanos: 120n, heldNanos: 0n });
+  });
+
+  it("is idempotent: 10 concurrent replays settle once", async () => {
+    const { orgId, keyId } = await newOrg(1_000n);
+    const id = `s2_${orgId}`;
+    await admitHold(db, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 500n });
+    const results = await Promise.all(Array.from({ length: 10 }, () => settleHold(db, id, 200n, log(id, orgId, keyId))));
+    expect(results.filter((r) => r !== null)).toEqual([200n]);
+    expect(await org(orgId)).toEqual({ balanceNanos: 800n, heldNanos: 0n });
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM "LedgerEntry" WHERE kind = 'USAGE' AND reference = $1`, [id]);
+    expect(rows[0].n).toBe(1);
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it("never charges more than the hold, and charges nothing for zero cost", async () => {
+    const { orgId, keyId } = await newOrg(1_000n);
+    await admitHold(db, { requestId: `s3_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 100n });
+    expect(await settleHold(db, `s3_${orgId}`, 5_000n, log(`s3_${orgId}`, orgId, keyId))).toBe(100n);
+    await admitHold(db, { requestId: `s4_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 100n });
+    expect(await settleHold(db, `s4_${orgId}`, 0n, log(`s4_${orgId}`, orgId, keyId))).toBe(0n);
+    expect(await org(orgId)).toEqual({ balanceNanos: 900n, heldNanos: 0n });
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it("settlement and release race: exactly one wins", async () => {
+    const { orgId, keyId } = await newOrg(1_000n);
+    for (let i = 0; i < 20; i++) {
+      const id = `race_${orgId}_${i}`;
+      await admitHold(db, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n });
+      const [settled, released] = await Promise.all([settleHold(db, id, 7n, log(id, orgId, keyId)), releaseHold(db, id)]);
+      expect(Number(settled !== null) + Number(released)).toBe(1);
+    }
+    const state = await org(orgId);
+    expect(state.heldNanos).toBe(0n);
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+});
+
+describe("sweeper", () => {
+  it("releases orphaned holds exactly once, even with concurrent sweepers", async () => {
+    const { orgId, keyId } = await newOrg(1_000n);
+    for (let i = 0; i < 30; i++) await admitHold(db, { requestId: `orph_${orgId}_${i}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n });
+    await new Promise((r) => setTimeout(r, 50));
+    const released = await Promise.all([sweepOrphanedHolds(db, 10), sweepOrphanedHolds(db, 10), sweepOrphanedHolds(db, 10)]);
+    expect(released.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(30);
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM "Hold" WHERE "organizationId" = $1 AND state = 'RELEASED'`, [orgId]);
+    expect(rows[0].n).toBe(30);
+    expect(await org(orgId)).toEqual({ balanceNanos: 1_000n, heldNanos: 0n });
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+});
+
+describe("credits", () => {
+  it("applies a credit once per reference and never takes the balance below zero", async () => {
+    const { orgId } = await newOrg(0n);
+    expect(await creditOrganization(db, { organizationId: orgId, amountNanos: 500n, kind: "TOPUP", reference: `cs_${orgId}` })).toBe(500n);
+    expect(await creditOrganization(db, { organizationId: orgId, amountNanos: 500n, kind: "TOPUP", reference: `cs_${orgId}` })).toBe(500n);
+    await expect(creditOrganization(db, { organizationId: orgId, amountNanos: -501n, kind: "ADJUSTMENT" })).rejects.toBeInstanceOf(BalanceTooLowError);
+    expect(await creditOrganization(db, { organizationId: orgId, amountNanos: -500n, kind: "ADJUSTMENT" })).toBe(0n);
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it("the reconciliation finds a balance changed outside the ledger", async () => {
+    const { orgId } = await newOrg(100n);
+    await db.query(`UPDATE "Organization" SET "balanceNanos" = "balanceNanos" + 1 WHERE id = $1`, [orgId]);
+    const mismatches = await findLedgerMismatches(db);
+    expect(mismatches.map((m) => m.organizationId)).toContain(orgId);
+    await db.query(`UPDATE "Organization" SET "balanceNanos" = "balanceNanos" - 1 WHERE id = $1`, [orgId]);
+  });
+});

@@ -1,0 +1,45 @@
+import type { Pool, PoolClient } from "pg";
+import type { RequestLogRow } from "./request-log";
+import { serializeLogRow } from "./request-log";
+
+type Db = Pool | PoolClient;
+
+export type AdmitResult = "ok" | "insufficient_quota" | "key_spend_limit";
+
+/** One atomic step: balance → held, or a refusal. Never check-then-debit. */
+export async function admitHold(
+  db: Db,
+  hold: { requestId: string; organizationId: string; apiKeyId: string | null; amountNanos: bigint },
+): Promise<AdmitResult> {
+  try {
+    const { rows } = await db.query<{ result: string }>("SELECT tf_admit($1, $2, $3, $4) AS result", [
+      hold.requestId,
+      hold.organizationId,
+      hold.apiKeyId,
+      hold.amountNanos.toString(),
+    ]);
+    return rows[0].result === "ok" ? "ok" : "insufficient_quota";
+  } catch (err) {
+    if ((err as { code?: string }).code === "TF001") return "key_spend_limit";
+    throw err;
+  }
+}
+
+/**
+ * Charges min(cost, hold), releases the rest and writes the receipt, exactly once per request id.
+ * Returns the nanos charged, or null when the request was already settled or released.
+ */
+export async function settleHold(db: Db, requestId: string, costNanos: bigint, log: RequestLogRow): Promise<bigint | null> {
+  const { rows } = await db.query<{ charged: bigint | null }>("SELECT tf_settle($1, $2, $3::jsonb) AS charged", [
+    requestId,
+    costNanos.toString(),
+    serializeLogRow(log),
+  ]);
+  return rows[0].charged;
+}
+
+/** Releases a hold without charging; true when this call released it. */
+export async function releaseHold(db: Db, requestId: string): Promise<boolean> {
+  const { rows } = await db.query<{ released: boolean }>("SELECT tf_release($1) AS released", [requestId]);
+  return rows[0].released;
+}

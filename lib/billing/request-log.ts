@@ -1,0 +1,43 @@
+import type { Pool, PoolClient } from "pg";
+
+// The receipt of one request, in the "RequestLog" table's column names.
+export interface RequestLogRow {
+  id: string;
+  organizationId: string;
+  apiKeyId: string | null;
+  endpoint: "chat.completions" | "embeddings";
+  modelRequested: string;
+  modelRouted: string | null;
+  upstreamModel: string | null;
+  channelId: string | null;
+  routeReason: string | null;
+  isStream: boolean;
+  status: number;
+  errorCode: string | null;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  inputPriceNanos: bigint;
+  cachedInputPriceNanos: bigint;
+  outputPriceNanos: bigint;
+  holdNanos: bigint;
+  costNanos: bigint;
+  usageSource: "UPSTREAM" | "ESTIMATED" | "NONE";
+  attempts: number;
+  latencyMs: number;
+  ttftMs: number | null;
+  createdAt: Date;
+}
+
+/** JSON for jsonb_populate_record: bigints as strings so nothing passes through a float. */
+export function serializeLogRow(row: RequestLogRow): string {
+  return JSON.stringify(row, (_key, value) => (typeof value === "bigint" ? value.toString() : value));
+}
+
+/** Receipt for a request that never held money (refused before admission). */
+export async function insertRequestLog(db: Pool | PoolClient, row: RequestLogRow): Promise<void> {
+  await db.query(
+    `INSERT INTO "RequestLog" SELECT * FROM jsonb_populate_record(NULL::"RequestLog", $1::jsonb) ON CONFLICT ("id") DO NOTHING`,
+    [serializeLogRow(row)],
+  );
+}

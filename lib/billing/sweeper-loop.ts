@@ -1,0 +1,18 @@
+import { getPool } from "@/lib/db/pool";
+import { gatewayConfig } from "@/lib/gateway/config";
+import { sweepOrphanedHolds } from "./sweeper";
+
+/** Every instance sweeps periodically; tf_release's state guard makes concurrent sweeps safe. */
+export function startHoldSweeper() {
+  const { TOKENFLOW_HOLD_TTL_MS, TOKENFLOW_SWEEP_INTERVAL_MS } = gatewayConfig();
+  const sweep = async () => {
+    try {
+      const released = await sweepOrphanedHolds(getPool(), TOKENFLOW_HOLD_TTL_MS);
+      if (released > 0) console.warn(`[billing] released ${released} orphaned hold(s)`);
+    } catch (err) {
+      console.error("[billing] hold sweep failed:", (err as Error).message);
+    }
+  };
+  setTimeout(sweep, 1_000).unref();
+  setInterval(sweep, TOKENFLOW_SWEEP_INTERVAL_MS).unref();
+}
