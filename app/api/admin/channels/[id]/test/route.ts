@@ -1,0 +1,7 @@
+// POST /api/admin/channels/{id}/test — one-token chat completion against the upstream; records health.
+import { testChannel } from "@/lib/admin/channels";
+import { json, withAdmin } from "@/lib/api/handler";
+
+export const dynamic = "force-dynamic";
+
+export const POST = withAdmin<{ id: string }>(async ({ params }) => json(await testChannel(params.id)));

@@ -1,0 +1,75 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { ApiError } from "@/lib/api/errors";
+import { getPool } from "@/lib/db/pool";
+import { hashApiKey, looksLikeApiKey } from "@/lib/keys/api-key";
+
+// Who may call the management API (DESIGN §7), tried in this order:
+//   1. `Authorization: Bearer $TOKENFLOW_ADMIN_KEY` (the bootstrap key; off when the env var is unset);
+//   2. `Authorization: Bearer tf-…` of an ApiKey with scope ADMIN whose creator is a platform ADMIN;
+//   3. an admin's dashboard session (getAdminSession; arrives with next-auth).
+
+export type AdminActor =
+  | { kind: "bootstrap_key"; userId: null }
+  | { kind: "api_key"; userId: string; apiKeyId: string }
+  | { kind: "session"; userId: string };
+
+const UNAUTHORIZED_MESSAGE =
+  "Admin authentication required: send Authorization: Bearer <TOKENFLOW_ADMIN_KEY or an admin API key>.";
+
+export async function authenticateAdmin(request: Request): Promise<AdminActor> {
+  const token = readBearerToken(request.headers);
+  if (token) {
+    if (matchesBootstrapKey(token, process.env.TOKENFLOW_ADMIN_KEY)) return { kind: "bootstrap_key", userId: null };
+    if (looksLikeApiKey(token)) {
+      const actor = await findAdminApiKey(hashApiKey(token));
+      if (actor) return actor;
+    }
+    // A bearer token that matched nothing is refused outright, even if a session cookie came along.
+    throw new ApiError("unauthorized", UNAUTHORIZED_MESSAGE);
+  }
+  const session = await getAdminSession(request);
+  if (session) return session;
+  throw new ApiError("unauthorized", UNAUTHORIZED_MESSAGE);
+}
+
+/**
+ * Hook for the next-auth session of a platform admin (a later issue). Must return null unless the
+ * session's user has role ADMIN and is not disabled; cookie-authenticated mutations will also need
+ * the CSRF origin check (DESIGN §8) here.
+ */
+export async function getAdminSession(request: Request): Promise<AdminActor | null> {
+  void request;
+  return null;
+}
+
+export function readBearerToken(headers: Headers): string | null {
+  const authorization = headers.get("authorization");
+  if (!authorization) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  return match ? match[1] : null;
+}
+
+/**
+ * Constant-time comparison with the bootstrap key. Both sides are hashed first so the comparison
+ * takes the same time whatever the lengths; an unset or blank env var turns this method off.
+ */
+export function matchesBootstrapKey(token: string, configured: string | undefined): boolean {
+  const expected = configured?.trim();
+  if (!expected) return false;
+  const a = createHash("sha256").update(token).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+async function findAdminApiKey(keyHash: string): Promise<AdminActor | null> {
+  const { rows } = await getPool().query<{ id: string; userId: string }>(
+    `SELECT k.id, u.id AS "userId"
+       FROM "ApiKey" k JOIN "User" u ON u.id = k."createdById"
+      WHERE k."keyHash" = $1 AND k.scope = 'ADMIN'
+        AND k."revokedAt" IS NULL AND (k."expiresAt" IS NULL OR k."expiresAt" > CURRENT_TIMESTAMP)
+        AND u.role = 'ADMIN' AND u."disabledAt" IS NULL`,
+    [keyHash],
+  );
+  const row = rows[0];
+  return row ? { kind: "api_key", userId: row.userId, apiKeyId: row.id } : null;
+}

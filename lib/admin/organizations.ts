@@ -1,0 +1,127 @@
+import { z } from "zod";
+import { ApiError, notFound } from "@/lib/api/errors";
+import { nanosToUsd } from "@/lib/billing/money";
+import { BalanceTooLowError, creditOrganization, OrganizationNotFoundError } from "@/lib/billing/credits";
+import { getPrisma } from "@/lib/db/client";
+import { getPool } from "@/lib/db/pool";
+import { recordAudit } from "./audit";
+import type { AdminActor } from "./auth";
+import { pageQuery, text, usdAmount } from "./fields";
+
+// Organizations across tenants (admin only). Balances change only through creditOrganization,
+// which writes the ledger entry in the same step.
+
+export const createOrganizationSchema = z.strictObject({ name: text(200) });
+
+export const listOrganizationsQuery = z.object({
+  q: z.string().trim().max(200).optional(),
+  ...pageQuery,
+});
+
+export const creditOrganizationSchema = z.strictObject({
+  amountUsd: usdAmount("non_zero"),
+  note: z.string().trim().max(500).optional(),
+  // Idempotency key: a repeated request with the same reference changes nothing (scoped per organization).
+  reference: z.string().trim().min(1).max(200).optional(),
+});
+
+export interface OrganizationJson {
+  id: string;
+  name: string;
+  balanceUsd: string;
+  heldUsd: string;
+  disabled: boolean;
+  keyCount: number; // keys not revoked
+  createdAt: string;
+}
+
+const withKeyCount = { _count: { select: { apiKeys: { where: { revokedAt: null } } } } } as const;
+
+function toOrganizationJson(row: {
+  id: string;
+  name: string;
+  balanceNanos: bigint;
+  heldNanos: bigint;
+  disabledAt: Date | null;
+  createdAt: Date;
+  _count: { apiKeys: number };
+}): OrganizationJson {
+  return {
+    id: row.id,
+    name: row.name,
+    balanceUsd: nanosToUsd(row.balanceNanos),
+    heldUsd: nanosToUsd(row.heldNanos),
+    disabled: row.disabledAt !== null,
+    keyCount: row._count.apiKeys,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export async function createOrganization(
+  input: z.output<typeof createOrganizationSchema>,
+  actor: AdminActor,
+): Promise<OrganizationJson> {
+  const row = await getPrisma().organization.create({ data: { name: input.name }, include: withKeyCount });
+  await recordAudit(actor, {
+    action: "organization.create",
+    targetType: "Organization",
+    targetId: row.id,
+    data: { name: row.name },
+  });
+  return toOrganizationJson(row);
+}
+
+/** Newest first; `q` matches the name (case-insensitive substring) or the exact id. */
+export async function listOrganizations(
+  query: z.output<typeof listOrganizationsQuery>,
+): Promise<{ data: OrganizationJson[]; nextCursor: string | null }> {
+  const rows = await getPrisma().organization.findMany({
+    where: query.q ? { OR: [{ name: { contains: query.q, mode: "insensitive" } }, { id: query.q }] } : {},
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: query.limit + 1,
+    ...(query.cursor ? { cursor: { id: query.cursor }, skip: 1 } : {}),
+    include: withKeyCount,
+  });
+  const page = rows.slice(0, query.limit);
+  return {
+    data: page.map(toOrganizationJson),
+    nextCursor: rows.length > query.limit ? page[page.length - 1].id : null,
+  };
+}
+
+export async function getOrganization(id: string): Promise<OrganizationJson> {
+  const row = await getPrisma().organization.findUnique({ where: { id }, include: withKeyCount });
+  if (!row) throw notFound("Organization");
+  return toOrganizationJson(row);
+}
+
+/** Adds (or, negative, removes) funds as an ADJUSTMENT ledger entry; never below zero. */
+export async function adjustOrganizationCredit(
+  organizationId: string,
+  input: z.output<typeof creditOrganizationSchema>,
+  actor: AdminActor,
+): Promise<{ balanceUsd: string }> {
+  let balanceNanos: bigint;
+  try {
+    balanceNanos = await creditOrganization(getPool(), {
+      organizationId,
+      amountNanos: input.amountUsd,
+      kind: "ADJUSTMENT",
+      reference: input.reference === undefined ? undefined : `${organizationId}:${input.reference}`,
+      note: input.note ?? null,
+      actorUserId: actor.userId,
+    });
+  } catch (err) {
+    if (err instanceof OrganizationNotFoundError) throw notFound("Organization");
+    if (err instanceof BalanceTooLowError)
+      throw new ApiError("balance_too_low", "This adjustment would take the balance below zero.");
+    throw err;
+  }
+  await recordAudit(actor, {
+    action: "organization.credit",
+    targetType: "Organization",
+    targetId: organizationId,
+    data: { amountUsd: nanosToUsd(input.amountUsd), note: input.note ?? null, reference: input.reference ?? null },
+  });
+  return { balanceUsd: nanosToUsd(balanceNanos) };
+}

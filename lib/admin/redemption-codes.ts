@@ -1,0 +1,182 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { z } from "zod";
+import { ApiError } from "@/lib/api/errors";
+import { nanosToUsd } from "@/lib/billing/money";
+import { creditOrganization } from "@/lib/billing/credits";
+import { getPrisma } from "@/lib/db/client";
+import { getPool } from "@/lib/db/pool";
+import { recordAudit } from "./audit";
+import type { AdminActor } from "./auth";
+import { futureDate, usdAmount } from "./fields";
+
+// Prepaid credit codes: TF-XXXX-XXXX-XXXX-XXXX, 16 symbols of Crockford's base32 (no I, L, O, U),
+// i.e. exactly 80 random bits. Only the sha256 of the canonical form and a partial are stored; the
+// codes themselves are shown once, in the create answer.
+
+const CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const CODE_SYMBOLS = 16; // × 5 bits = 80 bits
+const INVALID_CODE_MESSAGE = "This code is invalid, expired or has already been used.";
+
+/** A fresh code. `random` is injectable for tests; it must return cryptographically random bytes. */
+export function generateRedemptionCode(random: (size: number) => Buffer = randomBytes): string {
+  const bytes = random((CODE_SYMBOLS * 5) / 8);
+  let bits = 0n;
+  for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
+  let symbols = "";
+  for (let i = CODE_SYMBOLS - 1; i >= 0; i--) symbols += CODE_ALPHABET[Number((bits >> BigInt(i * 5)) & 31n)];
+  return formatCode(symbols);
+}
+
+/**
+ * The canonical form of what a person typed: case, spaces and dashes do not matter, the "TF" prefix
+ * is optional, and the look-alikes O → 0, I/L → 1 are read as Crockford intends. Null if not a code.
+ */
+export function normalizeRedemptionCode(input: string): string | null {
+  let symbols = input.toUpperCase().replace(/[\s-]/g, "");
+  if (symbols.length === CODE_SYMBOLS + 2 && symbols.startsWith("TF")) symbols = symbols.slice(2);
+  if (symbols.length !== CODE_SYMBOLS) return null;
+  symbols = symbols.replace(/O/g, "0").replace(/[IL]/g, "1");
+  for (const symbol of symbols) if (!CODE_ALPHABET.includes(symbol)) return null;
+  return formatCode(symbols);
+}
+
+export function hashRedemptionCode(canonicalCode: string): string {
+  return createHash("sha256").update(canonicalCode).digest("hex");
+}
+
+/** What the admin list shows: the last group only ("TF-****-****-****-WXYZ"). */
+export function partialRedemptionCode(canonicalCode: string): string {
+  return `TF-****-****-****-${canonicalCode.slice(-4)}`;
+}
+
+function formatCode(symbols: string): string {
+  return `TF-${symbols.slice(0, 4)}-${symbols.slice(4, 8)}-${symbols.slice(8, 12)}-${symbols.slice(12, 16)}`;
+}
+
+// ---------- admin ----------
+
+export const createRedemptionCodesSchema = z.strictObject({
+  amountUsd: usdAmount("positive"),
+  count: z.int("must be an integer").min(1, "must be 1..1000").max(1000, "must be 1..1000"),
+  expiresAt: futureDate.nullish(),
+});
+
+export const listRedemptionCodesQuery = z.object({
+  batchId: z.string().min(1).max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(1000),
+});
+
+export interface RedemptionCodeJson {
+  id: string;
+  batchId: string;
+  partialCode: string;
+  amountUsd: string;
+  expiresAt: string | null;
+  redeemed: boolean;
+  redeemedAt: string | null;
+  redeemedByOrgId: string | null;
+  createdAt: string;
+}
+
+export async function createRedemptionCodes(
+  input: z.output<typeof createRedemptionCodesSchema>,
+  actor: AdminActor,
+): Promise<{ batchId: string; codes: string[]; amountUsd: string; expiresAt: string | null }> {
+  const batchId = randomUUID();
+  const codes = Array.from({ length: input.count }, () => generateRedemptionCode());
+  await getPrisma().redemptionCode.createMany({
+    data: codes.map((code) => ({
+      batchId,
+      codeHash: hashRedemptionCode(code),
+      partialCode: partialRedemptionCode(code),
+      amountNanos: input.amountUsd,
+      expiresAt: input.expiresAt ?? null,
+      createdById: actor.userId,
+    })),
+  });
+  const amountUsd = nanosToUsd(input.amountUsd);
+  const expiresAt = input.expiresAt?.toISOString() ?? null;
+  await recordAudit(actor, {
+    action: "redemption_codes.create",
+    targetType: "RedemptionCodeBatch",
+    targetId: batchId,
+    data: { count: input.count, amountUsd, expiresAt },
+  });
+  return { batchId, codes, amountUsd, expiresAt };
+}
+
+/** Codes of one batch (or the newest codes of all batches), newest first. */
+export async function listRedemptionCodes(
+  query: z.output<typeof listRedemptionCodesQuery>,
+): Promise<{ data: RedemptionCodeJson[] }> {
+  const rows = await getPrisma().redemptionCode.findMany({
+    where: query.batchId ? { batchId: query.batchId } : {},
+    orderBy: [{ createdAt: "desc" }, { id: "asc" }],
+    take: query.limit,
+  });
+  return {
+    data: rows.map((row) => ({
+      id: row.id,
+      batchId: row.batchId,
+      partialCode: row.partialCode,
+      amountUsd: nanosToUsd(row.amountNanos),
+      expiresAt: row.expiresAt?.toISOString() ?? null,
+      redeemed: row.redeemedAt !== null,
+      redeemedAt: row.redeemedAt?.toISOString() ?? null,
+      redeemedByOrgId: row.redeemedByOrgId,
+      createdAt: row.createdAt.toISOString(),
+    })),
+  };
+}
+
+// ---------- tenant ----------
+
+export const redeemCodeSchema = z.strictObject({ code: z.string().max(100) });
+
+/**
+ * Redeems a code for an organization, once: the code is claimed and the credit written in one
+ * transaction. Concurrent attempts queue on the code's row lock; the loser sees redeemedAt set and
+ * gets invalid_code. Unknown, used and expired codes all answer the same.
+ */
+export async function redeemCode(
+  organizationId: string,
+  code: string,
+): Promise<{ balanceUsd: string; creditedUsd: string }> {
+  const canonical = normalizeRedemptionCode(code);
+  if (!canonical) throw new ApiError("invalid_code", INVALID_CODE_MESSAGE);
+
+  const client = await getPool().connect();
+  let releaseError: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    try {
+      // Timestamps are stored as UTC `timestamp` (Prisma's DateTime), hence now() AT TIME ZONE 'UTC'.
+      const { rows } = await client.query<{ id: string; amountNanos: bigint }>(
+        `UPDATE "RedemptionCode"
+            SET "redeemedAt" = (now() AT TIME ZONE 'UTC'), "redeemedByOrgId" = $2
+          WHERE "codeHash" = $1 AND "redeemedAt" IS NULL
+            AND ("expiresAt" IS NULL OR "expiresAt" > (now() AT TIME ZONE 'UTC'))
+          RETURNING id, "amountNanos"`,
+        [hashRedemptionCode(canonical), organizationId],
+      );
+      const claimed = rows[0];
+      if (!claimed) throw new ApiError("invalid_code", INVALID_CODE_MESSAGE);
+      const balanceNanos = await creditOrganization(client, {
+        organizationId,
+        amountNanos: claimed.amountNanos,
+        kind: "REDEMPTION",
+        reference: claimed.id,
+        note: `redemption code ${partialRedemptionCode(canonical)}`,
+      });
+      await client.query("COMMIT");
+      return { balanceUsd: nanosToUsd(balanceNanos), creditedUsd: nanosToUsd(claimed.amountNanos) };
+    } catch (err) {
+      await client.query("ROLLBACK").catch((rollbackError: Error) => {
+        releaseError = rollbackError; // a connection that cannot roll back is not returned to the pool
+      });
+      throw err;
+    }
+  } finally {
+    client.release(releaseError);
+  }
+}

@@ -1,0 +1,144 @@
+import { randomBytes } from "node:crypto";
+import type { z } from "zod";
+import { authenticateAdmin, type AdminActor } from "@/lib/admin/auth";
+import { authenticateRequest, type KeyContext } from "@/lib/gateway/auth";
+import { GatewayError } from "@/lib/gateway/errors";
+import { ApiError, apiErrorBody, apiErrorStatus, validationError } from "./errors";
+
+// One small wrapper per surface (management API, key-authenticated /api routes): it authenticates,
+// maps errors to `{ error: { code, message } }`, and stamps every answer with x-request-id, so route
+// files stay a few lines: parse, call one lib function, answer.
+
+/** Request bodies on this surface are small JSON documents. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+type Params = Record<string, string>;
+
+/** What Next.js passes as the second route-handler argument (params is a Promise since Next 15). */
+export interface RouteContext<P extends Params> {
+  params: Promise<P>;
+}
+
+export interface ApiContext<P extends Params> {
+  request: Request;
+  params: P;
+  requestId: string;
+}
+export interface AdminContext<P extends Params> extends ApiContext<P> {
+  admin: AdminActor;
+}
+export interface KeyContextArgs<P extends Params> extends ApiContext<P> {
+  key: KeyContext;
+}
+
+type RouteHandler<P extends Params> = (request: Request, context: RouteContext<P>) => Promise<Response>;
+
+/** Error mapping and request id, no authentication. */
+export function withApi<P extends Params = Params>(
+  handler: (ctx: ApiContext<P>) => Promise<Response>,
+): RouteHandler<P> {
+  return async (request, context) => {
+    const requestId = newRequestId();
+    let response: Response;
+    try {
+      response = await handler({ request, params: ((await context?.params) ?? {}) as P, requestId });
+    } catch (err) {
+      response = errorResponse(err, request, requestId);
+    }
+    response.headers.set("x-request-id", requestId);
+    response.headers.set("cache-control", "no-store");
+    return response;
+  };
+}
+
+/** Management API: bootstrap key, admin API key or admin session; otherwise 401. */
+export function withAdmin<P extends Params = Params>(
+  handler: (ctx: AdminContext<P>) => Promise<Response>,
+): RouteHandler<P> {
+  return withApi<P>(async (ctx) => handler({ ...ctx, admin: await authenticateAdmin(ctx.request) }));
+}
+
+/** Routes a tenant calls with its gateway key (`Authorization: Bearer tf-…`). */
+export function withGatewayKey<P extends Params = Params>(
+  handler: (ctx: KeyContextArgs<P>) => Promise<Response>,
+): RouteHandler<P> {
+  return withApi<P>(async (ctx) => {
+    let key: KeyContext;
+    try {
+      key = await authenticateRequest(ctx.request.headers);
+    } catch (err) {
+      if (err instanceof GatewayError && err.kind === "invalid_api_key") {
+        throw new ApiError("unauthorized", "Invalid API key: send Authorization: Bearer tf-…");
+      }
+      throw err;
+    }
+    return handler({ ...ctx, key });
+  });
+}
+
+/** Reads a JSON body (at most MAX_BODY_BYTES) and validates it; failures are 400/413 ApiErrors. */
+export async function parseBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+  const text = await readBodyText(request, MAX_BODY_BYTES);
+  if (!text.trim()) throw new ApiError("bad_request", "The request body is empty; expected a JSON object.");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ApiError("bad_request", "The request body is not valid JSON.");
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error.issues);
+  return result.data;
+}
+
+/** Validates the query string (`?a=1&b=x`, last value wins). */
+export function parseQuery<S extends z.ZodType>(request: Request, schema: S): z.output<S> {
+  const query = Object.fromEntries(new URL(request.url).searchParams);
+  const result = schema.safeParse(query);
+  if (!result.success) throw validationError(result.error.issues, "query");
+  return result.data;
+}
+
+export function json(data: unknown, status = 200): Response {
+  return Response.json(data, { status });
+}
+
+export function noContent(): Response {
+  return new Response(null, { status: 204 });
+}
+
+export function newRequestId(): string {
+  return `req_${randomBytes(12).toString("hex")}`;
+}
+
+async function readBodyText(request: Request, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError("payload_too_large", `Request body too large: the limit is ${maxBytes} bytes.`);
+}
+
+function errorResponse(err: unknown, request: Request, requestId: string): Response {
+  if (!(err instanceof ApiError)) {
+    // Logged for operators only; the client gets a generic message with the id to quote.
+    console.error(`[api] ${requestId} ${request.method} ${new URL(request.url).pathname} failed:`, err);
+  }
+  return Response.json(apiErrorBody(err, requestId), { status: apiErrorStatus(err) });
+}
