@@ -1,0 +1,74 @@
+// `npm test`: builds the app, runs vitest (unit + integration against real Postgres and `next start`),
+// Playwright e2e in Debian's chromium, and the `npm start` smoke test; prints one closing line
+// "N passed, N failed, N skipped" and exits non-zero on any failure or if a suite ran nothing.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const out = path.join(root, "test-results");
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const args = process.argv.slice(2);
+const only = (suite) => args.length === 0 || args.includes(suite);
+
+function run(cmd, cmdArgs, env = {}) {
+  console.log(`\n$ ${cmd} ${cmdArgs.join(" ")}`);
+  return spawnSync(cmd, cmdArgs, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } }).status ?? 1;
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const problems = [];
+
+if (process.env.TOKENFLOW_SKIP_BUILD !== "1" && (only("integration") || only("e2e") || only("smoke"))) {
+  if (run("npx", ["next", "build"]) !== 0) {
+    console.log("\nnext build failed\n0 passed, 1 failed");
+    process.exit(1);
+  }
+}
+
+// vitest: unit + integration projects, counted from its JSON report.
+if (only("unit") || only("integration")) {
+  const projects = ["unit", "integration"].filter(only).flatMap((p) => ["--project", p]);
+  const file = path.join(out, "vitest.json");
+  run("npx", ["vitest", "run", ...projects, "--reporter=default", "--reporter=json", `--outputFile.json=${file}`]);
+  if (existsSync(file)) {
+    const report = JSON.parse(readFileSync(file, "utf8"));
+    totals.passed += report.numPassedTests;
+    totals.failed += report.numFailedTests;
+    totals.skipped += report.numPendingTests + report.numTodoTests;
+    if (report.numTotalTests === 0) problems.push("vitest ran no tests");
+    // A file that fails to load has no failed tests but is a failure.
+    const brokenSuites = report.testResults.filter((r) => r.status === "failed" && r.assertionResults.every((a) => a.status !== "failed"));
+    for (const suite of brokenSuites) problems.push(`vitest suite failed to run: ${path.relative(root, suite.name)}`);
+  } else {
+    problems.push("vitest wrote no report");
+  }
+}
+
+// Playwright e2e, counted from its JSON report.
+if (only("e2e")) {
+  const file = path.join(out, "playwright.json");
+  run("npx", ["playwright", "test", "--reporter=list,json"], { PLAYWRIGHT_JSON_OUTPUT_NAME: file });
+  if (existsSync(file)) {
+    const stats = JSON.parse(readFileSync(file, "utf8")).stats;
+    totals.passed += stats.expected + stats.flaky;
+    totals.failed += stats.unexpected;
+    totals.skipped += stats.skipped;
+    if (stats.expected + stats.unexpected + stats.flaky === 0) problems.push("Playwright ran no tests");
+  } else {
+    problems.push("Playwright wrote no report (did chromium start?)");
+  }
+}
+
+// `npm start` smoke test: zero-config start on the embedded database.
+if (only("smoke")) {
+  const status = run("node", ["scripts/smoke-start.mjs"]);
+  if (status === 0) totals.passed += 1;
+  else totals.failed += 1;
+}
+
+for (const problem of problems) console.log(`problem: ${problem}`);
+const failed = totals.failed + problems.length;
+console.log(`\n${totals.passed} passed, ${failed} failed, ${totals.skipped} skipped`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,169 @@
+// Settlement rules end to end: failover charges once, failures are free (SDK retries included),
+// prices are those at admission, receipts are complete, and a crash leaves no money held.
+import OpenAI from "openai";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { clearRequests, clearScenarios, getRequests, setScenario } from "@/e2e/fake-upstream/client";
+import { findLedgerMismatches } from "@/lib/billing/reconcile";
+import { startAppServer } from "./app-server";
+import { startStack, type Stack } from "./stack";
+
+let stack: Stack;
+let orgId: string;
+let client: OpenAI;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { TOKENFLOW_HOLD_TTL_MS: "3000", TOKENFLOW_SWEEP_INTERVAL_MS: "500" } });
+  await stack.admin.disableAllChannels();
+  await stack.admin.createChannel({ name: "A", baseUrl: stack.upstream.baseUrl, apiKey: "chan-a", models: ["gpt-4o", "deepseek-v3"], priority: 10 });
+  await stack.admin.createChannel({ name: "B", baseUrl: stack.upstream.baseUrl, apiKey: "chan-b", models: ["gpt-4o", "deepseek-v3"], priority: 0 });
+  orgId = (await stack.admin.createOrganization("settle", "50")).id;
+  client = stack.sdk((await stack.admin.createKey(orgId)).key);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+beforeEach(async () => {
+  await clearRequests(stack.upstream.url);
+  await clearScenarios(stack.upstream.url);
+});
+
+// The fake reports 1,000 prompt tokens: the prompt must really be that long, or the hold (a true
+// upper bound of the prompt) would cap the charge.
+const LONG_PROMPT = "word ".repeat(1000);
+
+async function usageEntries() {
+  const { rows } = await stack.db.query(`SELECT reference, "amountNanos" FROM "LedgerEntry" WHERE "organizationId" = $1 AND kind = 'USAGE'`, [orgId]);
+  return rows as Array<{ reference: string; amountNanos: bigint }>;
+}
+
+async function balance() {
+  const { rows } = await stack.db.query(`SELECT "balanceNanos", "heldNanos" FROM "Organization" WHERE id = $1`, [orgId]);
+  return rows[0] as { balanceNanos: bigint; heldNanos: bigint };
+}
+
+describe("settlement", () => {
+  it("a request that failed over is charged once, at the serving channel's usage", async () => {
+    await setScenario(stack.upstream.url, { match: { apiKey: "chan-a" }, fault: "status:502", times: 1 });
+    const before = (await usageEntries()).length;
+    const { data, response } = await client.chat.completions
+      .create({ model: "gpt-4o", messages: [{ role: "user", content: "once" }], fake_fault: "usage:100,20" } as never)
+      .withResponse();
+    const requestId = response.headers.get("x-request-id")!;
+    const entries = await usageEntries();
+    expect(entries.length).toBe(before + 1);
+    // gpt-4o: 100 × $2.50/1M + 20 × $10/1M = 250,000 + 200,000 nano-USD
+    expect(entries.find((e) => e.reference === requestId)?.amountNanos).toBe(-450_000n);
+    expect((data.usage as unknown as { cost_usd: string }).cost_usd).toBe("0.00045");
+    const { rows } = await stack.db.query(`SELECT * FROM "RequestLog" WHERE id = $1`, [requestId]);
+    expect(rows[0]).toMatchObject({
+      modelRequested: "gpt-4o",
+      modelRouted: "gpt-4o",
+      upstreamModel: "gpt-4o",
+      status: 200,
+      inputTokens: 100,
+      outputTokens: 20,
+      inputPriceNanos: 2_500_000_000n,
+      outputPriceNanos: 10_000_000_000n,
+      costNanos: 450_000n,
+      usageSource: "UPSTREAM",
+      attempts: 2,
+      isStream: false,
+    });
+    expect(rows[0].latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("when every channel fails nothing is charged, including the SDK's own retries", async () => {
+    await setScenario(stack.upstream.url, { fault: "status:500" });
+    const before = await balance();
+    const entries = (await usageEntries()).length;
+    const retrying = stack.sdk((await stack.admin.createKey(orgId)).key, { maxRetries: 2 });
+    await expect(retrying.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(
+      OpenAI.InternalServerError,
+    );
+    expect((await getRequests(stack.upstream.url)).length).toBe(6); // 3 SDK attempts × 2 channels
+    expect(await balance()).toEqual(before);
+    expect((await usageEntries()).length).toBe(entries);
+  });
+
+  it("a request is billed at the prices it was admitted with", async () => {
+    const stream = await client.chat.completions.create({
+      model: "deepseek-v3",
+      messages: [{ role: "user", content: LONG_PROMPT }],
+      stream: true,
+      max_tokens: 10,
+      fake_output_tokens: 10,
+      fake_chunk_delay_ms: 100,
+      fake_fault: "usage:1000,10",
+    } as never) as unknown as AsyncIterable<OpenAI.ChatCompletionChunk> & { response: Response };
+    const iterator = stream[Symbol.asyncIterator]();
+    await iterator.next(); // admitted and streaming
+    await stack.admin.updateModel("deepseek-v3", { inputPriceUsd: "1.00" });
+    while (!(await iterator.next()).done);
+    const { rows } = await stack.db.query(`SELECT "inputPriceNanos", "costNanos" FROM "RequestLog" WHERE "modelRouted" = 'deepseek-v3' ORDER BY "createdAt" DESC LIMIT 1`);
+    // 1000 × $0.14/1M + 10 × $0.28/1M = 140,000 + 2,800
+    expect(rows[0]).toEqual({ inputPriceNanos: 140_000_000n, costNanos: 142_800n });
+    await client.chat.completions.create({ model: "deepseek-v3", messages: [{ role: "user", content: LONG_PROMPT }], fake_fault: "usage:1000,10" } as never);
+    const { rows: after } = await stack.db.query(`SELECT "inputPriceNanos", "costNanos" FROM "RequestLog" WHERE "modelRouted" = 'deepseek-v3' ORDER BY "createdAt" DESC LIMIT 1`);
+    expect(after[0]).toEqual({ inputPriceNanos: 1_000_000_000n, costNanos: 1_002_800n });
+    await stack.admin.updateModel("deepseek-v3", { inputPriceUsd: "0.14" });
+  });
+
+  it("refused requests leave a receipt and hold nothing; 402 carries x-should-retry: false", async () => {
+    const poor = await stack.admin.createOrganization("poor");
+    const key = (await stack.admin.createKey(poor.id)).key;
+    const res = await fetch(`${stack.app.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }),
+    });
+    expect(res.status).toBe(402);
+    expect(res.headers.get("x-should-retry")).toBe("false");
+    expect(await res.json()).toMatchObject({ error: { type: "insufficient_quota", code: "insufficient_quota" } });
+    const { rows } = await stack.db.query(`SELECT status, "errorCode", "costNanos" FROM "RequestLog" WHERE id = $1`, [res.headers.get("x-request-id")]);
+    expect(rows[0]).toEqual({ status: 402, errorCode: "insufficient_quota", costNanos: 0n });
+    expect(await getRequests(stack.upstream.url)).toHaveLength(0);
+  });
+});
+
+describe("crash recovery", () => {
+  it("holds orphaned by a killed server are released once by the sweeper after restart", async () => {
+    const before = await balance();
+    const streams = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        client.chat.completions.create({
+          model: "gpt-4o",
+          messages: [{ role: "user", content: "crash" }],
+          stream: true,
+          max_tokens: 100,
+          fake_output_tokens: 100,
+          fake_chunk_delay_ms: 200,
+        } as never) as unknown as Promise<AsyncIterable<unknown>>,
+      ),
+    );
+    for (const s of streams) await s[Symbol.asyncIterator]().next();
+    expect((await balance()).heldNanos).toBeGreaterThan(0n);
+
+    stack.app.process.kill("SIGKILL");
+    await new Promise((r) => stack.app.process.once("exit", r));
+    const { rows: orphaned } = await stack.db.query(`SELECT count(*)::int AS n FROM "Hold" WHERE "organizationId" = $1 AND state = 'HELD'`, [orgId]);
+    expect(orphaned[0].n).toBe(5);
+
+    const restarted = await startAppServer({ databaseUrl: stack.databaseUrl, env: { TOKENFLOW_HOLD_TTL_MS: "3000", TOKENFLOW_SWEEP_INTERVAL_MS: "500" } });
+    try {
+      let held = 1n;
+      for (let i = 0; i < 40 && held !== 0n; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        held = (await balance()).heldNanos;
+      }
+      expect(held).toBe(0n);
+      expect(await balance()).toEqual(before); // released, not charged
+      const { rows } = await stack.db.query(`SELECT state, count(*)::int AS n FROM "Hold" WHERE "organizationId" = $1 GROUP BY state`, [orgId]);
+      expect(rows.find((r) => r.state === "HELD")).toBeUndefined();
+      expect(await findLedgerMismatches(stack.db)).toEqual([]);
+    } finally {
+      await restarted.stop();
+    }
+  });
+});

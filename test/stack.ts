@@ -1,0 +1,103 @@
+// The whole system for integration tests: a fresh Postgres database (migrated + seeded), the fake
+// upstream as its own process, and `next start`; plus small clients for the management API and
+// the official OpenAI SDK pointed at our /v1.
+import OpenAI from "openai";
+import pg from "pg";
+import { spawnFakeUpstream, type FakeUpstreamHandle } from "@/e2e/fake-upstream/client";
+import { bigintTypes } from "@/lib/db/pool";
+import { createFreshDatabase } from "./database";
+import { startAppServer, type AppServer } from "./app-server";
+
+export interface Stack {
+  app: AppServer;
+  upstream: FakeUpstreamHandle;
+  databaseUrl: string;
+  db: pg.Pool;
+  admin: AdminClient;
+  sdk(key: string, options?: Partial<ConstructorParameters<typeof OpenAI>[0]>): OpenAI;
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: { env?: Record<string, string>; upstreamHost?: string } = {}): Promise<Stack> {
+  const database = await createFreshDatabase({ seed: true });
+  const upstream = await spawnFakeUpstream(opts.upstreamHost ? { host: opts.upstreamHost } : {});
+  const app = await startAppServer({ databaseUrl: database.url, env: opts.env });
+  const db = new pg.Pool({ connectionString: database.url, max: 4, types: bigintTypes });
+  db.on("error", () => undefined);
+  return {
+    app,
+    upstream,
+    databaseUrl: database.url,
+    db,
+    admin: new AdminClient(app.url, app.adminKey),
+    sdk: (key, options) => new OpenAI({ baseURL: `${app.url}/v1`, apiKey: key, maxRetries: 0, timeout: 30_000, ...options }),
+    async stop() {
+      await app.stop();
+      await upstream.stop();
+      await db.end();
+      await database.drop();
+    },
+  };
+}
+
+export class AdminClient {
+  constructor(
+    private baseUrl: string,
+    private adminKey: string,
+  ) {}
+
+  async request<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.adminKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : (undefined as T) };
+  }
+
+  private async expectOk<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.request<T>(method, path, body);
+    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** An organization with `creditUsd` of balance (through the credits API, i.e. the ledger). */
+  async createOrganization(name: string, creditUsd?: string): Promise<{ id: string }> {
+    const org = await this.expectOk<{ id: string }>("POST", "/api/admin/organizations", { name });
+    if (creditUsd) await this.expectOk("POST", `/api/admin/organizations/${org.id}/credits`, { amountUsd: creditUsd, note: "test credit" });
+    return org;
+  }
+
+  createKey(organizationId: string, options: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
+    return this.expectOk("POST", `/api/admin/organizations/${organizationId}/keys`, { name: "test key", ...options });
+  }
+
+  createChannel(channel: Record<string, unknown>): Promise<{ id: string }> {
+    return this.expectOk("POST", "/api/admin/channels", { provider: "openai", apiKey: "chan-default", priority: 0, weight: 1, ...channel });
+  }
+
+  updateChannel(id: string, patch: Record<string, unknown>) {
+    return this.expectOk("PATCH", `/api/admin/channels/${id}`, patch);
+  }
+
+  createModel(model: Record<string, unknown>) {
+    return this.expectOk("POST", "/api/admin/models", model);
+  }
+
+  updateModel(id: string, patch: Record<string, unknown>) {
+    return this.expectOk("PATCH", `/api/admin/models/${id}`, patch);
+  }
+
+  getOrganization(id: string): Promise<{ id: string; balanceUsd: string; heldUsd: string }> {
+    return this.expectOk("GET", `/api/admin/organizations/${id}`);
+  }
+
+  /** Turns off every channel (the seeded demo one included), so tests control routing exactly. */
+  async disableAllChannels() {
+    const channels = await this.expectOk<Array<{ id: string }>>("GET", "/api/admin/channels");
+    for (const c of Array.isArray(channels) ? channels : ((channels as any).data ?? [])) {
+      await this.updateChannel(c.id, { enabled: false });
+    }
+  }
+}
