@@ -48,7 +48,7 @@ async function main() {
     env.DATABASE_URL = embedded.url;
     // One embedded connection serialises everything; a small pool avoids long client queues.
     env.DATABASE_POOL_SIZE ??= "4";
-    log(`embedded Postgres (PGlite) in .data/pglite, listening on 127.0.0.1:${dbPort}`);
+    log(`embedded Postgres (PGlite) in ${path.relative(root, path.join(dataDir, "pglite")) || "."}, listening on 127.0.0.1:${dbPort}`);
     env.TOKENFLOW_ENCRYPTION_KEY ??= localSecret("encryption.key", () => randomBytes(32).toString("base64"));
     env.NEXTAUTH_SECRET ??= localSecret("auth.secret", () => randomBytes(32).toString("base64url"));
   } else {
