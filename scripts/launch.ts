@@ -37,6 +37,8 @@ function waitExit(child: ChildProcess): Promise<number> {
 }
 
 async function main() {
+  // Every pg connection (migrations, seed, the app) works in UTC, matching Prisma's DateTime storage.
+  process.env.PGOPTIONS ??= "-c TimeZone=UTC";
   if (existsSync(path.join(root, ".env"))) process.loadEnvFile(path.join(root, ".env"));
   const env: NodeJS.ProcessEnv = { ...process.env };
   const port = Number(env.PORT ?? 3000);

@@ -8,7 +8,7 @@ import type { Pool } from "pg";
 export async function sweepOrphanedHolds(db: Pool, olderThanMs: number): Promise<number> {
   const { rows } = await db.query<{ released: boolean }>(
     `SELECT tf_release(id) AS released FROM "Hold"
-      WHERE state = 'HELD' AND "createdAt" < CURRENT_TIMESTAMP - make_interval(secs => $1::double precision / 1000)
+      WHERE state = 'HELD' AND "createdAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => $1::double precision / 1000)
       ORDER BY "createdAt" LIMIT 1000`,
     [olderThanMs],
   );

@@ -1,6 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@/generated/prisma/client";
-import { databaseUrl } from "./pool";
+import { databaseUrl, SESSION_OPTIONS } from "./pool";
 
 // Secret columns are omitted by default: reading them takes an explicit `omit: { x: false }`.
 const SECRET_OMIT = {
@@ -11,7 +11,7 @@ const SECRET_OMIT = {
 } as const;
 
 function createClient() {
-  const adapter = new PrismaPg({ connectionString: databaseUrl(), max: Number(process.env.DATABASE_PRISMA_POOL_SIZE ?? 5) });
+  const adapter = new PrismaPg({ connectionString: databaseUrl(), options: SESSION_OPTIONS, max: Number(process.env.DATABASE_PRISMA_POOL_SIZE ?? 5) });
   return new PrismaClient({ adapter, omit: SECRET_OMIT });
 }
 

@@ -10,6 +10,9 @@ export const bigintTypes = {
     oid === pg.types.builtins.INT8 ? (value: string) => BigInt(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+// DateTime columns are TIMESTAMP(3) holding UTC (as Prisma writes them): make the session agree.
+export const SESSION_OPTIONS = "-c TimeZone=UTC";
+
 export function databaseUrl(): string {
   const connectionString = process.env.DATABASE_URL;
   if (!connectionString) throw new Error("DATABASE_URL is not set (start TokenFlow with `npm start`)");
@@ -23,6 +26,7 @@ export function getPool(): pg.Pool {
       max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
       idleTimeoutMillis: 30_000,
       types: bigintTypes,
+      options: SESSION_OPTIONS,
     });
     // Without a listener an idle client's error (e.g. Postgres restart) crashes the process.
     pool.on("error", (err) => console.error("[db] idle client error:", err.message));

@@ -32,7 +32,20 @@ export async function authenticateRequest(headers: Headers): Promise<KeyContext>
   if (!row || row.revoked || row.orgDisabled || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) {
     throw invalidKey();
   }
+  touchLastUsed(row.apiKeyId);
   return row;
+}
+
+// lastUsedAt is informational: written at most once a minute per key per instance, off the hot path.
+const lastTouched = new Map<string, number>();
+function touchLastUsed(apiKeyId: string) {
+  const now = Date.now();
+  if ((lastTouched.get(apiKeyId) ?? 0) > now - 60_000) return;
+  if (lastTouched.size > 50_000) lastTouched.clear();
+  lastTouched.set(apiKeyId, now);
+  getPool()
+    .query(`UPDATE "ApiKey" SET "lastUsedAt" = $2 WHERE id = $1`, [apiKeyId, new Date(now).toISOString()])
+    .catch((err) => console.error("[gateway] could not record key use:", (err as Error).message));
 }
 
 /** Drops a key from this instance's cache (after revocation). */

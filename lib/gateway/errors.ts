@@ -205,6 +205,8 @@ export function errorBody(error: unknown): ErrorBody {
 
 export function errorResponse(error: unknown, requestId: string): Response {
   const err = toGatewayError(error);
+  // The client gets a generic message; the cause goes to the log with the request id.
+  if (err.kind === "internal_error") console.error(`[gateway] ${requestId} internal error:`, err.cause ?? err.message);
   const headers = new Headers(err.headers);
   headers.set("content-type", "application/json");
   headers.set("x-request-id", requestId);

@@ -135,7 +135,7 @@ function classify(err: unknown, signal: AbortSignal): UpstreamFailure {
 async function disableChannel(channelId: string, reason: string) {
   try {
     await getPool().query(
-      `UPDATE "Channel" SET status = 'AUTH_FAILED', "disabledReason" = $2, "lastError" = $2, "updatedAt" = CURRENT_TIMESTAMP WHERE id = $1 AND status = 'ENABLED'`,
+      `UPDATE "Channel" SET status = 'AUTH_FAILED', "disabledReason" = $2, "lastError" = $2, "updatedAt" = (now() AT TIME ZONE 'UTC') WHERE id = $1 AND status = 'ENABLED'`,
       [channelId, reason],
     );
   } catch (err) {
@@ -147,7 +147,7 @@ async function disableChannel(channelId: string, reason: string) {
 function recordChannelHealth(channelId: string, error: string) {
   getPool()
     .query(
-      `UPDATE "Channel" SET "consecutiveFailures" = "consecutiveFailures" + 1, "lastError" = $2, "lastCheckedAt" = CURRENT_TIMESTAMP WHERE id = $1`,
+      `UPDATE "Channel" SET "consecutiveFailures" = "consecutiveFailures" + 1, "lastError" = $2, "lastCheckedAt" = (now() AT TIME ZONE 'UTC') WHERE id = $1`,
       [channelId, error],
     )
     .catch(() => undefined);

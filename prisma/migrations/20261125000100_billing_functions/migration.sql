@@ -1,4 +1,5 @@
 -- Money moves in single atomic database steps (DESIGN.md §3). The app calls these functions;
+-- Timestamps are TIMESTAMP(3) holding UTC wall-clock time (as Prisma writes them), hence now() AT TIME ZONE 'UTC'.
 -- it never reads a balance, decides, and writes it back.
 -- Invariant kept by every function: balanceNanos + heldNanos = SUM(LedgerEntry.amountNanos) per organization.
 
@@ -24,7 +25,7 @@ BEGIN
     END IF;
   END IF;
   INSERT INTO "Hold" ("id", "organizationId", "apiKeyId", "amountNanos", "state", "createdAt")
-  VALUES (p_request_id, p_org, p_key, p_amount, 'HELD', CURRENT_TIMESTAMP);
+  VALUES (p_request_id, p_org, p_key, p_amount, 'HELD', (now() AT TIME ZONE 'UTC'));
   RETURN 'ok';
 END
 $$;
@@ -48,7 +49,7 @@ BEGIN
   -- Lock the organization before the hold row, in admission's order, so the two never deadlock.
   PERFORM 1 FROM "Organization" WHERE id = v_org FOR UPDATE;
   v_charge := LEAST(GREATEST(p_cost, 0), v_amount);
-  UPDATE "Hold" SET state = 'SETTLED', "chargedNanos" = v_charge, "resolvedAt" = CURRENT_TIMESTAMP
+  UPDATE "Hold" SET state = 'SETTLED', "chargedNanos" = v_charge, "resolvedAt" = (now() AT TIME ZONE 'UTC')
    WHERE id = p_request_id AND state = 'HELD';
   IF NOT FOUND THEN
     RETURN NULL; -- a concurrent settlement or the sweeper won
@@ -62,7 +63,7 @@ BEGIN
   END IF;
   IF v_charge > 0 THEN
     INSERT INTO "LedgerEntry" ("id", "organizationId", "kind", "amountNanos", "reference", "createdAt")
-    VALUES (gen_random_uuid()::TEXT, v_org, 'USAGE', -v_charge, p_request_id, CURRENT_TIMESTAMP);
+    VALUES (gen_random_uuid()::TEXT, v_org, 'USAGE', -v_charge, p_request_id, (now() AT TIME ZONE 'UTC'));
   END IF;
   IF p_log IS NOT NULL THEN
     INSERT INTO "RequestLog"
@@ -88,7 +89,7 @@ BEGIN
     RETURN FALSE;
   END IF;
   PERFORM 1 FROM "Organization" WHERE id = v_org FOR UPDATE;
-  UPDATE "Hold" SET state = 'RELEASED', "chargedNanos" = 0, "resolvedAt" = CURRENT_TIMESTAMP
+  UPDATE "Hold" SET state = 'RELEASED', "chargedNanos" = 0, "resolvedAt" = (now() AT TIME ZONE 'UTC')
    WHERE id = p_request_id AND state = 'HELD';
   IF NOT FOUND THEN
     RETURN FALSE;
@@ -117,7 +118,7 @@ BEGIN
     RAISE EXCEPTION 'organization not found' USING ERRCODE = 'TF003';
   END IF;
   INSERT INTO "LedgerEntry" ("id", "organizationId", "kind", "amountNanos", "reference", "note", "actorUserId", "createdAt")
-  VALUES (gen_random_uuid()::TEXT, p_org, p_kind, p_amount, p_reference, p_note, p_actor, CURRENT_TIMESTAMP)
+  VALUES (gen_random_uuid()::TEXT, p_org, p_kind, p_amount, p_reference, p_note, p_actor, (now() AT TIME ZONE 'UTC'))
   ON CONFLICT ("kind", "reference") DO NOTHING;
   IF NOT FOUND THEN
     RETURN v_balance; -- replay of an applied credit
