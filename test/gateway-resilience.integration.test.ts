@@ -112,7 +112,8 @@ describe("streaming failures", () => {
     let chunks = 0;
     let abortedAt = 0;
     await (async () => {
-      for await (const _chunk of stream) {
+      for await (const chunk of stream) {
+        void chunk;
         if (++chunks === 3) {
           abortedAt = Date.now();
           controller.abort();

@@ -296,7 +296,7 @@ function planChat(body, headers) {
 }
 
 function chatCompletion(res, body, plan, faults, rec) {
-  const message = (i) => {
+  const message = () => {
     const m = { role: "assistant", content: plan.content, refusal: null };
     if (plan.reasoning) m.reasoning_content = plan.reasoning;
     if (plan.tool) {
@@ -315,7 +315,7 @@ function chatCompletion(res, body, plan, faults, rec) {
     model: body.model,
     choices: Array.from({ length: plan.n }, (_, i) => ({
       index: i,
-      message: message(i),
+      message: message(),
       logprobs: null,
       finish_reason: plan.finishReason,
     })),

@@ -1,92 +1,40 @@
-import { admitHold } from "@/lib/billing/holds";
-import { holdNanos } from "@/lib/billing/hold-amount";
 import { nanosToUsd, type TokenCounts } from "@/lib/billing/money";
-import { getPool } from "@/lib/db/pool";
-import { authenticateRequest, type KeyContext } from "./auth";
 import { parseChatRequest, type ChatRequest } from "./chat-request";
-import { gatewayConfig } from "./config";
-import { errorResponse, GatewayError, sseErrorEvent, toGatewayError } from "./errors";
+import { GatewayError, sseErrorEvent } from "./errors";
 import { ClientClosedError, failureFromStatus, UpstreamFailure, withFailover } from "./failover";
-import { logRefusedRequest, Meter, newRequestId, type UsageSource } from "./meter";
+import type { Meter, UsageSource } from "./meter";
+import { handleBilledRequest, settleWithoutOutput } from "./pipeline";
 import { buildUpstreamChatBody, chooseOutputCap, parseUsage, type OutputCap } from "./providers/openai-compatible";
 import { demoChatCompletionBody, demoChatStreamEvents } from "./providers/demo";
-import { readJsonBody } from "./read-body";
-import { routeModel, upstreamModelName } from "./route-model";
+import { upstreamModelName } from "./route-model";
 import { ChatStreamTranslator } from "./stream-translator";
 import { estimateTokens, promptTokenUpperBound } from "./tokens";
 import { postUpstream, readUpstreamBody } from "./upstream";
 import type { CatalogChannel } from "./catalog";
 
-// POST /v1/chat/completions: authenticate → validate → route → hold → relay (with failover) → settle.
+// POST /v1/chat/completions, streaming or not, through the billed pipeline (pipeline.ts).
 
-export async function handleChatCompletions(request: Request): Promise<Response> {
-  const requestId = newRequestId();
-  const startedAt = performance.now();
-  const createdAt = new Date();
-  let key: KeyContext | undefined;
-  let body: ChatRequest | undefined;
-  try {
-    key = await authenticateRequest(request.headers);
-    body = parseChatRequest(await readJsonBody(request, gatewayConfig().TOKENFLOW_MAX_BODY_BYTES));
-    const { model, channels } = await routeModel(key, body.model, "CHAT");
-    const cap = chooseOutputCap(body, model);
-    const hold = holdNanos(
-      { promptTokensUpperBound: promptTokenUpperBound(body, model.contextWindow), outputTokensCap: cap.value, n: body.n ?? 1 },
-      model.prices,
-    );
-    const admitted = await admitHold(getPool(), { requestId, organizationId: key.organizationId, apiKeyId: key.apiKeyId, amountNanos: hold });
-    if (admitted !== "ok") throw quotaError(admitted);
-
-    const meter = new Meter({
-      requestId,
-      startedAt,
-      createdAt,
-      key,
-      endpoint: "chat.completions",
-      modelRequested: body.model,
-      modelRouted: model.id,
-      isStream: Boolean(body.stream),
-      prices: model.prices,
-      holdNanos: hold,
-    });
-    // From here on every path settles the hold exactly once.
-    return body.stream
-      ? await relayStream(request, body, cap, channels, meter)
-      : await relayJson(request, body, cap, channels, meter);
-  } catch (err) {
-    const error = toGatewayError(err);
-    if (key) {
-      await logRefusedRequest({
-        requestId,
-        startedAt,
-        createdAt,
-        key,
-        endpoint: "chat.completions",
-        modelRequested: body?.model ?? "",
-        isStream: Boolean(body?.stream),
-        status: error.status,
-        errorCode: error.code ?? error.type,
-      });
-    }
-    return errorResponse(error, requestId);
-  }
-}
-
-function quotaError(result: "insufficient_quota" | "key_spend_limit"): GatewayError {
-  return result === "key_spend_limit"
-    ? new GatewayError("insufficient_quota", "This API key has reached its spend limit. Raise the limit or use another key.")
-    : new GatewayError("insufficient_quota", "You exceeded your current quota: your TokenFlow balance is too low for this request. Top up to continue.");
+export function handleChatCompletions(request: Request): Promise<Response> {
+  return handleBilledRequest<ChatRequest>(request, {
+    endpoint: "chat.completions",
+    kind: "CHAT",
+    parse: parseChatRequest,
+    modelId: (body) => body.model,
+    isStream: (body) => Boolean(body.stream),
+    bounds: (body, model) => ({
+      promptTokensUpperBound: promptTokenUpperBound(body, model.contextWindow),
+      outputTokensCap: chooseOutputCap(body, model).value,
+      n: body.n ?? 1,
+    }),
+    relay: ({ request: req, body, model, channels, meter }) => {
+      const cap = chooseOutputCap(body, model);
+      return body.stream ? relayStream(req, body, cap, channels, meter) : relayJson(req, body, cap, channels, meter);
+    },
+  });
 }
 
 function upstreamBodyFor(channel: CatalogChannel, body: ChatRequest, cap: OutputCap) {
   return buildUpstreamChatBody(body, upstreamModelName(channel, body.model), cap);
-}
-
-/** Settles a request that produced nothing (all channels failed, client left first): free. */
-async function settleFailure(meter: Meter, error: GatewayError | ClientClosedError, attempts = 0): Promise<never> {
-  const status = error instanceof ClientClosedError ? 499 : error.status;
-  await meter.settle({ status, errorCode: error instanceof ClientClosedError ? "client_closed" : error.code ?? error.type, usage: null, usageSource: "NONE", attempts });
-  throw error;
 }
 
 function responseHeaders(requestId: string, modelId: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -122,7 +70,7 @@ async function relayJson(request: Request, body: ChatRequest, cap: OutputCap, ch
       }
     });
   } catch (err) {
-    return settleFailure(meter, err instanceof ClientClosedError ? err : toGatewayError(err));
+    return settleWithoutOutput(meter, err);
   }
 
   const completion = result.value;
@@ -189,7 +137,7 @@ async function relayStream(request: Request, body: ChatRequest, cap: OutputCap, 
   try {
     result = await withFailover(channels, request.signal, (channel, signal) => openStream(channel, body, cap, publicModel, signal));
   } catch (err) {
-    return settleFailure(meter, err instanceof ClientClosedError ? err : toGatewayError(err));
+    return settleWithoutOutput(meter, err);
   }
   const { channel, attempts, controller } = result;
   const source = result.value;
