@@ -9,7 +9,7 @@ let client: OpenAI;
 let orgId: string;
 
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ env: { TOKENFLOW_CLIENT_IP_HEADER: "x-real-ip" } });
   await stack.admin.disableAllChannels();
   await stack.admin.createModel({
     id: "embed-small",
@@ -249,6 +249,19 @@ describe("errors in OpenAI's envelope", () => {
     expect(huge.status).toBe(413);
     expect((await huge.json()).error.code).toBe("request_too_large");
     expect(await getRequests(stack.upstream.url)).toHaveLength(0);
+  });
+
+  it("enforces a key's IP allow-list from the trusted proxy header", async () => {
+    const { key } = await stack.admin.createKey(orgId, { allowedIps: ["203.0.113.7", "10.9.0.0/16"] });
+    const from = (ip: string) => stack.sdk(key, { defaultHeaders: { "x-real-ip": ip } });
+    expect((await from("203.0.113.7").models.list()).data.length).toBeGreaterThan(0);
+    expect((await from("10.9.4.2").models.list()).data.length).toBeGreaterThan(0);
+    const denied = await from("198.51.100.1").models.list().catch((e) => e);
+    expect(denied).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(denied.error).toMatchObject({ type: "permission_error", code: "ip_not_allowed" });
+    // x-forwarded-for is not the trusted header here: it cannot smuggle an allowed address in
+    const spoofed = await stack.sdk(key, { defaultHeaders: { "x-forwarded-for": "203.0.113.7" } }).models.list().catch((e) => e);
+    expect(spoofed).toBeInstanceOf(OpenAI.PermissionDeniedError);
   });
 
   it("answers unknown /v1 routes with an OpenAI-shaped 404", async () => {

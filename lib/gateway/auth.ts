@@ -1,5 +1,6 @@
 import { getPool } from "@/lib/db/pool";
 import { hashApiKey, looksLikeApiKey } from "@/lib/keys/api-key";
+import { isIpAllowed, trustedClientIp } from "./client-ip";
 import { gatewayConfig } from "./config";
 import { GatewayError } from "./errors";
 import { TtlCache } from "./ttl-cache";
@@ -31,6 +32,12 @@ export async function authenticateRequest(headers: Headers): Promise<KeyContext>
   const row = await cache.get(keyHash, () => loadKey(keyHash));
   if (!row || row.revoked || row.orgDisabled || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) {
     throw invalidKey();
+  }
+  if (row.allowedIps.length > 0) {
+    const ip = trustedClientIp(headers);
+    if (!ip || !isIpAllowed(ip, row.allowedIps)) {
+      throw new GatewayError("ip_not_allowed", ip ? `This API key may not be used from ${ip}.` : "This API key is restricted to certain IP addresses, and this server cannot verify the client address.");
+    }
   }
   touchLastUsed(row.apiKeyId);
   return row;
@@ -79,8 +86,8 @@ async function loadKey(keyHash: string): Promise<KeyRow | null> {
   return {
     apiKeyId: r.id,
     organizationId: r.organizationId,
-    allowedModels: r.allowedModels,
-    allowedIps: r.allowedIps,
+    allowedModels: r.allowedModels ?? [],
+    allowedIps: r.allowedIps ?? [],
     rpmLimit: r.rpmLimit,
     tpmLimit: r.tpmLimit,
     maxConcurrency: r.maxConcurrency,

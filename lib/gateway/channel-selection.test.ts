@@ -44,7 +44,13 @@ describe("orderChannels: priority tiers", () => {
   });
 
   it("returns each channel exactly once", () => {
-    const channels = [channel("a", 1, 3), channel("b", 1, 0), channel("c", 0, 2), channel("d", 0, 5), channel("e", 2, 1)];
+    const channels = [
+      channel("a", 1, 3),
+      channel("b", 1, 0),
+      channel("c", 0, 2),
+      channel("d", 0, 5),
+      channel("e", 2, 1),
+    ];
     const order = orderChannels(channels, always, seededRandom(7));
     expect(order).toHaveLength(channels.length);
     expect(new Set(ids(order))).toEqual(new Set(ids(channels)));

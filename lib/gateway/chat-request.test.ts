@@ -42,7 +42,14 @@ describe("parseChatRequest: accepted bodies", () => {
   });
 
   it("accepts null for the optional fields (as the OpenAI SDKs may send)", () => {
-    const body = { ...minimal, stream: null, stream_options: null, max_tokens: null, max_completion_tokens: null, n: null };
+    const body = {
+      ...minimal,
+      stream: null,
+      stream_options: null,
+      max_tokens: null,
+      max_completion_tokens: null,
+      n: null,
+    };
     expect(parseChatRequest(body)).toEqual(body);
   });
 
@@ -98,7 +105,9 @@ describe("parseChatRequest: rejected bodies", () => {
   });
 
   it("rejects an empty model name and one longer than 200 characters", () => {
-    expect(rejection(() => parseChatRequest({ ...minimal, model: "" })).message).toMatch(/^Invalid value for 'model': /);
+    expect(rejection(() => parseChatRequest({ ...minimal, model: "" })).message).toMatch(
+      /^Invalid value for 'model': /,
+    );
     expect(rejection(() => parseChatRequest({ ...minimal, model: "m".repeat(201) })).param).toBe("model");
     expect(parseChatRequest({ ...minimal, model: "m".repeat(200) }).model).toHaveLength(200);
   });

@@ -98,7 +98,11 @@ describe("recorded OpenAI gpt-4o stream with include_usage", () => {
       sawFinish: true,
       upstreamError: null,
       malformedEvents: 0,
-      lastChunkMeta: { id: "chatcmpl-BQv7kXh2mT9sYp4LcE1aRn0dWfGuZ", created: 1745923512, system_fingerprint: "fp_f5bdcc3276" },
+      lastChunkMeta: {
+        id: "chatcmpl-BQv7kXh2mT9sYp4LcE1aRn0dWfGuZ",
+        created: 1745923512,
+        system_fingerprint: "fp_f5bdcc3276",
+      },
     });
     expect(translator.completed).toBe(true);
   });
@@ -180,7 +184,7 @@ describe("recorded DeepSeek tool-call stream", () => {
     expect(out).toHaveLength(8); // role, tool-call header, 5 argument pieces, finishing chunk
     for (const event of out) expect(event.model).toBe("deepseek-v3");
     const args = out
-      .flatMap((e) => (e.choices as Array<{ delta: { tool_calls?: Array<{ function?: { arguments?: string } }> } }>))
+      .flatMap((e) => e.choices as Array<{ delta: { tool_calls?: Array<{ function?: { arguments?: string } }> } }>)
       .flatMap((c) => c.delta.tool_calls ?? [])
       .map((call) => call.function?.arguments ?? "")
       .join("");
@@ -204,23 +208,29 @@ describe("awkward byte boundaries", () => {
     { name: "tool call", text: TOOL_CALL, publicModel: "deepseek-v3", upstreamModel: "deepseek-chat" },
   ];
 
-  it.each(cases)("$name: any single cut gives the same output and stats as one read", ({ text, publicModel, upstreamModel }) => {
-    const whole = translate(text, publicModel, upstreamModel);
-    const length = bytes(text).length;
-    for (let cut = 1; cut < length; cut++) {
-      const split = translate(text, publicModel, upstreamModel, [cut]);
-      if (split.output !== whole.output) expect.fail(`output differs when cut at byte ${cut}`);
-      expect(withoutTiming(split.stats)).toEqual(withoutTiming(whole.stats));
-    }
-  });
+  it.each(cases)(
+    "$name: any single cut gives the same output and stats as one read",
+    ({ text, publicModel, upstreamModel }) => {
+      const whole = translate(text, publicModel, upstreamModel);
+      const length = bytes(text).length;
+      for (let cut = 1; cut < length; cut++) {
+        const split = translate(text, publicModel, upstreamModel, [cut]);
+        if (split.output !== whole.output) expect.fail(`output differs when cut at byte ${cut}`);
+        expect(withoutTiming(split.stats)).toEqual(withoutTiming(whole.stats));
+      }
+    },
+  );
 
-  it.each(cases)("$name: one byte at a time gives the same output and stats", ({ text, publicModel, upstreamModel }) => {
-    const whole = translate(text, publicModel, upstreamModel);
-    const everyByte = Array.from({ length: bytes(text).length - 1 }, (_, i) => i + 1);
-    const split = translate(text, publicModel, upstreamModel, everyByte);
-    expect(split.output).toBe(whole.output);
-    expect(withoutTiming(split.stats)).toEqual(withoutTiming(whole.stats));
-  });
+  it.each(cases)(
+    "$name: one byte at a time gives the same output and stats",
+    ({ text, publicModel, upstreamModel }) => {
+      const whole = translate(text, publicModel, upstreamModel);
+      const everyByte = Array.from({ length: bytes(text).length - 1 }, (_, i) => i + 1);
+      const split = translate(text, publicModel, upstreamModel, everyByte);
+      expect(split.output).toBe(whole.output);
+      expect(withoutTiming(split.stats)).toEqual(withoutTiming(whole.stats));
+    },
+  );
 
   it("decodes a 3-byte character cut after its first and after its second byte", () => {
     const data = bytes(R1);
@@ -292,7 +302,11 @@ describe("model rewriting", () => {
     const data = '{"id":"x","model" : "deepseek-chat","choices":[{"index":0,"delta":{"content":"a"}}]}';
     const { output } = translate(`data: ${data}\n\n`, "deepseek-v3", "deepseek-chat");
     expect(output).not.toContain("deepseek-chat");
-    expect(events(output)[0]).toEqual({ id: "x", model: "deepseek-v3", choices: [{ index: 0, delta: { content: "a" } }] });
+    expect(events(output)[0]).toEqual({
+      id: "x",
+      model: "deepseek-v3",
+      choices: [{ index: 0, delta: { content: "a" } }],
+    });
   });
 
   it("passes a chunk without a model field through unchanged", () => {
@@ -307,7 +321,8 @@ describe("model rewriting", () => {
 });
 
 describe("events that are not forwarded", () => {
-  const content = (text: string) => `data: {"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"${text}"}}]}\n\n`;
+  const content = (text: string) =>
+    `data: {"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"${text}"}}]}\n\n`;
 
   it("drops [DONE] and records it", () => {
     const translator = new ChatStreamTranslator("m", "m");
@@ -317,7 +332,7 @@ describe("events that are not forwarded", () => {
   });
 
   it("drops and counts malformed events, and keeps forwarding the good ones around them", () => {
-    const text = content("a") + "data: {\"id\":\"c\",\"choices\":[{\n\n" + "data: not json\n\n" + content("b");
+    const text = content("a") + 'data: {"id":"c","choices":[{\n\n' + "data: not json\n\n" + content("b");
     const { output, stats } = translate(text, "m", "m");
     expect(output).toBe(content("a") + content("b"));
     expect(stats.malformedEvents).toBe(2);
@@ -332,7 +347,8 @@ describe("events that are not forwarded", () => {
   });
 
   it("records an upstream error event instead of forwarding it, and the stream is then not completed", () => {
-    const error = 'data: {"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}\n\n';
+    const error =
+      'data: {"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}\n\n';
     const { output, stats, translator } = translate(content("a") + error + "data: [DONE]\n\n", "m", "m");
     expect(output).toBe(content("a"));
     expect(stats.upstreamError).toBe("upstream sent an error event");
@@ -341,14 +357,16 @@ describe("events that are not forwarded", () => {
   });
 
   it("holds back a usage-only chunk even when no model rewrite is needed", () => {
-    const usage = 'data: {"id":"c","model":"m","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\n\n';
+    const usage =
+      'data: {"id":"c","model":"m","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\n\n';
     const { output, stats } = translate(content("a") + usage, "m", "m");
     expect(output).toBe(content("a"));
     expect(stats.usage).toEqual({ inputTokens: 3, cachedInputTokens: 0, outputTokens: 1 });
   });
 
   it("strips usage riding on a content chunk, forwards its content and counts it", () => {
-    const data = '{"id":"c","model":"up","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}],"usage":{"prompt_tokens":7,"completion_tokens":1,"total_tokens":8}}';
+    const data =
+      '{"id":"c","model":"up","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}],"usage":{"prompt_tokens":7,"completion_tokens":1,"total_tokens":8}}';
     const { output, stats } = translate(`data: ${data}\n\n`, "pub", "up");
     expect(events(output)).toEqual([
       { id: "c", model: "pub", choices: [{ index: 0, delta: { content: "hi" }, finish_reason: null }] },

@@ -70,9 +70,13 @@ describe("demoComplete", () => {
   });
 
   it("collapses whitespace, trims and keeps at most 200 characters of the question", () => {
-    expect(demoComplete(chat({ messages: [{ role: "user", content: "  a \n\t b  " }] }), 1000).text).toContain('You said: "a b".');
+    expect(demoComplete(chat({ messages: [{ role: "user", content: "  a \n\t b  " }] }), 1000).text).toContain(
+      'You said: "a b".',
+    );
     const long = "x".repeat(500);
-    expect(demoComplete(chat({ messages: [{ role: "user", content: long }] }), 1000).text).toContain(`"${"x".repeat(200)}"`);
+    expect(demoComplete(chat({ messages: [{ role: "user", content: long }] }), 1000).text).toContain(
+      `"${"x".repeat(200)}"`,
+    );
   });
 
   it("reads the text parts of multimodal content and ignores image parts", () => {
@@ -87,7 +91,9 @@ describe("demoComplete", () => {
   });
 
   it('says "nothing" when there is no user text', () => {
-    expect(demoComplete(chat({ messages: [{ role: "system", content: "Be kind." }] }), 1000).text).toContain('You said: "nothing".');
+    expect(demoComplete(chat({ messages: [{ role: "system", content: "Be kind." }] }), 1000).text).toContain(
+      'You said: "nothing".',
+    );
   });
 
   it("stops at the output cap and reports finish_reason length", () => {
@@ -113,7 +119,12 @@ describe("demoChatCompletionBody", () => {
       created: Date.parse("2025-05-01T08:00:00Z") / 1000,
       model: "demo-public",
       choices: [
-        { index: 0, message: { role: "assistant", content: ANSWER_FOR_HI_THERE, refusal: null }, logprobs: null, finish_reason: "stop" },
+        {
+          index: 0,
+          message: { role: "assistant", content: ANSWER_FOR_HI_THERE, refusal: null },
+          logprobs: null,
+          finish_reason: "stop",
+        },
       ],
       usage: { prompt_tokens: 11, completion_tokens: WORDS_FOR_HI_THERE, total_tokens: 11 + WORDS_FOR_HI_THERE },
     });
@@ -146,7 +157,9 @@ describe("demoChatStreamEvents", () => {
     expect(payloads).toHaveLength(1 + WORDS_FOR_HI_THERE + 2);
 
     const choices = payloads.map((p) => p.choices as StreamChoice[]);
-    expect(choices[0]).toEqual([{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]);
+    expect(choices[0]).toEqual([
+      { index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null },
+    ]);
     const contentEvents = choices.slice(1, 1 + WORDS_FOR_HI_THERE);
     expect(contentEvents.map((c) => c[0].delta.content).join("")).toBe(ANSWER_FOR_HI_THERE);
     expect(contentEvents[0][0].delta.content).toBe("Hello");
@@ -240,7 +253,10 @@ describe("demoEmbeddingsBody", () => {
   });
 
   it("counts one token per word, and at least one per input", () => {
-    expect(demoEmbeddingsBody(["one two three", "", "four"], "demo").usage).toEqual({ prompt_tokens: 3 + 1 + 1, total_tokens: 5 });
+    expect(demoEmbeddingsBody(["one two three", "", "four"], "demo").usage).toEqual({
+      prompt_tokens: 3 + 1 + 1,
+      total_tokens: 5,
+    });
   });
 
   it("accepts token-id inputs deterministically", () => {
@@ -251,6 +267,9 @@ describe("demoEmbeddingsBody", () => {
   });
 
   it("returns no vectors for an input that is neither a string nor an array", () => {
-    expect(demoEmbeddingsBody(undefined, "demo")).toMatchObject({ data: [], usage: { prompt_tokens: 0, total_tokens: 0 } });
+    expect(demoEmbeddingsBody(undefined, "demo")).toMatchObject({
+      data: [],
+      usage: { prompt_tokens: 0, total_tokens: 0 },
+    });
   });
 });

@@ -25,14 +25,23 @@ describe("buildUpstreamChatBody", () => {
   });
 
   it("does not modify the client's request object", () => {
-    const request: ChatRequest = { model: "pub", messages, stream: true, stream_options: { include_usage: false }, max_tokens: 50 };
+    const request: ChatRequest = {
+      model: "pub",
+      messages,
+      stream: true,
+      stream_options: { include_usage: false },
+      max_tokens: 50,
+    };
     const snapshot = structuredClone(request);
     buildUpstreamChatBody(request, "up", { field: "max_completion_tokens", value: 40 });
     expect(request).toEqual(snapshot);
   });
 
   it("writes the output cap to max_tokens when that is the chosen field", () => {
-    const body = buildUpstreamChatBody({ model: "pub", messages, max_tokens: 99_999 }, "up", { field: "max_tokens", value: 8192 });
+    const body = buildUpstreamChatBody({ model: "pub", messages, max_tokens: 99_999 }, "up", {
+      field: "max_tokens",
+      value: 8192,
+    });
     expect(body.max_tokens).toBe(8192);
     expect(body).not.toHaveProperty("max_completion_tokens");
   });
@@ -63,14 +72,23 @@ describe("buildUpstreamChatBody", () => {
   });
 
   it("adds stream_options when a streaming client sent none", () => {
-    const body = buildUpstreamChatBody({ model: "pub", messages, stream: true }, "up", { field: "max_tokens", value: 10 });
+    const body = buildUpstreamChatBody({ model: "pub", messages, stream: true }, "up", {
+      field: "max_tokens",
+      value: 10,
+    });
     expect(body.stream_options).toEqual({ include_usage: true });
   });
 
-  it.each([{ stream: false }, { stream: null }, {}])("does not add stream_options to a non-streaming request (%o)", (extra) => {
-    const body = buildUpstreamChatBody({ model: "pub", messages, ...extra }, "up", { field: "max_tokens", value: 10 });
-    expect(body).not.toHaveProperty("stream_options");
-  });
+  it.each([{ stream: false }, { stream: null }, {}])(
+    "does not add stream_options to a non-streaming request (%o)",
+    (extra) => {
+      const body = buildUpstreamChatBody({ model: "pub", messages, ...extra }, "up", {
+        field: "max_tokens",
+        value: 10,
+      });
+      expect(body).not.toHaveProperty("stream_options");
+    },
+  );
 });
 
 describe("chooseOutputCap", () => {
@@ -83,12 +101,21 @@ describe("chooseOutputCap", () => {
   });
 
   it("keeps a client cap within the model's maximum", () => {
-    expect(chooseOutputCap({ model: "m", messages, max_tokens: 256 }, model)).toEqual({ field: "max_tokens", value: 256 });
-    expect(chooseOutputCap({ model: "m", messages, max_tokens: 8192 }, model)).toEqual({ field: "max_tokens", value: 8192 });
+    expect(chooseOutputCap({ model: "m", messages, max_tokens: 256 }, model)).toEqual({
+      field: "max_tokens",
+      value: 256,
+    });
+    expect(chooseOutputCap({ model: "m", messages, max_tokens: 8192 }, model)).toEqual({
+      field: "max_tokens",
+      value: 8192,
+    });
   });
 
   it("clamps a client cap above the model's maximum", () => {
-    expect(chooseOutputCap({ model: "m", messages, max_tokens: 100_000 }, model)).toEqual({ field: "max_tokens", value: 8192 });
+    expect(chooseOutputCap({ model: "m", messages, max_tokens: 100_000 }, model)).toEqual({
+      field: "max_tokens",
+      value: 8192,
+    });
     expect(chooseOutputCap({ model: "m", messages, max_completion_tokens: 100_000 }, model)).toEqual({
       field: "max_completion_tokens",
       value: 8192,
@@ -96,7 +123,9 @@ describe("chooseOutputCap", () => {
   });
 
   it("clamps a default that is above the maximum too", () => {
-    expect(chooseOutputCap({ model: "m", messages }, { defaultMaxOutputTokens: 10_000, maxOutputTokens: 2000 }).value).toBe(2000);
+    expect(
+      chooseOutputCap({ model: "m", messages }, { defaultMaxOutputTokens: 10_000, maxOutputTokens: 2000 }).value,
+    ).toBe(2000);
   });
 
   it("lets max_completion_tokens win over max_tokens, field and value, as OpenAI does", () => {
@@ -133,7 +162,13 @@ describe("parseUsage", () => {
 
   it("reads DeepSeek's prompt_cache_hit_tokens when there are no prompt_tokens_details", () => {
     // https://api-docs.deepseek.com/guides/kv_cache: prompt_tokens = hit + miss
-    const usage = { prompt_tokens: 85, completion_tokens: 13, total_tokens: 98, prompt_cache_hit_tokens: 64, prompt_cache_miss_tokens: 21 };
+    const usage = {
+      prompt_tokens: 85,
+      completion_tokens: 13,
+      total_tokens: 98,
+      prompt_cache_hit_tokens: 64,
+      prompt_cache_miss_tokens: 21,
+    };
     expect(parseUsage(usage)).toEqual({ inputTokens: 21, cachedInputTokens: 64, outputTokens: 13 });
   });
 
@@ -174,9 +209,19 @@ describe("parseUsage", () => {
     ["Infinity", Number.POSITIVE_INFINITY],
     ["a string", "7"],
   ])("reads a %s count as 0", (_name, bad) => {
-    expect(parseUsage({ prompt_tokens: bad, completion_tokens: 3 })).toEqual({ inputTokens: 0, cachedInputTokens: 0, outputTokens: 3 });
-    expect(parseUsage({ prompt_tokens: 9, completion_tokens: bad })).toEqual({ inputTokens: 9, cachedInputTokens: 0, outputTokens: 0 });
-    expect(parseUsage({ prompt_tokens: 9, completion_tokens: 3, prompt_tokens_details: { cached_tokens: bad } })).toEqual({
+    expect(parseUsage({ prompt_tokens: bad, completion_tokens: 3 })).toEqual({
+      inputTokens: 0,
+      cachedInputTokens: 0,
+      outputTokens: 3,
+    });
+    expect(parseUsage({ prompt_tokens: 9, completion_tokens: bad })).toEqual({
+      inputTokens: 9,
+      cachedInputTokens: 0,
+      outputTokens: 0,
+    });
+    expect(
+      parseUsage({ prompt_tokens: 9, completion_tokens: 3, prompt_tokens_details: { cached_tokens: bad } }),
+    ).toEqual({
       inputTokens: 9,
       cachedInputTokens: 0,
       outputTokens: 3,
@@ -184,7 +229,9 @@ describe("parseUsage", () => {
   });
 
   it("rounds fractional counts down to whole tokens", () => {
-    expect(parseUsage({ prompt_tokens: 10.9, completion_tokens: 2.5, prompt_tokens_details: { cached_tokens: 3.7 } })).toEqual({
+    expect(
+      parseUsage({ prompt_tokens: 10.9, completion_tokens: 2.5, prompt_tokens_details: { cached_tokens: 3.7 } }),
+    ).toEqual({
       inputTokens: 7,
       cachedInputTokens: 3,
       outputTokens: 2,
@@ -192,12 +239,16 @@ describe("parseUsage", () => {
   });
 
   it("never reports more cached tokens than prompt tokens", () => {
-    expect(parseUsage({ prompt_tokens: 50, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 80 } })).toEqual({
+    expect(
+      parseUsage({ prompt_tokens: 50, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 80 } }),
+    ).toEqual({
       inputTokens: 0,
       cachedInputTokens: 50,
       outputTokens: 1,
     });
-    expect(parseUsage({ prompt_tokens: 50, completion_tokens: 1, prompt_cache_hit_tokens: 64 })?.cachedInputTokens).toBe(50);
+    expect(
+      parseUsage({ prompt_tokens: 50, completion_tokens: 1, prompt_cache_hit_tokens: 64 })?.cachedInputTokens,
+    ).toBe(50);
     expect(parseUsage({ completion_tokens: 1, prompt_cache_hit_tokens: 64 })).toEqual({
       inputTokens: 0,
       cachedInputTokens: 0,
@@ -242,7 +293,11 @@ describe("countChunkDeltas", () => {
   });
 
   it("adds up the deltas of several choices (n > 1)", () => {
-    expect(countChunkDeltas({ choices: [{ delta: { content: "a" } }, { delta: { content: "b" } }, { delta: { content: "" } }] })).toBe(2);
+    expect(
+      countChunkDeltas({
+        choices: [{ delta: { content: "a" } }, { delta: { content: "b" } }, { delta: { content: "" } }],
+      }),
+    ).toBe(2);
   });
 
   it.each([
