@@ -142,7 +142,7 @@ async function relayStream(request: Request, body: ChatRequest, cap: OutputCap, 
   const { channel, attempts, controller } = result;
   const source = result.value;
   const upstreamModel = upstreamModelName(channel, body.model);
-  const translator = new ChatStreamTranslator(publicModel, upstreamModel);
+  const translator = new ChatStreamTranslator(publicModel);
   const includeUsage = body.stream_options?.include_usage === true;
   let pending: Uint8Array | null = source.first;
   let finished = false;

@@ -45,7 +45,7 @@ function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new GatewayError("invalid_request", "The request body must be a JSON object.");
   }
-  const result = schema.safeParse(body);
+  const result = schema.safeParse(body, { reportInput: true }); // tells a missing field from a wrong one
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const param = issue.path.join(".") || null;

@@ -142,14 +142,26 @@ describe("CircuitBreaker: half-open", () => {
     expect(strict.isAvailable("x")).toBe(true);
   });
 
-  // BUG (circuit-breaker.ts:62-73): `probing` is only cleared by onSuccess/onFailure. withFailover
-  // (failover.ts:105-116) reports neither when the probe ends with a client disconnect or a
-  // non-retryable 4xx about the request, so the channel stays unavailable for the life of the
-  // process. Expected: an unanswered probe slot is released after a while (e.g. one cool-down).
-  it.fails("does not keep a channel out forever when its probe never reports back", () => {
+  // A probe whose outcome never comes back must not keep the channel out for the life of the
+  // process: its slot is released after one more cool-down.
+  it("does not keep a channel out forever when its probe never reports back", () => {
     openThenWaitOut();
     breaker.onAttempt("ch"); // the probe, whose outcome is never reported
     now += 10 * COOLDOWN_MS;
     expect(breaker.isAvailable("ch")).toBe(true);
+  });
+});
+
+describe("onAbandon", () => {
+  it("frees the probe slot at once when the probe ended without a verdict", () => {
+    let now = 0;
+    const breaker = new CircuitBreaker(1, 1000, () => now);
+    breaker.onFailure("ch");
+    now = 1000;
+    breaker.onAttempt("ch");
+    expect(breaker.isAvailable("ch")).toBe(false);
+    breaker.onAbandon("ch");
+    expect(breaker.isAvailable("ch")).toBe(true);
+    expect(breaker.isOpen("ch")).toBe(false);
   });
 });

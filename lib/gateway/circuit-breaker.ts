@@ -1,8 +1,9 @@
 // Per-channel circuit breaker, per instance (health is not money: process memory is fine here).
 // closed → (threshold consecutive failures) → open for the cool-down → half-open: one probe request
-// decides: success closes, failure re-opens.
+// decides: success closes, failure re-opens. A probe whose outcome never comes back (the client
+// left, the request itself was bad) frees its slot after another cool-down.
 
-type State = { failures: number; openUntil: number; probing: boolean };
+type State = { failures: number; openUntil: number; probeStartedAt: number | null };
 
 export class CircuitBreaker {
   private states = new Map<string, State>();
@@ -17,25 +18,32 @@ export class CircuitBreaker {
   isAvailable(channelId: string): boolean {
     const state = this.states.get(channelId);
     if (!state || state.failures < this.threshold) return true;
-    if (this.now() < state.openUntil) return false;
-    return !state.probing;
+    const now = this.now();
+    if (now < state.openUntil) return false;
+    return state.probeStartedAt === null || now - state.probeStartedAt >= this.cooldownMs;
   }
 
   /** Call when a request is sent: marks the probe of a half-open channel. */
   onAttempt(channelId: string) {
     const state = this.states.get(channelId);
-    if (state && state.failures >= this.threshold && this.now() >= state.openUntil) state.probing = true;
+    if (state && state.failures >= this.threshold && this.now() >= state.openUntil) state.probeStartedAt = this.now();
   }
 
   onSuccess(channelId: string) {
     this.states.delete(channelId);
   }
 
+  /** The attempt ended without telling anything about the channel's health (e.g. the client left). */
+  onAbandon(channelId: string) {
+    const state = this.states.get(channelId);
+    if (state) state.probeStartedAt = null;
+  }
+
   /** Returns true when this failure opened (or re-opened) the circuit. */
   onFailure(channelId: string): boolean {
-    const state = this.states.get(channelId) ?? { failures: 0, openUntil: 0, probing: false };
+    const state = this.states.get(channelId) ?? { failures: 0, openUntil: 0, probeStartedAt: null };
     state.failures += 1;
-    state.probing = false;
+    state.probeStartedAt = null;
     this.states.set(channelId, state);
     if (state.failures >= this.threshold) {
       state.openUntil = this.now() + this.cooldownMs;

@@ -105,13 +105,18 @@ export async function withFailover<T>(
     } catch (err) {
       clearTimeout(timer);
       clientSignal.removeEventListener("abort", onClientAbort);
-      if (clientSignal.aborted) throw new ClientClosedError();
+      if (clientSignal.aborted) {
+        health.onAbandon(channel.id);
+        throw new ClientClosedError();
+      }
       const failure = classify(err, controller.signal);
       lastFailure = failure;
       if (failure.isAuthFailure) {
         await disableChannel(channel.id, failure.message);
       } else if (failure.retryable || failure.message === "request deadline exceeded") {
         if (health.onFailure(channel.id)) recordChannelHealth(channel.id, failure.message);
+      } else {
+        health.onSuccess(channel.id); // it answered: the request was at fault, not the channel
       }
       if (!failure.retryable) break;
     }

@@ -34,14 +34,9 @@ export class ChatStreamTranslator {
   private parser: EventSourceParser;
   private out: string[] = [];
   private decoder = new TextDecoder();
-  private modelPattern: string | null;
   private modelReplacement: string;
 
-  constructor(
-    private publicModel: string,
-    upstreamModel: string,
-  ) {
-    this.modelPattern = upstreamModel === publicModel ? null : `"model":${JSON.stringify(upstreamModel)}`;
+  constructor(private publicModel: string) {
     this.modelReplacement = `"model":${JSON.stringify(publicModel)}`;
     this.parser = createParser({ onEvent: (event) => this.onEvent(event.data) });
   }
@@ -65,13 +60,17 @@ export class ChatStreamTranslator {
       this.stats.sawDone = true;
       return;
     }
-    let chunk: Record<string, unknown>;
+    let parsed: unknown;
     try {
-      chunk = JSON.parse(data);
+      parsed = JSON.parse(data);
     } catch {
-      this.stats.malformedEvents++; // a broken line from upstream is dropped, not forwarded
+      parsed = undefined;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      this.stats.malformedEvents++; // a broken event from upstream is dropped, not forwarded
       return;
     }
+    const chunk = parsed as Record<string, unknown>;
     if (chunk.error) {
       this.stats.upstreamError = "upstream sent an error event";
       return;
@@ -96,15 +95,22 @@ export class ChatStreamTranslator {
       this.out.push(`data: ${JSON.stringify(chunk)}\n\n`);
       return;
     }
-    this.out.push(`data: ${this.rewriteModel(data, chunk)}\n\n`);
+    this.out.push(`data: ${this.withPublicModel(data, chunk)}\n\n`);
   }
 
-  private rewriteModel(data: string, chunk: Record<string, unknown>): string {
-    if (!this.modelPattern || chunk.model === this.publicModel) return data;
-    const replaced = data.replace(this.modelPattern, this.modelReplacement);
-    if (replaced !== data || chunk.model === undefined) return replaced;
-    chunk.model = this.publicModel; // unusual spacing: re-encode this one chunk
-    return JSON.stringify(chunk);
+  /**
+   * The event with our public model id (upstreams answer with their own id or a dated snapshot).
+   * The common case is one string replacement; only odd encodings and multi-line events (valid
+   * SSE, joined by the parser with "\n") are re-encoded.
+   */
+  private withPublicModel(data: string, chunk: Record<string, unknown>): string {
+    if (typeof chunk.model === "string" && chunk.model !== this.publicModel) {
+      const replaced = data.replace(`"model":${JSON.stringify(chunk.model)}`, this.modelReplacement);
+      if (replaced !== data && !replaced.includes("\n")) return replaced;
+      chunk.model = this.publicModel;
+      return JSON.stringify(chunk);
+    }
+    return data.includes("\n") ? JSON.stringify(chunk) : data;
   }
 
   /** The final usage event (OpenAI's shape: empty choices), with the cost we charged. */

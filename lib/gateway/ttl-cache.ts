@@ -11,8 +11,12 @@ export class TtlCache<V> {
     if (hit && hit.expiresAt > now) return hit.value;
     const value = load();
     if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(key, { value, expiresAt: now + this.ttlMs });
-    value.catch(() => this.entries.delete(key)); // never cache a failure
+    const entry = { value, expiresAt: now + this.ttlMs };
+    this.entries.set(key, entry);
+    // Never cache a failure, and never let a stale failure evict a newer entry.
+    value.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
     return value;
   }
 

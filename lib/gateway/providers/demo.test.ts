@@ -203,7 +203,7 @@ describe("demoChatStreamEvents", () => {
   });
 
   it("reads back through the stream translator as a completed stream with the same usage", () => {
-    const translator = new ChatStreamTranslator("demo", "demo");
+    const translator = new ChatStreamTranslator("demo");
     const encoder = new TextEncoder();
     for (const event of demoChatStreamEvents(chat(), "demo", 1000)) translator.push(encoder.encode(event));
     expect(translator.completed).toBe(true);
@@ -211,9 +211,8 @@ describe("demoChatStreamEvents", () => {
     expect(translator.stats.usage).toEqual({ inputTokens: 11, cachedInputTokens: 0, outputTokens: WORDS_FOR_HI_THERE });
   });
 
-  // demo.ts:58-69 ignores request.n when streaming (always one choice, usage for one), while the
-  // non-streamed body returns n choices and bills n × words. OpenAI streams every choice (index 0..n-1).
-  it.fails("streams n choices when n > 1, like the non-streamed answer", () => {
+  // Like OpenAI, every choice is streamed (index 0..n-1) and billed, as in the non-streamed answer.
+  it("streams n choices when n > 1, like the non-streamed answer", () => {
     const { payloads } = parseStream([...demoChatStreamEvents(chat({ n: 2 }), "demo", 3)]);
     const indexes = new Set(payloads.flatMap((p) => (p.choices as StreamChoice[]).map((c) => c.index)));
     expect([...indexes].sort()).toEqual([0, 1]);

@@ -54,17 +54,20 @@ export function demoChatCompletionBody(request: ChatRequest, model: string, outp
   };
 }
 
-/** The SSE events ("data: …\n\n") of a streamed demo answer, usage always included. */
+/** The SSE events ("data: …\n\n") of a streamed demo answer, every one of the n choices, usage always included. */
 export function* demoChatStreamEvents(request: ChatRequest, model: string, outputCap: number): Generator<string> {
   const answer = demoComplete(request, outputCap);
+  const n = request.n ?? 1;
+  const choices = Array.from({ length: n }, (_, index) => index);
   const base = { id: `chatcmpl-demo${Date.now().toString(36)}`, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model };
   const event = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`;
-  yield event({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] });
-  for (const [i, word] of answer.words.entries()) {
-    yield event({ ...base, choices: [{ index: 0, delta: { content: i === 0 ? word : ` ${word}` }, logprobs: null, finish_reason: null }] });
+  const choice = (index: number, delta: Record<string, unknown>, finish: string | null = null) => ({ index, delta, logprobs: null, finish_reason: finish });
+  yield event({ ...base, choices: choices.map((i) => choice(i, { role: "assistant", content: "" })) });
+  for (const [w, word] of answer.words.entries()) {
+    for (const i of choices) yield event({ ...base, choices: [choice(i, { content: w === 0 ? word : ` ${word}` })] });
   }
-  yield event({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: answer.finishReason }] });
-  const completion = answer.words.length;
+  yield event({ ...base, choices: choices.map((i) => choice(i, {}, answer.finishReason)) });
+  const completion = answer.words.length * n;
   yield event({ ...base, choices: [], usage: { prompt_tokens: answer.promptTokens, completion_tokens: completion, total_tokens: answer.promptTokens + completion } });
   yield "data: [DONE]\n\n";
 }
