@@ -1,4 +1,4 @@
-// `npm test`: builds the app, runs vitest (unit + integration against real Postgres and `next start`),
+// `npm test`: static checks (tsc, eslint, prettier), builds the app, runs vitest (unit + integration against real Postgres and `next start`),
 // Playwright e2e in Debian's chromium, and the `npm start` smoke test; prints one closing line
 // "N passed, N failed, N skipped" and exits non-zero on any failure or if a suite ran nothing.
 import { spawnSync } from "node:child_process";
@@ -19,6 +19,21 @@ function run(cmd, cmdArgs, env = {}) {
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const problems = [];
+
+// Static checks, each counted as one test: types, lint, formatting.
+if (only("checks")) {
+  for (const [name, cmd] of [
+    ["typecheck", ["tsc", "--noEmit", "-p", "."]],
+    ["lint", ["eslint", ".", "--max-warnings", "0"]],
+    ["format", ["prettier", "--check", "--log-level", "warn", "."]],
+  ]) {
+    if (run("npx", cmd) === 0) totals.passed += 1;
+    else {
+      totals.failed += 1;
+      console.log(`check failed: ${name}`);
+    }
+  }
+}
 
 if (process.env.TOKENFLOW_SKIP_BUILD !== "1" && (only("integration") || only("e2e") || only("smoke"))) {
   if (run("npx", ["next", "build"]) !== 0) {

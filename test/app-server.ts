@@ -13,6 +13,7 @@ export interface AppServer {
   url: string;
   port: number;
   adminKey: string;
+  encryptionKey: string;
   process: ChildProcess;
   logs: () => string;
   stop(): Promise<void>;
@@ -35,14 +36,16 @@ export async function startAppServer(opts: { databaseUrl: string; env?: Record<s
     throw new Error("No production build: run `npx next build` (npm test does it for you).");
   }
   const port = await freePort();
-  const adminKey = `tf-admin-${randomBytes(16).toString("hex")}`;
+  // Instances of one deployment share these; a second instance passes the first one's.
+  const adminKey = opts.env?.TOKENFLOW_ADMIN_KEY ?? `tf-admin-${randomBytes(16).toString("hex")}`;
+  const encryptionKey = opts.env?.TOKENFLOW_ENCRYPTION_KEY ?? randomBytes(32).toString("base64");
   const child = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: root,
     env: {
       ...process.env,
       NODE_ENV: "production",
       DATABASE_URL: opts.databaseUrl,
-      TOKENFLOW_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      TOKENFLOW_ENCRYPTION_KEY: encryptionKey,
       TOKENFLOW_ADMIN_KEY: adminKey,
       TOKENFLOW_ALLOWED_UPSTREAMS: "127.0.0.1,localhost",
       NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
@@ -75,6 +78,7 @@ export async function startAppServer(opts: { databaseUrl: string; env?: Record<s
     url,
     port,
     adminKey,
+    encryptionKey,
     process: child,
     logs: () => output,
     async stop() {

@@ -150,7 +150,10 @@ describe("crash recovery", () => {
     const { rows: orphaned } = await stack.db.query(`SELECT count(*)::int AS n FROM "Hold" WHERE "organizationId" = $1 AND state = 'HELD'`, [orgId]);
     expect(orphaned[0].n).toBe(5);
 
-    const restarted = await startAppServer({ databaseUrl: stack.databaseUrl, env: { TOKENFLOW_HOLD_TTL_MS: "3000", TOKENFLOW_SWEEP_INTERVAL_MS: "500" } });
+    const restarted = await startAppServer({
+      databaseUrl: stack.databaseUrl,
+      env: { TOKENFLOW_HOLD_TTL_MS: "3000", TOKENFLOW_SWEEP_INTERVAL_MS: "500", TOKENFLOW_ENCRYPTION_KEY: stack.app.encryptionKey },
+    });
     try {
       let held = 1n;
       for (let i = 0; i < 40 && held !== 0n; i++) {

@@ -13,6 +13,7 @@ export interface KeyContext {
   rpmLimit: number | null;
   tpmLimit: number | null;
   maxConcurrency: number | null;
+  orgRpmLimit: number | null;
 }
 
 interface KeyRow extends KeyContext {
@@ -76,7 +77,7 @@ function invalidKey() {
 async function loadKey(keyHash: string): Promise<KeyRow | null> {
   const { rows } = await getPool().query(
     `SELECT k.id, k."organizationId", k."allowedModels", k."allowedIps", k."rpmLimit", k."tpmLimit", k."maxConcurrency",
-            k."revokedAt" IS NOT NULL AS revoked, k."expiresAt", o."disabledAt" IS NOT NULL AS "orgDisabled"
+            k."revokedAt" IS NOT NULL AS revoked, k."expiresAt", o."disabledAt" IS NOT NULL AS "orgDisabled", o."rpmLimit" AS "orgRpmLimit"
        FROM "ApiKey" k JOIN "Organization" o ON o.id = k."organizationId"
       WHERE k."keyHash" = $1 AND k.scope = 'GATEWAY'`,
     [keyHash],
@@ -91,6 +92,7 @@ async function loadKey(keyHash: string): Promise<KeyRow | null> {
     rpmLimit: r.rpmLimit,
     tpmLimit: r.tpmLimit,
     maxConcurrency: r.maxConcurrency,
+    orgRpmLimit: r.orgRpmLimit,
     revoked: r.revoked,
     expiresAt: r.expiresAt,
     orgDisabled: r.orgDisabled,

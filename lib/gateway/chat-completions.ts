@@ -26,6 +26,7 @@ export function handleChatCompletions(request: Request): Promise<Response> {
       outputTokensCap: chooseOutputCap(body, model).value,
       n: body.n ?? 1,
     }),
+    tokenEstimate: (body, model) => estimatePromptTokens(body) + chooseOutputCap(body, model).value * (body.n ?? 1),
     relay: ({ request: req, body, model, channels, meter }) => {
       const cap = chooseOutputCap(body, model);
       return body.stream ? relayStream(req, body, cap, channels, meter) : relayJson(req, body, cap, channels, meter);

@@ -18,6 +18,7 @@ export function handleEmbeddings(request: Request): Promise<Response> {
     modelId: (body) => body.model,
     isStream: () => false,
     bounds: (body, model) => ({ promptTokensUpperBound: embeddingInputUpperBound(body.input, model.contextWindow), outputTokensCap: 0, n: 1 }),
+    tokenEstimate: (body) => estimateInputTokens(body.input),
     relay: relayEmbeddings,
   });
 }

@@ -155,6 +155,8 @@ export function rateLimitExceeded(
   options: {
     limitType?: "requests" | "tokens";
     headers?: Record<string, string>;
+    /** What was exceeded, e.g. "Rate limit exceeded for this API key: 60 requests per minute." */
+    reason?: string;
   } = {},
 ): GatewayError {
   const ms = Math.max(
@@ -164,7 +166,7 @@ export function rateLimitExceeded(
   const seconds = Math.ceil(ms / 100) / 10; // one decimal, rounded up so clients never retry early
   return new GatewayError(
     "rate_limit_exceeded",
-    `Rate limit exceeded. Try again in ${seconds}s.`,
+    `${options.reason ?? "Rate limit exceeded."} Try again in ${seconds}s.`,
     {
       type: options.limitType ?? "requests",
       headers: {

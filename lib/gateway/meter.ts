@@ -41,12 +41,18 @@ export interface MeterInit {
 
 export class Meter {
   private settled: Promise<bigint> | undefined;
+  private afterSettle: Array<() => Promise<void>> = [];
 
   constructor(readonly init: MeterInit) {}
 
+  /** Runs `fn` once the request is settled (e.g. frees its concurrency slot). */
+  onSettled(fn: () => Promise<void>) {
+    this.afterSettle.push(fn);
+  }
+
   /** Charges the actual cost (never more than the hold) and writes the receipt. Returns the nanos charged. */
   settle(outcome: MeterOutcome): Promise<bigint> {
-    this.settled ??= this.doSettle(outcome);
+    this.settled ??= this.doSettle(outcome).finally(() => Promise.all(this.afterSettle.map((fn) => fn().catch(() => undefined))));
     return this.settled;
   }
 

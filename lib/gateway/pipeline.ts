@@ -6,6 +6,7 @@ import { authenticateRequest, type KeyContext } from "./auth";
 import type { CatalogChannel, CatalogModel } from "./catalog";
 import { gatewayConfig } from "./config";
 import { errorResponse, GatewayError, toGatewayError } from "./errors";
+import { enforceLimits, type LimitGrant } from "./limits";
 import { ClientClosedError } from "./failover";
 import { logRefusedRequest, Meter, newRequestId } from "./meter";
 import { readJsonBody } from "./read-body";
@@ -37,6 +38,8 @@ export interface BilledEndpoint<B> {
   isStream(body: B): boolean;
   /** Token bounds of this request on this model: the hold covers their worst case. */
   bounds(body: B, model: CatalogModel): HoldBounds;
+  /** A realistic token count (prompt estimate + output cap) for tokens-per-minute limits, as OpenAI counts them. */
+  tokenEstimate(body: B, model: CatalogModel): number;
   /** Calls the upstream and answers; must settle `meter` on every path. */
   relay(context: RelayContext<B>): Promise<Response>;
 }
@@ -47,16 +50,22 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
   const createdAt = new Date();
   let key: KeyContext | undefined;
   let body: B | undefined;
+  let limits: LimitGrant | undefined;
+  let meter: Meter | undefined;
   try {
     key = await authenticateRequest(request.headers);
     body = spec.parse(await readJsonBody(request, gatewayConfig().TOKENFLOW_MAX_BODY_BYTES));
     const modelId = spec.modelId(body);
     const { model, channels } = await routeModel(key, modelId, spec.kind);
+    limits = await enforceLimits(key, spec.tokenEstimate(body, model));
     const hold = holdNanos(spec.bounds(body, model), model.prices);
     const admitted = await admitHold(getPool(), { requestId, organizationId: key.organizationId, apiKeyId: key.apiKeyId, amountNanos: hold });
-    if (admitted !== "ok") throw quotaError(admitted);
+    if (admitted !== "ok") {
+      await limits.refund(); // a request refused for money does not count against rate limits
+      throw quotaError(admitted);
+    }
 
-    const meter = new Meter({
+    meter = new Meter({
       requestId,
       startedAt,
       createdAt,
@@ -68,8 +77,10 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
       prices: model.prices,
       holdNanos: hold,
     });
+    meter.onSettled(limits.release);
     return await spec.relay({ request, body, model, channels, meter });
   } catch (err) {
+    if (!meter) await limits?.release(); // refused before a meter took over the slot
     if (err instanceof ClientClosedError) {
       // Nobody is listening; the meter already settled (free). 499 is nginx's "client closed request".
       return new Response(null, { status: 499, headers: { "x-request-id": requestId } });

@@ -1,0 +1,80 @@
+import { getRateLimiter, type LimitCheck, type LimitDecision } from "@/lib/ratelimit";
+import type { KeyContext } from "./auth";
+import { gatewayConfig } from "./config";
+import { GatewayError, rateLimitExceeded } from "./errors";
+
+// Per-key requests/min, tokens/min and concurrent requests, and per-organization requests/min
+// (DESIGN §6), checked before any money is held. Shared across instances through Redis when
+// REDIS_URL is set; the limiter falls back to this instance's memory when Redis fails.
+
+const MINUTE_MS = 60_000;
+
+export interface LimitGrant {
+  /** Frees the concurrency slot; call once when the request is over. */
+  release(): Promise<void>;
+  /** Gives back the rate units of a request refused later (e.g. 402). */
+  refund(): Promise<void>;
+}
+
+const NOTHING: LimitGrant = { release: async () => undefined, refund: async () => undefined };
+
+export async function enforceLimits(key: KeyContext, estimatedTokens: number): Promise<LimitGrant> {
+  const checks: LimitCheck[] = [];
+  if (key.rpmLimit) checks.push({ key: `key:${key.apiKeyId}:rpm`, limit: key.rpmLimit, windowMs: MINUTE_MS, cost: 1 });
+  if (key.tpmLimit) checks.push({ key: `key:${key.apiKeyId}:tpm`, limit: key.tpmLimit, windowMs: MINUTE_MS, cost: estimatedTokens });
+  if (key.orgRpmLimit) checks.push({ key: `org:${key.organizationId}:rpm`, limit: key.orgRpmLimit, windowMs: MINUTE_MS, cost: 1 });
+  if (checks.length === 0 && !key.maxConcurrency) return NOTHING;
+
+  const limiter = getRateLimiter();
+  if (checks.length > 0) {
+    const decision = await limiter.consume(checks);
+    if (!decision.allowed) throw refusal(decision, checks);
+  }
+  const refund = async () => {
+    if (checks.length > 0) await limiter.refund?.(checks).catch(() => undefined);
+  };
+  if (!key.maxConcurrency) return { release: async () => undefined, refund };
+
+  // A slot lost by a crashed instance frees itself once no request could still be running.
+  const lease = await limiter.acquire(`key:${key.apiKeyId}:concurrency`, key.maxConcurrency, gatewayConfig().TOKENFLOW_HOLD_TTL_MS);
+  if (!lease) {
+    await refund();
+    throw rateLimitExceeded(1000, { reason: `Too many concurrent requests for this API key (limit ${key.maxConcurrency}).` });
+  }
+  let released = false;
+  return {
+    refund,
+    async release() {
+      if (released) return;
+      released = true;
+      await lease.release().catch(() => undefined);
+    },
+  };
+}
+
+function refusal(decision: LimitDecision, checks: LimitCheck[]): GatewayError {
+  const refused = decision.refused!;
+  const isTokens = refused.key.endsWith(":tpm");
+  if (!Number.isFinite(refused.retryAfterMs)) {
+    const check = checks.find((c) => c.key === refused.key)!;
+    return new GatewayError(
+      "invalid_request",
+      `This request needs about ${check.cost} tokens, more than this API key's limit of ${refused.limit} tokens per minute.`,
+    );
+  }
+  // OpenAI's header names: x-ratelimit-{limit,remaining,reset}-{requests,tokens}.
+  const headers: Record<string, string> = {};
+  for (const state of decision.states) {
+    const kind = state.key.endsWith(":tpm") ? "tokens" : "requests";
+    if (headers[`x-ratelimit-limit-${kind}`] && state.key !== refused.key) continue;
+    headers[`x-ratelimit-limit-${kind}`] = String(state.limit);
+    headers[`x-ratelimit-remaining-${kind}`] = String(Math.max(0, Math.floor(state.remaining)));
+    headers[`x-ratelimit-reset-${kind}`] = `${(state.resetMs / 1000).toFixed(3)}s`;
+  }
+  const scope = refused.key.startsWith("org:") ? "organization" : "API key";
+  return rateLimitExceeded(refused.retryAfterMs, {
+    limitType: isTokens ? "tokens" : "requests",
+    headers,
+    reason: `Rate limit exceeded for this ${scope}: ${refused.limit} ${isTokens ? "tokens" : "requests"} per minute.`,
+  });
+}
