@@ -38,8 +38,14 @@ console.log(reply.choices[0].message.content);`,
   return (
     <div className="grid gap-4">
       {snippets.map((s) => (
-        <section key={s.id} data-testid={`snippet-${s.id}`} className="overflow-hidden rounded-lg border border-slate-200">
-          <h3 className="border-b border-slate-200 bg-slate-50 px-4 py-2 text-sm font-medium text-slate-700">{s.title}</h3>
+        <section
+          key={s.id}
+          data-testid={`snippet-${s.id}`}
+          className="overflow-hidden rounded-lg border border-slate-200"
+        >
+          <h3 className="border-b border-slate-200 bg-slate-50 px-4 py-2 text-sm font-medium text-slate-700">
+            {s.title}
+          </h3>
           <pre className="overflow-x-auto bg-slate-950 p-4 font-mono text-sm leading-relaxed text-slate-100">
             <code>{s.code}</code>
           </pre>

@@ -50,7 +50,9 @@ async function main() {
     env.DATABASE_URL = embedded.url;
     // One embedded connection serialises everything; a small pool avoids long client queues.
     env.DATABASE_POOL_SIZE ??= "4";
-    log(`embedded Postgres (PGlite) in ${path.relative(root, path.join(dataDir, "pglite")) || "."}, listening on 127.0.0.1:${dbPort}`);
+    log(
+      `embedded Postgres (PGlite) in ${path.relative(root, path.join(dataDir, "pglite")) || "."}, listening on 127.0.0.1:${dbPort}`,
+    );
     env.TOKENFLOW_ENCRYPTION_KEY ??= localSecret("encryption.key", () => randomBytes(32).toString("base64"));
     env.NEXTAUTH_SECRET ??= localSecret("auth.secret", () => randomBytes(32).toString("base64url"));
   } else {
@@ -69,7 +71,9 @@ async function main() {
   };
 
   try {
-    const { applied } = await applyMigrations(env.DATABASE_URL, { migrationsDir: path.join(root, "prisma", "migrations") });
+    const { applied } = await applyMigrations(env.DATABASE_URL, {
+      migrationsDir: path.join(root, "prisma", "migrations"),
+    });
     log(applied.length ? `applied migrations: ${applied.join(", ")}` : "database schema is up to date");
     const seeded = await seedDatabase(env.DATABASE_URL);
     if (seeded.insertedModels) log(`seeded ${seeded.insertedModels} models and prices`);

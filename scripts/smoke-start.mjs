@@ -8,7 +8,12 @@ import path from "node:path";
 const root = path.resolve(import.meta.dirname, "..");
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "tokenflow-smoke-"));
 const port = 3900 + Math.floor(Math.random() * 90);
-const env = { ...process.env, PORT: String(port), TOKENFLOW_DATA_DIR: dataDir, TOKENFLOW_EMBEDDED_DB_PORT: String(port + 1000) };
+const env = {
+  ...process.env,
+  PORT: String(port),
+  TOKENFLOW_DATA_DIR: dataDir,
+  TOKENFLOW_EMBEDDED_DB_PORT: String(port + 1000),
+};
 for (const name of ["DATABASE_URL", "TOKENFLOW_ENCRYPTION_KEY", "NEXTAUTH_SECRET", "NEXTAUTH_URL"]) delete env[name];
 
 const child = spawn("npm", ["start"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });

@@ -54,7 +54,9 @@ if (only("unit") || only("integration")) {
     totals.skipped += report.numPendingTests + report.numTodoTests;
     if (report.numTotalTests === 0) problems.push("vitest ran no tests");
     // A file that fails to load has no failed tests but is a failure.
-    const brokenSuites = report.testResults.filter((r) => r.status === "failed" && r.assertionResults.every((a) => a.status !== "failed"));
+    const brokenSuites = report.testResults.filter(
+      (r) => r.status === "failed" && r.assertionResults.every((a) => a.status !== "failed"),
+    );
     for (const suite of brokenSuites) problems.push(`vitest suite failed to run: ${path.relative(root, suite.name)}`);
   } else {
     problems.push("vitest wrote no report");

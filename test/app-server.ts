@@ -39,22 +39,26 @@ export async function startAppServer(opts: { databaseUrl: string; env?: Record<s
   // Instances of one deployment share these; a second instance passes the first one's.
   const adminKey = opts.env?.TOKENFLOW_ADMIN_KEY ?? `tf-admin-${randomBytes(16).toString("hex")}`;
   const encryptionKey = opts.env?.TOKENFLOW_ENCRYPTION_KEY ?? randomBytes(32).toString("base64");
-  const child = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NODE_ENV: "production",
-      DATABASE_URL: opts.databaseUrl,
-      TOKENFLOW_ENCRYPTION_KEY: encryptionKey,
-      TOKENFLOW_ADMIN_KEY: adminKey,
-      TOKENFLOW_ALLOWED_UPSTREAMS: "127.0.0.1,localhost",
-      NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
-      NEXTAUTH_URL: `http://127.0.0.1:${port}`,
-      TOKENFLOW_CACHE_TTL_MS: "0",
-      ...opts.env,
+  const child = spawn(
+    process.execPath,
+    [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        DATABASE_URL: opts.databaseUrl,
+        TOKENFLOW_ENCRYPTION_KEY: encryptionKey,
+        TOKENFLOW_ADMIN_KEY: adminKey,
+        TOKENFLOW_ALLOWED_UPSTREAMS: "127.0.0.1,localhost",
+        NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
+        NEXTAUTH_URL: `http://127.0.0.1:${port}`,
+        TOKENFLOW_CACHE_TTL_MS: "0",
+        ...opts.env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));

@@ -23,7 +23,12 @@ beforeAll(async () => {
     maxOutputTokens: 200,
     defaultMaxOutputTokens: 100,
   });
-  await stack.admin.createChannel({ name: "fake", baseUrl: stack.upstream.baseUrl, apiKey: "chan-chaos", models: ["chaos-model"] });
+  await stack.admin.createChannel({
+    name: "fake",
+    baseUrl: stack.upstream.baseUrl,
+    apiKey: "chan-chaos",
+    models: ["chaos-model"],
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -31,7 +36,14 @@ afterAll(async () => {
 });
 
 type Behaviour = "complete" | "complete-no-usage-asked" | "no-usage" | "upstream-cut" | "client-leaves" | "zero-usage";
-const BEHAVIOURS: Behaviour[] = ["complete", "complete-no-usage-asked", "no-usage", "upstream-cut", "client-leaves", "zero-usage"];
+const BEHAVIOURS: Behaviour[] = [
+  "complete",
+  "complete-no-usage-asked",
+  "no-usage",
+  "upstream-cut",
+  "client-leaves",
+  "zero-usage",
+];
 
 function seeded(seed: number) {
   return () => {
@@ -54,7 +66,9 @@ describe("chaos", () => {
         const cutAt = Math.floor(random() * length); // may be 0: nothing produced
         const leaveAfter = 1 + Math.floor(random() * length);
         const tag = `chaos-${i}`;
-        const fault = { "no-usage": "no-usage", "upstream-cut": `cut-after:${cutAt}`, "zero-usage": "zero-usage" }[behaviour as string];
+        const fault = { "no-usage": "no-usage", "upstream-cut": `cut-after:${cutAt}`, "zero-usage": "zero-usage" }[
+          behaviour as string
+        ];
         const controller = new AbortController();
         // fake_* fields are the fake upstream's controls, passed through by the gateway untouched.
         const body = {
@@ -96,8 +110,14 @@ describe("chaos", () => {
     const upstream = new Map((await getRequests(stack.upstream.url)).map((r) => [r.body.user as string, r]));
     const { rows: logs } = await stack.db.query(`SELECT * FROM "RequestLog" WHERE "organizationId" = $1`, [org.id]);
     const logById = new Map(logs.map((l) => [l.id as string, l]));
-    const { rows: holds } = await stack.db.query(`SELECT id, state, "chargedNanos" FROM "Hold" WHERE "organizationId" = $1`, [org.id]);
-    const { rows: ledger } = await stack.db.query(`SELECT reference, "amountNanos" FROM "LedgerEntry" WHERE "organizationId" = $1 AND kind = 'USAGE'`, [org.id]);
+    const { rows: holds } = await stack.db.query(
+      `SELECT id, state, "chargedNanos" FROM "Hold" WHERE "organizationId" = $1`,
+      [org.id],
+    );
+    const { rows: ledger } = await stack.db.query(
+      `SELECT reference, "amountNanos" FROM "LedgerEntry" WHERE "organizationId" = $1 AND kind = 'USAGE'`,
+      [org.id],
+    );
 
     expect(holds).toHaveLength(300);
     expect(holds.every((h) => h.state === "SETTLED")).toBe(true);
@@ -124,7 +144,12 @@ describe("chaos", () => {
       if (outcome.behaviour === "upstream-cut") expect(outcome.failed).toBe(true);
       if (outcome.behaviour.startsWith("complete")) expect(outcome.failed).toBe(false);
       if (produced === 0 && outcome.behaviour !== "client-leaves") expect(log.costNanos).toBe(0n); // nothing produced, nothing charged
-      expect(log.costNanos).toBe(costNanos({ inputTokens: log.inputTokens, cachedInputTokens: log.cachedInputTokens, outputTokens: log.outputTokens }, PRICES));
+      expect(log.costNanos).toBe(
+        costNanos(
+          { inputTokens: log.inputTokens, cachedInputTokens: log.cachedInputTokens, outputTokens: log.outputTokens },
+          PRICES,
+        ),
+      );
       const expectedSource = {
         complete: "UPSTREAM",
         "complete-no-usage-asked": "UPSTREAM",

@@ -22,7 +22,12 @@ beforeAll(async () => {
     maxOutputTokens: 100,
     defaultMaxOutputTokens: 10,
   });
-  await stack.admin.createChannel({ name: "fake", baseUrl: stack.upstream.baseUrl, apiKey: "chan-race", models: ["race-model"] });
+  await stack.admin.createChannel({
+    name: "fake",
+    baseUrl: stack.upstream.baseUrl,
+    apiKey: "chan-race",
+    models: ["race-model"],
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -37,7 +42,8 @@ async function orgState(id: string) {
 async function race(opts: { keys: number; stream: boolean; outputTokens: number; requests?: number }) {
   const org = await stack.admin.createOrganization(`race ${JSON.stringify(opts)}`, "0.001"); // 1,000,000 nano-USD
   const clients: OpenAI[] = [];
-  for (let i = 0; i < opts.keys; i++) clients.push(stack.sdk((await stack.admin.createKey(org.id)).key, { timeout: 120_000 }));
+  for (let i = 0; i < opts.keys; i++)
+    clients.push(stack.sdk((await stack.admin.createKey(org.id)).key, { timeout: 120_000 }));
   await clearRequests(stack.upstream.url);
 
   const results = await Promise.all(

@@ -14,8 +14,20 @@ let client: OpenAI;
 beforeAll(async () => {
   stack = await startStack({ env: { TOKENFLOW_HOLD_TTL_MS: "3000", TOKENFLOW_SWEEP_INTERVAL_MS: "500" } });
   await stack.admin.disableAllChannels();
-  await stack.admin.createChannel({ name: "A", baseUrl: stack.upstream.baseUrl, apiKey: "chan-a", models: ["gpt-4o", "deepseek-v3"], priority: 10 });
-  await stack.admin.createChannel({ name: "B", baseUrl: stack.upstream.baseUrl, apiKey: "chan-b", models: ["gpt-4o", "deepseek-v3"], priority: 0 });
+  await stack.admin.createChannel({
+    name: "A",
+    baseUrl: stack.upstream.baseUrl,
+    apiKey: "chan-a",
+    models: ["gpt-4o", "deepseek-v3"],
+    priority: 10,
+  });
+  await stack.admin.createChannel({
+    name: "B",
+    baseUrl: stack.upstream.baseUrl,
+    apiKey: "chan-b",
+    models: ["gpt-4o", "deepseek-v3"],
+    priority: 0,
+  });
   orgId = (await stack.admin.createOrganization("settle", "50")).id;
   client = stack.sdk((await stack.admin.createKey(orgId)).key);
 });
@@ -34,12 +46,17 @@ beforeEach(async () => {
 const LONG_PROMPT = "word ".repeat(1000);
 
 async function usageEntries() {
-  const { rows } = await stack.db.query(`SELECT reference, "amountNanos" FROM "LedgerEntry" WHERE "organizationId" = $1 AND kind = 'USAGE'`, [orgId]);
+  const { rows } = await stack.db.query(
+    `SELECT reference, "amountNanos" FROM "LedgerEntry" WHERE "organizationId" = $1 AND kind = 'USAGE'`,
+    [orgId],
+  );
   return rows as Array<{ reference: string; amountNanos: bigint }>;
 }
 
 async function balance() {
-  const { rows } = await stack.db.query(`SELECT "balanceNanos", "heldNanos" FROM "Organization" WHERE id = $1`, [orgId]);
+  const { rows } = await stack.db.query(`SELECT "balanceNanos", "heldNanos" FROM "Organization" WHERE id = $1`, [
+    orgId,
+  ]);
   return rows[0] as { balanceNanos: bigint; heldNanos: bigint };
 }
 
@@ -79,16 +96,16 @@ describe("settlement", () => {
     const before = await balance();
     const entries = (await usageEntries()).length;
     const retrying = stack.sdk((await stack.admin.createKey(orgId)).key, { maxRetries: 2 });
-    await expect(retrying.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(
-      OpenAI.InternalServerError,
-    );
+    await expect(
+      retrying.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toBeInstanceOf(OpenAI.InternalServerError);
     expect((await getRequests(stack.upstream.url)).length).toBe(6); // 3 SDK attempts × 2 channels
     expect(await balance()).toEqual(before);
     expect((await usageEntries()).length).toBe(entries);
   });
 
   it("a request is billed at the prices it was admitted with", async () => {
-    const stream = await client.chat.completions.create({
+    const stream = (await client.chat.completions.create({
       model: "deepseek-v3",
       messages: [{ role: "user", content: LONG_PROMPT }],
       stream: true,
@@ -96,16 +113,24 @@ describe("settlement", () => {
       fake_output_tokens: 10,
       fake_chunk_delay_ms: 100,
       fake_fault: "usage:1000,10",
-    } as never) as unknown as AsyncIterable<OpenAI.ChatCompletionChunk> & { response: Response };
+    } as never)) as unknown as AsyncIterable<OpenAI.ChatCompletionChunk> & { response: Response };
     const iterator = stream[Symbol.asyncIterator]();
     await iterator.next(); // admitted and streaming
     await stack.admin.updateModel("deepseek-v3", { inputPriceUsd: "1.00" });
     while (!(await iterator.next()).done);
-    const { rows } = await stack.db.query(`SELECT "inputPriceNanos", "costNanos" FROM "RequestLog" WHERE "modelRouted" = 'deepseek-v3' ORDER BY "createdAt" DESC LIMIT 1`);
+    const { rows } = await stack.db.query(
+      `SELECT "inputPriceNanos", "costNanos" FROM "RequestLog" WHERE "modelRouted" = 'deepseek-v3' ORDER BY "createdAt" DESC LIMIT 1`,
+    );
     // 1000 × $0.14/1M + 10 × $0.28/1M = 140,000 + 2,800
     expect(rows[0]).toEqual({ inputPriceNanos: 140_000_000n, costNanos: 142_800n });
-    await client.chat.completions.create({ model: "deepseek-v3", messages: [{ role: "user", content: LONG_PROMPT }], fake_fault: "usage:1000,10" } as never);
-    const { rows: after } = await stack.db.query(`SELECT "inputPriceNanos", "costNanos" FROM "RequestLog" WHERE "modelRouted" = 'deepseek-v3' ORDER BY "createdAt" DESC LIMIT 1`);
+    await client.chat.completions.create({
+      model: "deepseek-v3",
+      messages: [{ role: "user", content: LONG_PROMPT }],
+      fake_fault: "usage:1000,10",
+    } as never);
+    const { rows: after } = await stack.db.query(
+      `SELECT "inputPriceNanos", "costNanos" FROM "RequestLog" WHERE "modelRouted" = 'deepseek-v3' ORDER BY "createdAt" DESC LIMIT 1`,
+    );
     expect(after[0]).toEqual({ inputPriceNanos: 1_000_000_000n, costNanos: 1_002_800n });
     await stack.admin.updateModel("deepseek-v3", { inputPriceUsd: "0.14" });
   });
@@ -121,7 +146,9 @@ describe("settlement", () => {
     expect(res.status).toBe(402);
     expect(res.headers.get("x-should-retry")).toBe("false");
     expect(await res.json()).toMatchObject({ error: { type: "insufficient_quota", code: "insufficient_quota" } });
-    const { rows } = await stack.db.query(`SELECT status, "errorCode", "costNanos" FROM "RequestLog" WHERE id = $1`, [res.headers.get("x-request-id")]);
+    const { rows } = await stack.db.query(`SELECT status, "errorCode", "costNanos" FROM "RequestLog" WHERE id = $1`, [
+      res.headers.get("x-request-id"),
+    ]);
     expect(rows[0]).toEqual({ status: 402, errorCode: "insufficient_quota", costNanos: 0n });
     expect(await getRequests(stack.upstream.url)).toHaveLength(0);
   });
@@ -131,15 +158,17 @@ describe("crash recovery", () => {
   it("holds orphaned by a killed server are released once by the sweeper after restart", async () => {
     const before = await balance();
     const streams = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        client.chat.completions.create({
-          model: "gpt-4o",
-          messages: [{ role: "user", content: "crash" }],
-          stream: true,
-          max_tokens: 100,
-          fake_output_tokens: 100,
-          fake_chunk_delay_ms: 200,
-        } as never) as unknown as Promise<AsyncIterable<unknown>>,
+      Array.from(
+        { length: 5 },
+        () =>
+          client.chat.completions.create({
+            model: "gpt-4o",
+            messages: [{ role: "user", content: "crash" }],
+            stream: true,
+            max_tokens: 100,
+            fake_output_tokens: 100,
+            fake_chunk_delay_ms: 200,
+          } as never) as unknown as Promise<AsyncIterable<unknown>>,
       ),
     );
     for (const s of streams) await s[Symbol.asyncIterator]().next();
@@ -147,12 +176,19 @@ describe("crash recovery", () => {
 
     stack.app.process.kill("SIGKILL");
     await new Promise((r) => stack.app.process.once("exit", r));
-    const { rows: orphaned } = await stack.db.query(`SELECT count(*)::int AS n FROM "Hold" WHERE "organizationId" = $1 AND state = 'HELD'`, [orgId]);
+    const { rows: orphaned } = await stack.db.query(
+      `SELECT count(*)::int AS n FROM "Hold" WHERE "organizationId" = $1 AND state = 'HELD'`,
+      [orgId],
+    );
     expect(orphaned[0].n).toBe(5);
 
     const restarted = await startAppServer({
       databaseUrl: stack.databaseUrl,
-      env: { TOKENFLOW_HOLD_TTL_MS: "3000", TOKENFLOW_SWEEP_INTERVAL_MS: "500", TOKENFLOW_ENCRYPTION_KEY: stack.app.encryptionKey },
+      env: {
+        TOKENFLOW_HOLD_TTL_MS: "3000",
+        TOKENFLOW_SWEEP_INTERVAL_MS: "500",
+        TOKENFLOW_ENCRYPTION_KEY: stack.app.encryptionKey,
+      },
     });
     try {
       let held = 1n;
@@ -162,7 +198,10 @@ describe("crash recovery", () => {
       }
       expect(held).toBe(0n);
       expect(await balance()).toEqual(before); // released, not charged
-      const { rows } = await stack.db.query(`SELECT state, count(*)::int AS n FROM "Hold" WHERE "organizationId" = $1 GROUP BY state`, [orgId]);
+      const { rows } = await stack.db.query(
+        `SELECT state, count(*)::int AS n FROM "Hold" WHERE "organizationId" = $1 GROUP BY state`,
+        [orgId],
+      );
       expect(rows.find((r) => r.state === "HELD")).toBeUndefined();
       expect(await findLedgerMismatches(stack.db)).toEqual([]);
     } finally {

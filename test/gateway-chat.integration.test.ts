@@ -27,7 +27,11 @@ beforeAll(async () => {
     baseUrl: stack.upstream.baseUrl,
     apiKey: "chan-deepseek",
     models: ["deepseek-v3", "deepseek-r1", "gpt-4o", "embed-small"],
-    modelMapping: { "deepseek-v3": "deepseek-chat", "deepseek-r1": "deepseek-reasoner", "embed-small": "text-embedding-3-small" },
+    modelMapping: {
+      "deepseek-v3": "deepseek-chat",
+      "deepseek-r1": "deepseek-reasoner",
+      "embed-small": "text-embedding-3-small",
+    },
   });
   const org = await stack.admin.createOrganization("Acme", "100");
   orgId = org.id;
@@ -160,12 +164,19 @@ describe("chat completions", () => {
   });
 
   it("returns n choices", async () => {
-    const completion = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "three" }], n: 3 });
+    const completion = await client.chat.completions.create({
+      model: "gpt-4o",
+      messages: [{ role: "user", content: "three" }],
+      n: 3,
+    });
     expect(completion.choices.map((c) => c.index)).toEqual([0, 1, 2]);
   });
 
   it("lets provider extras such as reasoning_content reach the client", async () => {
-    const completion = await client.chat.completions.create({ model: "deepseek-r1", messages: [{ role: "user", content: "think" }] });
+    const completion = await client.chat.completions.create({
+      model: "deepseek-r1",
+      messages: [{ role: "user", content: "think" }],
+    });
     expect((completion.choices[0].message as unknown as { reasoning_content?: string }).reasoning_content).toBeTruthy();
     const [sent] = await getRequests(stack.upstream.url);
     expect(sent.body.model).toBe("deepseek-reasoner");
@@ -201,7 +212,9 @@ describe("embeddings and models", () => {
 
 describe("errors in OpenAI's envelope", () => {
   it("maps each failure to the SDK's error class", async () => {
-    await expect(stack.sdk("tf-not-a-real-key-0000000000").models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(stack.sdk("tf-not-a-real-key-0000000000").models.list()).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    );
     await expect(
       client.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "x" }] }),
     ).rejects.toBeInstanceOf(OpenAI.NotFoundError);
@@ -209,9 +222,9 @@ describe("errors in OpenAI's envelope", () => {
     await expect(
       limited.chat.completions.create({ model: "deepseek-v3", messages: [{ role: "user", content: "x" }] }),
     ).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
-    await expect(
-      client.chat.completions.create({ model: "deepseek-v3", messages: [] }),
-    ).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(client.chat.completions.create({ model: "deepseek-v3", messages: [] })).rejects.toBeInstanceOf(
+      OpenAI.BadRequestError,
+    );
   });
 
   it("uses identical 401 bodies for unknown, revoked and expired keys", async () => {
@@ -228,7 +241,9 @@ describe("errors in OpenAI's envelope", () => {
     }
     expect(bodies[1]).toEqual(bodies[0]);
     expect(bodies[2]).toEqual(bodies[0]);
-    expect(bodies[0]).toEqual({ error: { message: expect.any(String), type: "invalid_request_error", param: null, code: "invalid_api_key" } });
+    expect(bodies[0]).toEqual({
+      error: { message: expect.any(String), type: "invalid_request_error", param: null, code: "invalid_api_key" },
+    });
   });
 
   it("answers bad bodies with 400 envelopes and oversized bodies with 413", async () => {
@@ -245,7 +260,9 @@ describe("errors in OpenAI's envelope", () => {
     const missing = await post(JSON.stringify({ messages: [{ role: "user", content: "x" }] }));
     expect(missing.status).toBe(400);
     expect((await missing.json()).error.param).toBe("model");
-    const huge = await post(JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x".repeat(21 * 1024 * 1024) }] }));
+    const huge = await post(
+      JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x".repeat(21 * 1024 * 1024) }] }),
+    );
     expect(huge.status).toBe(413);
     expect((await huge.json()).error.code).toBe("request_too_large");
     expect(await getRequests(stack.upstream.url)).toHaveLength(0);
@@ -256,11 +273,16 @@ describe("errors in OpenAI's envelope", () => {
     const from = (ip: string) => stack.sdk(key, { defaultHeaders: { "x-real-ip": ip } });
     expect((await from("203.0.113.7").models.list()).data.length).toBeGreaterThan(0);
     expect((await from("10.9.4.2").models.list()).data.length).toBeGreaterThan(0);
-    const denied = await from("198.51.100.1").models.list().catch((e) => e);
+    const denied = await from("198.51.100.1")
+      .models.list()
+      .catch((e) => e);
     expect(denied).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect(denied.error).toMatchObject({ type: "permission_error", code: "ip_not_allowed" });
     // x-forwarded-for is not the trusted header here: it cannot smuggle an allowed address in
-    const spoofed = await stack.sdk(key, { defaultHeaders: { "x-forwarded-for": "203.0.113.7" } }).models.list().catch((e) => e);
+    const spoofed = await stack
+      .sdk(key, { defaultHeaders: { "x-forwarded-for": "203.0.113.7" } })
+      .models.list()
+      .catch((e) => e);
     expect(spoofed).toBeInstanceOf(OpenAI.PermissionDeniedError);
   });
 

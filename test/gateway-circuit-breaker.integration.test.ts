@@ -12,8 +12,22 @@ let channelA: string;
 beforeAll(async () => {
   stack = await startStack({ env: { TOKENFLOW_BREAKER_THRESHOLD: "3", TOKENFLOW_BREAKER_COOLDOWN_MS: "1500" } });
   await stack.admin.disableAllChannels();
-  channelA = (await stack.admin.createChannel({ name: "A", baseUrl: stack.upstream.baseUrl, apiKey: "chan-a", models: ["gpt-4o"], priority: 10 })).id;
-  await stack.admin.createChannel({ name: "B", baseUrl: stack.upstream.baseUrl, apiKey: "chan-b", models: ["gpt-4o"], priority: 0 });
+  channelA = (
+    await stack.admin.createChannel({
+      name: "A",
+      baseUrl: stack.upstream.baseUrl,
+      apiKey: "chan-a",
+      models: ["gpt-4o"],
+      priority: 10,
+    })
+  ).id;
+  await stack.admin.createChannel({
+    name: "B",
+    baseUrl: stack.upstream.baseUrl,
+    apiKey: "chan-b",
+    models: ["gpt-4o"],
+    priority: 0,
+  });
   const org = await stack.admin.createOrganization("Breaker", "100");
   client = stack.sdk((await stack.admin.createKey(org.id)).key);
 });

@@ -17,7 +17,12 @@ beforeAll(async () => {
     env: { ...env, TOKENFLOW_ENCRYPTION_KEY: stack.app.encryptionKey, TOKENFLOW_ADMIN_KEY: stack.app.adminKey },
   });
   await stack.admin.disableAllChannels();
-  await stack.admin.createChannel({ name: "fake", baseUrl: stack.upstream.baseUrl, apiKey: "chan-limits", models: ["gpt-4o"] });
+  await stack.admin.createChannel({
+    name: "fake",
+    baseUrl: stack.upstream.baseUrl,
+    apiKey: "chan-limits",
+    models: ["gpt-4o"],
+  });
   orgId = (await stack.admin.createOrganization("Limited", "100")).id;
 }, 180_000);
 
@@ -28,7 +33,12 @@ afterAll(async () => {
 
 const sdk = (url: string, key: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 0 });
 const ask = (client: OpenAI, extra: Record<string, unknown> = {}) =>
-  client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }], max_tokens: 5, ...extra } as never);
+  client.chat.completions.create({
+    model: "gpt-4o",
+    messages: [{ role: "user", content: "hi" }],
+    max_tokens: 5,
+    ...extra,
+  } as never);
 
 describe("rate limits", () => {
   it("enforces requests per minute across two instances, with OpenAI's 429 shape", async () => {
@@ -49,7 +59,9 @@ describe("rate limits", () => {
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
     expect(refusal).toBeInstanceOf(OpenAI.RateLimitError);
-    expect(refusal!.message).toMatch(/Rate limit exceeded for this API key: 5 requests per minute\. Try again in \d+(\.\d)?s\./);
+    expect(refusal!.message).toMatch(
+      /Rate limit exceeded for this API key: 5 requests per minute\. Try again in \d+(\.\d)?s\./,
+    );
     expect(refusal!.headers?.get("retry-after")).toMatch(/^\d+$/);
     expect(refusal!.headers?.get("x-ratelimit-limit-requests")).toBe("5");
     expect(refusal!.headers?.get("x-ratelimit-remaining-requests")).toBe("0");
@@ -59,7 +71,11 @@ describe("rate limits", () => {
   it("limits concurrent requests per key and frees the slot when a stream ends", async () => {
     const { key } = await stack.admin.createKey(orgId, { maxConcurrency: 1 });
     const client = sdk(stack.app.url, key);
-    const slow = (await ask(client, { stream: true, fake_output_tokens: 10, fake_chunk_delay_ms: 50 })) as unknown as AsyncIterable<unknown>;
+    const slow = (await ask(client, {
+      stream: true,
+      fake_output_tokens: 10,
+      fake_chunk_delay_ms: 50,
+    })) as unknown as AsyncIterable<unknown>;
     const iterator = slow[Symbol.asyncIterator]();
     await iterator.next();
     const refused = await ask(sdk(second.url, key)).catch((e) => e);
@@ -86,7 +102,13 @@ describe("rate limits", () => {
     await stack.db.query(`UPDATE "Organization" SET "rpmLimit" = 3 WHERE id = $1`, [org.id]);
     const keys = await Promise.all([stack.admin.createKey(org.id), stack.admin.createKey(org.id)]);
     const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push(await ask(sdk(stack.app.url, keys[i % 2].key)).then(() => 200, (e) => e.status));
+    for (let i = 0; i < 5; i++)
+      statuses.push(
+        await ask(sdk(stack.app.url, keys[i % 2].key)).then(
+          () => 200,
+          (e) => e.status,
+        ),
+      );
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
   });
 

@@ -20,8 +20,20 @@ beforeAll(async () => {
   await stack.admin.disableAllChannels();
   // A is preferred (higher priority), B is the fallback; both point at the fake upstream with
   // different keys so scenarios can break one and not the other.
-  await stack.admin.createChannel({ name: "A", baseUrl: stack.upstream.baseUrl, apiKey: "chan-a", models: ["gpt-4o"], priority: 10 });
-  await stack.admin.createChannel({ name: "B", baseUrl: stack.upstream.baseUrl, apiKey: "chan-b", models: ["gpt-4o"], priority: 0 });
+  await stack.admin.createChannel({
+    name: "A",
+    baseUrl: stack.upstream.baseUrl,
+    apiKey: "chan-a",
+    models: ["gpt-4o"],
+    priority: 10,
+  });
+  await stack.admin.createChannel({
+    name: "B",
+    baseUrl: stack.upstream.baseUrl,
+    apiKey: "chan-b",
+    models: ["gpt-4o"],
+    priority: 0,
+  });
   const org = await stack.admin.createOrganization("Resilience", "100");
   client = stack.sdk((await stack.admin.createKey(org.id)).key);
 });

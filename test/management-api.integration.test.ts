@@ -18,7 +18,9 @@ afterAll(async () => {
 
 describe("management API", () => {
   it("refuses requests without the admin key", async () => {
-    const res = await fetch(`${stack.app.url}/api/admin/organizations`, { headers: { authorization: "Bearer tf-wrong" } });
+    const res = await fetch(`${stack.app.url}/api/admin/organizations`, {
+      headers: { authorization: "Bearer tf-wrong" },
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: { code: "unauthorized" } });
   });
@@ -29,7 +31,11 @@ describe("management API", () => {
     expect(created.body).toMatchObject({ name: "Credits Inc", balanceUsd: "0.00", heldUsd: "0.00" });
     const id = created.body.id;
     const credit = (amountUsd: unknown, reference?: string) =>
-      stack.admin.request("POST", `/api/admin/organizations/${id}/credits`, { amountUsd, note: "test", ...(reference ? { reference } : {}) });
+      stack.admin.request("POST", `/api/admin/organizations/${id}/credits`, {
+        amountUsd,
+        note: "test",
+        ...(reference ? { reference } : {}),
+      });
 
     expect((await credit("12.50")).body).toEqual({ balanceUsd: "12.50" });
     expect((await credit("-2.25")).body).toEqual({ balanceUsd: "10.25" });
@@ -42,18 +48,26 @@ describe("management API", () => {
     expect((await credit("abc")).status).toBe(400);
     expect((await stack.admin.getOrganization(id)).balanceUsd).toBe("10.250000001");
 
-    const { rows } = await stack.db.query(`SELECT kind, "amountNanos" FROM "LedgerEntry" WHERE "organizationId" = $1 ORDER BY "createdAt"`, [id]);
+    const { rows } = await stack.db.query(
+      `SELECT kind, "amountNanos" FROM "LedgerEntry" WHERE "organizationId" = $1 ORDER BY "createdAt"`,
+      [id],
+    );
     expect(rows).toEqual([
       { kind: "ADJUSTMENT", amountNanos: 12_500_000_000n },
       { kind: "ADJUSTMENT", amountNanos: -2_250_000_000n },
       { kind: "ADJUSTMENT", amountNanos: 1n },
     ]);
-    expect((await stack.admin.request("POST", "/api/admin/organizations/nope/credits", { amountUsd: "1" })).status).toBe(404);
+    expect(
+      (await stack.admin.request("POST", "/api/admin/organizations/nope/credits", { amountUsd: "1" })).status,
+    ).toBe(404);
   });
 
   it("returns a new key once and never again, and enforces its spend cap", async () => {
     const org = await stack.admin.createOrganization("Capped", "10");
-    const created = await stack.admin.request("POST", `/api/admin/organizations/${org.id}/keys`, { name: "capped", spendLimitUsd: "0.00025" });
+    const created = await stack.admin.request("POST", `/api/admin/organizations/${org.id}/keys`, {
+      name: "capped",
+      spendLimitUsd: "0.00025",
+    });
     expect(created.status).toBe(201);
     expect(created.body.key).toMatch(/^tf-[A-Za-z0-9_-]{32,}$/);
     expect(created.body.partialKey).not.toContain(created.body.key.slice(7, -4));
@@ -64,12 +78,22 @@ describe("management API", () => {
     // 2 output tokens × 10,000) and costs 30,000 (4 prompt + 2 output tokens). A 250,000 cap admits the
     // 1st (0 + 202,500) and 2nd (30,000 + 202,500) and refuses the 3rd (60,000 + 202,500).
     const client = new OpenAI({ baseURL: `${stack.app.url}/v1`, apiKey: created.body.key, maxRetries: 0 });
-    const ask = () => client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }], max_tokens: 2 });
+    const ask = () =>
+      client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }], max_tokens: 2 });
     await ask();
     const refusals = [];
-    for (let i = 0; i < 5; i++) refusals.push(await ask().then(() => 200, (e: { status?: number }) => e.status));
+    for (let i = 0; i < 5; i++)
+      refusals.push(
+        await ask().then(
+          () => 200,
+          (e: { status?: number }) => e.status,
+        ),
+      );
     expect(refusals).toEqual([200, 402, 402, 402, 402]);
-    const { rows } = await stack.db.query(`SELECT "spentNanos", "spendLimitNanos", "heldNanos" FROM "ApiKey" WHERE id = $1`, [created.body.id]);
+    const { rows } = await stack.db.query(
+      `SELECT "spentNanos", "spendLimitNanos", "heldNanos" FROM "ApiKey" WHERE id = $1`,
+      [created.body.id],
+    );
     expect(rows[0].spentNanos <= rows[0].spendLimitNanos).toBe(true);
     expect(rows[0].heldNanos).toBe(0n);
   });
@@ -88,7 +112,9 @@ describe("management API", () => {
     expect(body).toMatchObject({ id: "deepseek-r1", inputPriceUsd: "0.55", outputPriceUsd: "2.19" });
     const patched = await stack.admin.request("PATCH", "/api/admin/models/deepseek-r1", { outputPriceUsd: "2.2" });
     expect(patched.body.outputPriceUsd).toBe("2.20");
-    expect((await stack.admin.request("PATCH", "/api/admin/models/deepseek-r1", { outputPriceUsd: "-1" })).status).toBe(400);
+    expect((await stack.admin.request("PATCH", "/api/admin/models/deepseek-r1", { outputPriceUsd: "-1" })).status).toBe(
+      400,
+    );
     const { rows } = await stack.db.query(`SELECT "outputPriceNanos" FROM "Model" WHERE id = 'deepseek-r1'`);
     expect(rows[0].outputPriceNanos).toBe(2_200_000_000n);
     await stack.admin.updateModel("deepseek-r1", { outputPriceUsd: "2.19" });
@@ -105,7 +131,11 @@ describe("management API", () => {
     });
     expect(created.status).toBe(201);
     expect(created.body.apiKeyLast4).toBe("1234");
-    for (const res of [created, await stack.admin.request("GET", `/api/admin/channels/${created.body.id}`), await stack.admin.request("GET", "/api/admin/channels")]) {
+    for (const res of [
+      created,
+      await stack.admin.request("GET", `/api/admin/channels/${created.body.id}`),
+      await stack.admin.request("GET", "/api/admin/channels"),
+    ]) {
       expect(JSON.stringify(res.body)).not.toContain("very-secret");
     }
     const { rows } = await stack.db.query(`SELECT "apiKeyEncrypted" FROM "Channel" WHERE id = $1`, [created.body.id]);

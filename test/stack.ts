@@ -30,7 +30,8 @@ export async function startStack(opts: { env?: Record<string, string>; upstreamH
     databaseUrl: database.url,
     db,
     admin: new AdminClient(app.url, app.adminKey),
-    sdk: (key, options) => new OpenAI({ baseURL: `${app.url}/v1`, apiKey: key, maxRetries: 0, timeout: 30_000, ...options }),
+    sdk: (key, options) =>
+      new OpenAI({ baseURL: `${app.url}/v1`, apiKey: key, maxRetries: 0, timeout: 30_000, ...options }),
     async stop() {
       await app.stop();
       await upstream.stop();
@@ -49,7 +50,10 @@ export class AdminClient {
   async request<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.adminKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${this.adminKey}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -65,7 +69,11 @@ export class AdminClient {
   /** An organization with `creditUsd` of balance (through the credits API, i.e. the ledger). */
   async createOrganization(name: string, creditUsd?: string): Promise<{ id: string }> {
     const org = await this.expectOk<{ id: string }>("POST", "/api/admin/organizations", { name });
-    if (creditUsd) await this.expectOk("POST", `/api/admin/organizations/${org.id}/credits`, { amountUsd: creditUsd, note: "test credit" });
+    if (creditUsd)
+      await this.expectOk("POST", `/api/admin/organizations/${org.id}/credits`, {
+        amountUsd: creditUsd,
+        note: "test credit",
+      });
     return org;
   }
 
@@ -74,7 +82,13 @@ export class AdminClient {
   }
 
   createChannel(channel: Record<string, unknown>): Promise<{ id: string }> {
-    return this.expectOk("POST", "/api/admin/channels", { provider: "openai", apiKey: "chan-default", priority: 0, weight: 1, ...channel });
+    return this.expectOk("POST", "/api/admin/channels", {
+      provider: "openai",
+      apiKey: "chan-default",
+      priority: 0,
+      weight: 1,
+      ...channel,
+    });
   }
 
   updateChannel(id: string, patch: Record<string, unknown>) {

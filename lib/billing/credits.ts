@@ -20,7 +20,14 @@ export class OrganizationNotFoundError extends Error {
  */
 export async function creditOrganization(
   db: Pool | PoolClient,
-  credit: { organizationId: string; amountNanos: bigint; kind: CreditKind; reference?: string; note?: string | null; actorUserId?: string | null },
+  credit: {
+    organizationId: string;
+    amountNanos: bigint;
+    kind: CreditKind;
+    reference?: string;
+    note?: string | null;
+    actorUserId?: string | null;
+  },
 ): Promise<bigint> {
   try {
     const { rows } = await db.query<{ balance: bigint }>("SELECT tf_credit($1, $2, $3, $4, $5, $6) AS balance", [

@@ -5,8 +5,12 @@ import { ceilDiv, type Prices } from "./money";
  * input prices, plus the output cap (which the gateway always sends upstream) at the output price,
  * for each of the n choices' outputs.
  */
-export function holdNanos(input: { promptTokensUpperBound: number; outputTokensCap: number; n: number }, prices: Prices): bigint {
-  const inputPrice = prices.cachedInputPriceNanos > prices.inputPriceNanos ? prices.cachedInputPriceNanos : prices.inputPriceNanos;
+export function holdNanos(
+  input: { promptTokensUpperBound: number; outputTokensCap: number; n: number },
+  prices: Prices,
+): bigint {
+  const inputPrice =
+    prices.cachedInputPriceNanos > prices.inputPriceNanos ? prices.cachedInputPriceNanos : prices.inputPriceNanos;
   const total =
     BigInt(input.promptTokensUpperBound) * inputPrice +
     BigInt(input.outputTokensCap) * BigInt(Math.max(1, input.n)) * prices.outputPriceNanos;

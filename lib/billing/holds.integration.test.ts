@@ -26,7 +26,8 @@ let counter = 0;
 async function newOrg(balanceNanos: bigint, spendLimitNanos: bigint | null = null) {
   const id = `org_${++counter}_${Date.now()}`;
   await db.query(`INSERT INTO "Organization" (id, name, "createdAt", "updatedAt") VALUES ($1, $1, now(), now())`, [id]);
-  if (balanceNanos > 0n) await creditOrganization(db, { organizationId: id, amountNanos: balanceNanos, kind: "ADJUSTMENT" });
+  if (balanceNanos > 0n)
+    await creditOrganization(db, { organizationId: id, amountNanos: balanceNanos, kind: "ADJUSTMENT" });
   const keyId = `key_${id}`;
   await db.query(
     `INSERT INTO "ApiKey" (id, "organizationId", name, "keyHash", "partialKey", "spendLimitNanos", "createdAt") VALUES ($1, $2, 'k', $1, 'tf-…', $3, now())`,
@@ -42,10 +43,31 @@ async function org(id: string) {
 
 function log(id: string, orgId: string, keyId: string): RequestLogRow {
   return {
-    id, organizationId: orgId, apiKeyId: keyId, endpoint: "chat.completions", modelRequested: "m", modelRouted: "m",
-    upstreamModel: null, channelId: null, routeReason: null, isStream: false, status: 200, errorCode: null,
-    inputTokens: 1, cachedInputTokens: 0, outputTokens: 1, inputPriceNanos: 1n, cachedInputPriceNanos: 1n, outputPriceNanos: 1n,
-    holdNanos: 0n, costNanos: 0n, usageSource: "UPSTREAM", attempts: 1, latencyMs: 1, ttftMs: null, createdAt: new Date(),
+    id,
+    organizationId: orgId,
+    apiKeyId: keyId,
+    endpoint: "chat.completions",
+    modelRequested: "m",
+    modelRouted: "m",
+    upstreamModel: null,
+    channelId: null,
+    routeReason: null,
+    isStream: false,
+    status: 200,
+    errorCode: null,
+    inputTokens: 1,
+    cachedInputTokens: 0,
+    outputTokens: 1,
+    inputPriceNanos: 1n,
+    cachedInputPriceNanos: 1n,
+    outputPriceNanos: 1n,
+    holdNanos: 0n,
+    costNanos: 0n,
+    usageSource: "UPSTREAM",
+    attempts: 1,
+    latencyMs: 1,
+    ttftMs: null,
+    createdAt: new Date(),
   };
 }
 
@@ -53,7 +75,9 @@ describe("admission", () => {
   it("never oversells under concurrency: exactly balance / hold admissions succeed", async () => {
     const { orgId, keyId } = await newOrg(1_000n);
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => admitHold(db, { requestId: `adm_${orgId}_${i}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n })),
+      Array.from({ length: 200 }, (_, i) =>
+        admitHold(db, { requestId: `adm_${orgId}_${i}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n }),
+      ),
     );
     expect(results.filter((r) => r === "ok")).toHaveLength(100);
     expect(results.filter((r) => r === "insufficient_quota")).toHaveLength(100);
@@ -64,7 +88,9 @@ describe("admission", () => {
   it("enforces a key's spend cap in the same step, holding nothing when refused", async () => {
     const { orgId, keyId } = await newOrg(10_000n, 50n);
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => admitHold(db, { requestId: `cap_${orgId}_${i}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n })),
+      Array.from({ length: 20 }, (_, i) =>
+        admitHold(db, { requestId: `cap_${orgId}_${i}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n }),
+      ),
     );
     expect(results.filter((r) => r === "ok")).toHaveLength(5);
     expect(results.filter((r) => r === "key_spend_limit")).toHaveLength(15);
@@ -75,10 +101,14 @@ describe("admission", () => {
 describe("settlement", () => {
   it("charges the cost, releases the rest and writes one ledger entry and one receipt", async () => {
     const { orgId, keyId } = await newOrg(1_000n);
-    expect(await admitHold(db, { requestId: `s1_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 300n })).toBe("ok");
+    expect(
+      await admitHold(db, { requestId: `s1_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 300n }),
+    ).toBe("ok");
     expect(await settleHold(db, `s1_${orgId}`, 120n, log(`s1_${orgId}`, orgId, keyId))).toBe(120n);
     expect(await org(orgId)).toEqual({ balanceNanos: 880n, heldNanos: 0n });
-    const { rows: receipts } = await db.query(`SELECT "costNanos", "holdNanos" FROM "RequestLog" WHERE id = $1`, [`s1_${orgId}`]);
+    const { rows: receipts } = await db.query(`SELECT "costNanos", "holdNanos" FROM "RequestLog" WHERE id = $1`, [
+      `s1_${orgId}`,
+    ]);
     expect(receipts).toEqual([{ costNanos: 120n, holdNanos: 300n }]);
     const { rows: key } = await db.query(`SELECT "spentNanos", "heldNanos" FROM "ApiKey" WHERE id = $1`, [keyId]);
     expect(key[0]).toEqual({ spentNanos: 120n, heldNanos: 0n });
@@ -88,10 +118,15 @@ describe("settlement", () => {
     const { orgId, keyId } = await newOrg(1_000n);
     const id = `s2_${orgId}`;
     await admitHold(db, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 500n });
-    const results = await Promise.all(Array.from({ length: 10 }, () => settleHold(db, id, 200n, log(id, orgId, keyId))));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => settleHold(db, id, 200n, log(id, orgId, keyId))),
+    );
     expect(results.filter((r) => r !== null)).toEqual([200n]);
     expect(await org(orgId)).toEqual({ balanceNanos: 800n, heldNanos: 0n });
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM "LedgerEntry" WHERE kind = 'USAGE' AND reference = $1`, [id]);
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n FROM "LedgerEntry" WHERE kind = 'USAGE' AND reference = $1`,
+      [id],
+    );
     expect(rows[0].n).toBe(1);
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
@@ -111,7 +146,10 @@ describe("settlement", () => {
     for (let i = 0; i < 20; i++) {
       const id = `race_${orgId}_${i}`;
       await admitHold(db, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n });
-      const [settled, released] = await Promise.all([settleHold(db, id, 7n, log(id, orgId, keyId)), releaseHold(db, id)]);
+      const [settled, released] = await Promise.all([
+        settleHold(db, id, 7n, log(id, orgId, keyId)),
+        releaseHold(db, id),
+      ]);
       expect(Number(settled !== null) + Number(released)).toBe(1);
     }
     const state = await org(orgId);
@@ -123,11 +161,24 @@ describe("settlement", () => {
 describe("sweeper", () => {
   it("releases orphaned holds exactly once, even with concurrent sweepers", async () => {
     const { orgId, keyId } = await newOrg(1_000n);
-    for (let i = 0; i < 30; i++) await admitHold(db, { requestId: `orph_${orgId}_${i}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n });
+    for (let i = 0; i < 30; i++)
+      await admitHold(db, {
+        requestId: `orph_${orgId}_${i}`,
+        organizationId: orgId,
+        apiKeyId: keyId,
+        amountNanos: 10n,
+      });
     await new Promise((r) => setTimeout(r, 50));
-    const released = await Promise.all([sweepOrphanedHolds(db, 10), sweepOrphanedHolds(db, 10), sweepOrphanedHolds(db, 10)]);
+    const released = await Promise.all([
+      sweepOrphanedHolds(db, 10),
+      sweepOrphanedHolds(db, 10),
+      sweepOrphanedHolds(db, 10),
+    ]);
     expect(released.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(30);
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM "Hold" WHERE "organizationId" = $1 AND state = 'RELEASED'`, [orgId]);
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n FROM "Hold" WHERE "organizationId" = $1 AND state = 'RELEASED'`,
+      [orgId],
+    );
     expect(rows[0].n).toBe(30);
     expect(await org(orgId)).toEqual({ balanceNanos: 1_000n, heldNanos: 0n });
     expect(await findLedgerMismatches(db)).toEqual([]);
@@ -137,9 +188,25 @@ describe("sweeper", () => {
 describe("credits", () => {
   it("applies a credit once per reference and never takes the balance below zero", async () => {
     const { orgId } = await newOrg(0n);
-    expect(await creditOrganization(db, { organizationId: orgId, amountNanos: 500n, kind: "TOPUP", reference: `cs_${orgId}` })).toBe(500n);
-    expect(await creditOrganization(db, { organizationId: orgId, amountNanos: 500n, kind: "TOPUP", reference: `cs_${orgId}` })).toBe(500n);
-    await expect(creditOrganization(db, { organizationId: orgId, amountNanos: -501n, kind: "ADJUSTMENT" })).rejects.toBeInstanceOf(BalanceTooLowError);
+    expect(
+      await creditOrganization(db, {
+        organizationId: orgId,
+        amountNanos: 500n,
+        kind: "TOPUP",
+        reference: `cs_${orgId}`,
+      }),
+    ).toBe(500n);
+    expect(
+      await creditOrganization(db, {
+        organizationId: orgId,
+        amountNanos: 500n,
+        kind: "TOPUP",
+        reference: `cs_${orgId}`,
+      }),
+    ).toBe(500n);
+    await expect(
+      creditOrganization(db, { organizationId: orgId, amountNanos: -501n, kind: "ADJUSTMENT" }),
+    ).rejects.toBeInstanceOf(BalanceTooLowError);
     expect(await creditOrganization(db, { organizationId: orgId, amountNanos: -500n, kind: "ADJUSTMENT" })).toBe(0n);
     expect(await findLedgerMismatches(db)).toEqual([]);
   });

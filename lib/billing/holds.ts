@@ -29,7 +29,12 @@ export async function admitHold(
  * Charges min(cost, hold), releases the rest and writes the receipt, exactly once per request id.
  * Returns the nanos charged, or null when the request was already settled or released.
  */
-export async function settleHold(db: Db, requestId: string, costNanos: bigint, log: RequestLogRow): Promise<bigint | null> {
+export async function settleHold(
+  db: Db,
+  requestId: string,
+  costNanos: bigint,
+  log: RequestLogRow,
+): Promise<bigint | null> {
   const { rows } = await db.query<{ charged: bigint | null }>("SELECT tf_settle($1, $2, $3::jsonb) AS charged", [
     requestId,
     costNanos.toString(),

@@ -9,8 +9,15 @@ const prices = fc.record({ inputPriceNanos: price, outputPriceNanos: price, cach
 const usage = fc.record({ inputTokens: tokens, cachedInputTokens: tokens, outputTokens: tokens });
 
 /** The exact rational cost × 1e6 (an integer), computed independently of costNanos. */
-function exactMicroUnits(u: { inputTokens: number; cachedInputTokens: number; outputTokens: number }, p: Prices): bigint {
-  return BigInt(u.inputTokens) * p.inputPriceNanos + BigInt(u.cachedInputTokens) * p.cachedInputPriceNanos + BigInt(u.outputTokens) * p.outputPriceNanos;
+function exactMicroUnits(
+  u: { inputTokens: number; cachedInputTokens: number; outputTokens: number },
+  p: Prices,
+): bigint {
+  return (
+    BigInt(u.inputTokens) * p.inputPriceNanos +
+    BigInt(u.cachedInputTokens) * p.cachedInputPriceNanos +
+    BigInt(u.outputTokens) * p.outputPriceNanos
+  );
 }
 
 describe("costNanos (property tests)", () => {
@@ -29,20 +36,32 @@ describe("costNanos (property tests)", () => {
 
   it("is monotonic in every token count", () => {
     fc.assert(
-      fc.property(usage, prices, fc.constantFrom("inputTokens", "cachedInputTokens", "outputTokens"), fc.integer({ min: 1, max: 10_000 }), (u, p, field, more) => {
-        const bigger = { ...u, [field]: u[field as keyof typeof u] + more };
-        expect(costNanos(bigger, p) >= costNanos(u, p)).toBe(true);
-      }),
+      fc.property(
+        usage,
+        prices,
+        fc.constantFrom("inputTokens", "cachedInputTokens", "outputTokens"),
+        fc.integer({ min: 1, max: 10_000 }),
+        (u, p, field, more) => {
+          const bigger = { ...u, [field]: u[field as keyof typeof u] + more };
+          expect(costNanos(bigger, p) >= costNanos(u, p)).toBe(true);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
 
   it("is monotonic in every price", () => {
     fc.assert(
-      fc.property(usage, prices, fc.constantFrom("inputPriceNanos", "outputPriceNanos", "cachedInputPriceNanos"), fc.bigInt({ min: 1n, max: 1_000_000n }), (u, p, field, more) => {
-        const dearer = { ...p, [field]: p[field as keyof Prices] + more };
-        expect(costNanos(u, dearer) >= costNanos(u, p)).toBe(true);
-      }),
+      fc.property(
+        usage,
+        prices,
+        fc.constantFrom("inputPriceNanos", "outputPriceNanos", "cachedInputPriceNanos"),
+        fc.bigInt({ min: 1n, max: 1_000_000n }),
+        (u, p, field, more) => {
+          const dearer = { ...p, [field]: p[field as keyof Prices] + more };
+          expect(costNanos(u, dearer) >= costNanos(u, p)).toBe(true);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -57,11 +76,25 @@ describe("costNanos (property tests)", () => {
 
   it("the hold covers the cost of any usage within its bounds", () => {
     fc.assert(
-      fc.property(tokens, tokens, fc.integer({ min: 1, max: 8 }), prices, fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (prompt, cap, n, p, cachedShare, outShare) => {
-        const cached = Math.floor(prompt * cachedShare);
-        const used = { inputTokens: prompt - cached, cachedInputTokens: cached, outputTokens: Math.floor(cap * n * outShare) };
-        expect(holdNanos({ promptTokensUpperBound: prompt, outputTokensCap: cap, n }, p) >= costNanos(used, p)).toBe(true);
-      }),
+      fc.property(
+        tokens,
+        tokens,
+        fc.integer({ min: 1, max: 8 }),
+        prices,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (prompt, cap, n, p, cachedShare, outShare) => {
+          const cached = Math.floor(prompt * cachedShare);
+          const used = {
+            inputTokens: prompt - cached,
+            cachedInputTokens: cached,
+            outputTokens: Math.floor(cap * n * outShare),
+          };
+          expect(holdNanos({ promptTokensUpperBound: prompt, outputTokensCap: cap, n }, p) >= costNanos(used, p)).toBe(
+            true,
+          );
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -79,7 +112,11 @@ describe("public price table", () => {
     ["claude-sonnet", "3.00", "15.00"],
   ];
   it.each(table)("%s: 1M input + 1M output tokens cost exactly the listed prices", (_model, input, output) => {
-    const p = { inputPriceNanos: usdToNanos(input), outputPriceNanos: usdToNanos(output), cachedInputPriceNanos: usdToNanos(input) };
+    const p = {
+      inputPriceNanos: usdToNanos(input),
+      outputPriceNanos: usdToNanos(output),
+      cachedInputPriceNanos: usdToNanos(input),
+    };
     expect(costNanos({ inputTokens: 1_000_000, cachedInputTokens: 0, outputTokens: 0 }, p)).toBe(usdToNanos(input));
     expect(costNanos({ inputTokens: 0, cachedInputTokens: 0, outputTokens: 1_000_000 }, p)).toBe(usdToNanos(output));
     // 1,234 in + 567 out, worked by hand in cents: ceil((1234 × in + 567 × out) × 1e9 / 1e6)
@@ -88,7 +125,11 @@ describe("public price table", () => {
   });
 
   it("worked examples: gpt-4o for 1,234 in / 567 out, and rounding up a fraction of a nano-USD", () => {
-    const gpt4o = { inputPriceNanos: usdToNanos("2.50"), outputPriceNanos: usdToNanos("10.00"), cachedInputPriceNanos: usdToNanos("1.25") };
+    const gpt4o = {
+      inputPriceNanos: usdToNanos("2.50"),
+      outputPriceNanos: usdToNanos("10.00"),
+      cachedInputPriceNanos: usdToNanos("1.25"),
+    };
     // 1234 × 2,500 + 567 × 10,000 nano-USD per token = 3,085,000 + 5,670,000 = 8,755,000 ($0.008755)
     expect(costNanos({ inputTokens: 1234, cachedInputTokens: 0, outputTokens: 567 }, gpt4o)).toBe(8_755_000n);
     // 1,001 cached tokens at $1.25/1M = 1,251,250 nano-USD
@@ -116,7 +157,8 @@ describe("USD strings", () => {
   });
 
   it("refuses malformed amounts", () => {
-    for (const bad of ["", "abc", "1.0000000001", "1e3", "--1", "1,00", " 1. "]) expect(() => usdToNanos(bad)).toThrow(RangeError);
+    for (const bad of ["", "abc", "1.0000000001", "1e3", "--1", "1,00", " 1. "])
+      expect(() => usdToNanos(bad)).toThrow(RangeError);
     expect(() => usdToNanos(Number.NaN)).toThrow(RangeError);
   });
 

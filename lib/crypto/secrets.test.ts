@@ -1,12 +1,7 @@
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  decryptSecret,
-  encryptSecret,
-  lastFour,
-  loadEncryptionKey,
-} from "./secrets";
+import { decryptSecret, encryptSecret, lastFour, loadEncryptionKey } from "./secrets";
 
 const KEY_B64 = randomBytes(32).toString("base64");
 const key = loadEncryptionKey(KEY_B64);
@@ -16,28 +11,14 @@ describe("loadEncryptionKey", () => {
     const raw = randomBytes(32);
     expect(loadEncryptionKey(raw.toString("base64")).equals(raw)).toBe(true);
     expect(loadEncryptionKey(raw.toString("base64url")).equals(raw)).toBe(true);
-    expect(loadEncryptionKey(` ${raw.toString("base64")}\n`).equals(raw)).toBe(
-      true,
-    );
+    expect(loadEncryptionKey(` ${raw.toString("base64")}\n`).equals(raw)).toBe(true);
   });
 
   it.each([
-    [
-      "16 bytes",
-      randomBytes(16).toString("base64"),
-      /must decode to 32 bytes, got 16/,
-    ],
-    [
-      "33 bytes",
-      randomBytes(33).toString("base64"),
-      /must decode to 32 bytes, got 33/,
-    ],
+    ["16 bytes", randomBytes(16).toString("base64"), /must decode to 32 bytes, got 16/],
+    ["33 bytes", randomBytes(33).toString("base64"), /must decode to 32 bytes, got 33/],
     ["empty", "", /is not set/],
-    [
-      "not base64",
-      "this is not base64 at all!!!!!!!!!!!!!!!!!!!!!",
-      /not valid base64/,
-    ],
+    ["not base64", "this is not base64 at all!!!!!!!!!!!!!!!!!!!!!", /not valid base64/],
   ])("refuses %s without echoing the value", (_label, value, message) => {
     let error: Error | undefined;
     try {
@@ -52,22 +33,14 @@ describe("loadEncryptionKey", () => {
 
 describe("encryptSecret / decryptSecret", () => {
   it("round-trips, including unicode and empty strings", () => {
-    for (const plain of [
-      "sk-abc123",
-      "",
-      "密钥🔑 with spaces",
-      "x".repeat(10_000),
-    ]) {
+    for (const plain of ["sk-abc123", "", "密钥🔑 with spaces", "x".repeat(10_000)]) {
       expect(decryptSecret(encryptSecret(plain, key), key)).toBe(plain);
     }
   });
 
   it("round-trips arbitrary strings (property)", () => {
     fc.assert(
-      fc.property(
-        fc.string({ unit: "grapheme" }),
-        (plain) => decryptSecret(encryptSecret(plain, key), key) === plain,
-      ),
+      fc.property(fc.string({ unit: "grapheme" }), (plain) => decryptSecret(encryptSecret(plain, key), key) === plain),
     );
   });
 
@@ -77,20 +50,13 @@ describe("encryptSecret / decryptSecret", () => {
     expect(version).toBe("v1");
     expect(Buffer.from(iv, "base64url")).toHaveLength(12);
     expect(Buffer.from(tag, "base64url")).toHaveLength(16);
-    expect(Buffer.from(ciphertext, "base64url")).toHaveLength(
-      "sk-live-secret".length,
-    );
+    expect(Buffer.from(ciphertext, "base64url")).toHaveLength("sk-live-secret".length);
     expect(stored).toMatch(/^v1:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$/);
     expect(stored).not.toContain("sk-live-secret");
   });
 
   it("uses a fresh IV each time", () => {
-    const ivs = new Set(
-      Array.from(
-        { length: 200 },
-        () => encryptSecret("same", key).split(":")[1],
-      ),
-    );
+    const ivs = new Set(Array.from({ length: 200 }, () => encryptSecret("same", key).split(":")[1]));
     expect(ivs.size).toBe(200);
     expect(encryptSecret("same", key)).not.toBe(encryptSecret("same", key));
   });
@@ -103,17 +69,13 @@ describe("encryptSecret / decryptSecret", () => {
       bytes[0] ^= 0x01;
       const tampered = [...parts];
       tampered[index] = bytes.toString("base64url");
-      expect(() => decryptSecret(tampered.join(":"), key)).toThrow(
-        /wrong key or tampered data/,
-      );
+      expect(() => decryptSecret(tampered.join(":"), key)).toThrow(/wrong key or tampered data/);
     }
   });
 
   it("fails with the wrong key", () => {
     const stored = encryptSecret("sk-abcdef", key);
-    expect(() => decryptSecret(stored, randomBytes(32))).toThrow(
-      /wrong key or tampered data/,
-    );
+    expect(() => decryptSecret(stored, randomBytes(32))).toThrow(/wrong key or tampered data/);
   });
 
   it.each([
@@ -125,12 +87,7 @@ describe("encryptSecret / decryptSecret", () => {
     // truncated tag (GCM would otherwise accept shorter tags)
     (() => {
       const [v, iv, tag, ct] = encryptSecret("sk", key).split(":");
-      return [
-        v,
-        iv,
-        Buffer.from(tag, "base64url").subarray(0, 8).toString("base64url"),
-        ct,
-      ].join(":");
+      return [v, iv, Buffer.from(tag, "base64url").subarray(0, 8).toString("base64url"), ct].join(":");
     })(),
   ])("rejects malformed stored value %#", (stored) => {
     expect(() => decryptSecret(stored, key)).toThrow();
@@ -138,9 +95,7 @@ describe("encryptSecret / decryptSecret", () => {
 
   it("refuses keys of the wrong length", () => {
     expect(() => encryptSecret("x", randomBytes(16))).toThrow(/32 bytes/);
-    expect(() =>
-      decryptSecret(encryptSecret("x", key), randomBytes(31)),
-    ).toThrow(/32 bytes/);
+    expect(() => decryptSecret(encryptSecret("x", key), randomBytes(31))).toThrow(/32 bytes/);
   });
 });
 

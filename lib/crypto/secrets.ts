@@ -19,13 +19,9 @@ const BASE64URL = /^[A-Za-z0-9\-_]*$/;
  */
 export function loadEncryptionKey(base64: string): Buffer {
   const text = (base64 ?? "").trim();
-  if (!text)
-    throw new Error(
-      "TOKENFLOW_ENCRYPTION_KEY is not set; generate one with: openssl rand -base64 32",
-    );
+  if (!text) throw new Error("TOKENFLOW_ENCRYPTION_KEY is not set; generate one with: openssl rand -base64 32");
   // Buffer.from(…, "base64") silently skips invalid characters, so validate the alphabet first.
-  if (!BASE64.test(text))
-    throw new Error("TOKENFLOW_ENCRYPTION_KEY is not valid base64");
+  if (!BASE64.test(text)) throw new Error("TOKENFLOW_ENCRYPTION_KEY is not valid base64");
   const key = Buffer.from(text, "base64");
   if (key.length !== KEY_BYTES) {
     throw new Error(
@@ -39,45 +35,29 @@ export function encryptSecret(plain: string, key: Buffer): string {
   assertKey(key);
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv(ALGORITHM, key, iv);
-  const ciphertext = Buffer.concat([
-    cipher.update(plain, "utf8"),
-    cipher.final(),
-  ]);
+  const ciphertext = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
   const tag = cipher.getAuthTag();
-  return [
-    VERSION,
-    iv.toString("base64url"),
-    tag.toString("base64url"),
-    ciphertext.toString("base64url"),
-  ].join(":");
+  return [VERSION, iv.toString("base64url"), tag.toString("base64url"), ciphertext.toString("base64url")].join(":");
 }
 
 /** Throws (without details that could help an attacker or leak data) on any malformed, tampered or wrong-key input. */
 export function decryptSecret(stored: string, key: Buffer): string {
   assertKey(key);
   const parts = typeof stored === "string" ? stored.split(":") : [];
-  if (
-    parts.length !== 4 ||
-    parts[0] !== VERSION ||
-    !parts.slice(1).every((p) => BASE64URL.test(p))
-  ) {
+  if (parts.length !== 4 || parts[0] !== VERSION || !parts.slice(1).every((p) => BASE64URL.test(p))) {
     throw new Error("encrypted secret has an unknown format");
   }
   const iv = Buffer.from(parts[1], "base64url");
   const tag = Buffer.from(parts[2], "base64url");
   const ciphertext = Buffer.from(parts[3], "base64url");
-  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES)
-    throw new Error("encrypted secret has an unknown format");
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error("encrypted secret has an unknown format");
   try {
     // authTagLength pins the tag size so a truncated tag cannot be accepted.
     const decipher = createDecipheriv(ALGORITHM, key, iv, {
       authTagLength: TAG_BYTES,
     });
     decipher.setAuthTag(tag);
-    return Buffer.concat([
-      decipher.update(ciphertext),
-      decipher.final(),
-    ]).toString("utf8");
+    return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString("utf8");
   } catch {
     throw new Error("could not decrypt secret: wrong key or tampered data");
   }
@@ -94,8 +74,6 @@ export function lastFour(secret: string): string {
 
 function assertKey(key: Buffer): void {
   if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES) {
-    throw new Error(
-      `encryption key must be ${KEY_BYTES} bytes (use loadEncryptionKey)`,
-    );
+    throw new Error(`encryption key must be ${KEY_BYTES} bytes (use loadEncryptionKey)`);
   }
 }

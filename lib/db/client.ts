@@ -11,7 +11,11 @@ const SECRET_OMIT = {
 } as const;
 
 function createClient() {
-  const adapter = new PrismaPg({ connectionString: databaseUrl(), options: SESSION_OPTIONS, max: Number(process.env.DATABASE_PRISMA_POOL_SIZE ?? 5) });
+  const adapter = new PrismaPg({
+    connectionString: databaseUrl(),
+    options: SESSION_OPTIONS,
+    max: Number(process.env.DATABASE_PRISMA_POOL_SIZE ?? 5),
+  });
   return new PrismaClient({ adapter, omit: SECRET_OMIT });
 }
 

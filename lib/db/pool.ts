@@ -7,7 +7,9 @@ const globalForPool = globalThis as unknown as { tokenflowPool?: pg.Pool };
 // BIGINT (int8) columns are money: parse them as bigint, in this pool only.
 export const bigintTypes = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === pg.types.builtins.INT8 ? (value: string) => BigInt(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === pg.types.builtins.INT8
+      ? (value: string) => BigInt(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 // DateTime columns are TIMESTAMP(3) holding UTC (as Prisma writes them): make the session agree.

@@ -37,7 +37,12 @@ export async function authenticateRequest(headers: Headers): Promise<KeyContext>
   if (row.allowedIps.length > 0) {
     const ip = trustedClientIp(headers);
     if (!ip || !isIpAllowed(ip, row.allowedIps)) {
-      throw new GatewayError("ip_not_allowed", ip ? `This API key may not be used from ${ip}.` : "This API key is restricted to certain IP addresses, and this server cannot verify the client address.");
+      throw new GatewayError(
+        "ip_not_allowed",
+        ip
+          ? `This API key may not be used from ${ip}.`
+          : "This API key is restricted to certain IP addresses, and this server cannot verify the client address.",
+      );
     }
   }
   touchLastUsed(row.apiKeyId);
@@ -71,7 +76,10 @@ function readToken(headers: Headers): string | null {
 }
 
 function invalidKey() {
-  return new GatewayError("invalid_api_key", "Incorrect API key provided. You can find your API keys in the TokenFlow dashboard.");
+  return new GatewayError(
+    "invalid_api_key",
+    "Incorrect API key provided. You can find your API keys in the TokenFlow dashboard.",
+  );
 }
 
 async function loadKey(keyHash: string): Promise<KeyRow | null> {

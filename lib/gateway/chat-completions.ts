@@ -38,13 +38,25 @@ function upstreamBodyFor(channel: CatalogChannel, body: ChatRequest, cap: Output
   return buildUpstreamChatBody(body, upstreamModelName(channel, body.model), cap);
 }
 
-function responseHeaders(requestId: string, modelId: string, extra: Record<string, string> = {}): Record<string, string> {
+function responseHeaders(
+  requestId: string,
+  modelId: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return { "x-request-id": requestId, "x-tokenflow-model": modelId, ...extra };
 }
 
-function usageWithCost(raw: Record<string, unknown> | null, usage: TokenCounts, chargedNanos: bigint): Record<string, unknown> {
+function usageWithCost(
+  raw: Record<string, unknown> | null,
+  usage: TokenCounts,
+  chargedNanos: bigint,
+): Record<string, unknown> {
   const prompt = usage.inputTokens + usage.cachedInputTokens;
-  const base = raw ?? { prompt_tokens: prompt, completion_tokens: usage.outputTokens, total_tokens: prompt + usage.outputTokens };
+  const base = raw ?? {
+    prompt_tokens: prompt,
+    completion_tokens: usage.outputTokens,
+    total_tokens: prompt + usage.outputTokens,
+  };
   return { ...base, cost_usd: nanosToUsd(chargedNanos) };
 }
 
@@ -55,12 +67,19 @@ function estimatePromptTokens(body: ChatRequest): number {
 // ---------------------------------------------------------------------------------------------
 // Non-streaming
 
-async function relayJson(request: Request, body: ChatRequest, cap: OutputCap, channels: CatalogChannel[], meter: Meter): Promise<Response> {
+async function relayJson(
+  request: Request,
+  body: ChatRequest,
+  cap: OutputCap,
+  channels: CatalogChannel[],
+  meter: Meter,
+): Promise<Response> {
   const publicModel = meter.init.modelRouted;
   let result;
   try {
     result = await withFailover(channels, request.signal, async (channel, signal) => {
-      if (channel.provider === "demo") return demoChatCompletionBody(body, publicModel, cap.value) as Record<string, unknown>;
+      if (channel.provider === "demo")
+        return demoChatCompletionBody(body, publicModel, cap.value) as Record<string, unknown>;
       const upstream = await postUpstream(channel, "/chat/completions", upstreamBodyFor(channel, body, cap), signal);
       const text = await readUpstreamBody(upstream.body);
       if (upstream.status !== 200) throw failureFromStatus(upstream.status, text);
@@ -81,7 +100,8 @@ async function relayJson(request: Request, body: ChatRequest, cap: OutputCap, ch
     // No usage from upstream: count what it actually produced.
     const text = JSON.stringify((completion.choices as unknown[] | undefined) ?? []);
     const produced = estimateTokens(text);
-    usage = produced > 0 ? { inputTokens: estimatePromptTokens(body), cachedInputTokens: 0, outputTokens: produced } : null;
+    usage =
+      produced > 0 ? { inputTokens: estimatePromptTokens(body), cachedInputTokens: 0, outputTokens: produced } : null;
     source = usage ? "ESTIMATED" : "NONE";
   }
   const charged = await meter.settle({
@@ -114,7 +134,13 @@ interface StreamSource {
 
 const encoder = new TextEncoder();
 
-async function openStream(channel: CatalogChannel, body: ChatRequest, cap: OutputCap, publicModel: string, signal: AbortSignal): Promise<StreamSource> {
+async function openStream(
+  channel: CatalogChannel,
+  body: ChatRequest,
+  cap: OutputCap,
+  publicModel: string,
+  signal: AbortSignal,
+): Promise<StreamSource> {
   if (channel.provider === "demo") {
     const events = demoChatStreamEvents(body, publicModel, cap.value);
     const iterator = (async function* () {
@@ -124,7 +150,8 @@ async function openStream(channel: CatalogChannel, body: ChatRequest, cap: Outpu
     return { iterator, first: first.value as Uint8Array, close: () => void iterator.return(undefined) };
   }
   const upstream = await postUpstream(channel, "/chat/completions", upstreamBodyFor(channel, body, cap), signal);
-  if (upstream.status !== 200) throw failureFromStatus(upstream.status, await readUpstreamBody(upstream.body).catch(() => ""));
+  if (upstream.status !== 200)
+    throw failureFromStatus(upstream.status, await readUpstreamBody(upstream.body).catch(() => ""));
   const iterator = upstream.body[Symbol.asyncIterator]();
   // Wait for the first bytes before answering: a stream that dies here can still fail over.
   const first = await iterator.next();
@@ -132,11 +159,19 @@ async function openStream(channel: CatalogChannel, body: ChatRequest, cap: Outpu
   return { iterator, first: first.value, close: () => upstream.body.destroy?.() };
 }
 
-async function relayStream(request: Request, body: ChatRequest, cap: OutputCap, channels: CatalogChannel[], meter: Meter): Promise<Response> {
+async function relayStream(
+  request: Request,
+  body: ChatRequest,
+  cap: OutputCap,
+  channels: CatalogChannel[],
+  meter: Meter,
+): Promise<Response> {
   const publicModel = meter.init.modelRouted;
   let result;
   try {
-    result = await withFailover(channels, request.signal, (channel, signal) => openStream(channel, body, cap, publicModel, signal));
+    result = await withFailover(channels, request.signal, (channel, signal) =>
+      openStream(channel, body, cap, publicModel, signal),
+    );
   } catch (err) {
     return settleWithoutOutput(meter, err);
   }
@@ -158,7 +193,10 @@ async function relayStream(request: Request, body: ChatRequest, cap: OutputCap, 
       // Cut short or no usage reported: bill what the upstream actually produced, counted here.
       // The provider may report usage before it is cut; prefer it when present.
       if (!usage) {
-        usage = stats.deltas > 0 ? { inputTokens: estimatePromptTokens(body), cachedInputTokens: 0, outputTokens: stats.deltas } : null;
+        usage =
+          stats.deltas > 0
+            ? { inputTokens: estimatePromptTokens(body), cachedInputTokens: 0, outputTokens: stats.deltas }
+            : null;
         usageSource = usage ? "ESTIMATED" : "NONE";
       }
     }
@@ -175,10 +213,14 @@ async function relayStream(request: Request, body: ChatRequest, cap: OutputCap, 
     });
     if (clientGone) return "";
     if (!completed) {
-      return sseErrorEvent(new GatewayError("upstream_error", "The upstream model provider ended the stream unexpectedly."));
+      return sseErrorEvent(
+        new GatewayError("upstream_error", "The upstream model provider ended the stream unexpectedly."),
+      );
     }
     const tail = includeUsage
-      ? translator.usageEvent(usageWithCost(stats.rawUsage, usage ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 }, charged))
+      ? translator.usageEvent(
+          usageWithCost(stats.rawUsage, usage ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 }, charged),
+        )
       : "";
     return tail + "data: [DONE]\n\n";
   };

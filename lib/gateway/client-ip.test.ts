@@ -9,7 +9,9 @@ describe("trustedClientIp", () => {
   });
 
   it("takes the entry the proxy appended last and unwraps IPv4-mapped addresses", () => {
-    expect(trustedClientIp(new Headers({ "x-forwarded-for": "6.6.6.6, 10.0.0.7" }), "x-forwarded-for")).toBe("10.0.0.7");
+    expect(trustedClientIp(new Headers({ "x-forwarded-for": "6.6.6.6, 10.0.0.7" }), "x-forwarded-for")).toBe(
+      "10.0.0.7",
+    );
     expect(trustedClientIp(new Headers({ "x-real-ip": "::ffff:1.2.3.4" }), "x-real-ip")).toBe("1.2.3.4");
     expect(trustedClientIp(new Headers({ "x-real-ip": "[2001:db8::1]" }), "x-real-ip")).toBe("2001:db8::1");
   });

@@ -11,7 +11,11 @@ export function trustedClientIp(headers: Headers, headerName = process.env.TOKEN
   const value = headers.get(headerName);
   if (!value) return null;
   // A proxy that appends (x-forwarded-for style) puts the address it saw last.
-  const candidate = value.split(",").pop()!.trim().replace(/^\[|\]$/g, "");
+  const candidate = value
+    .split(",")
+    .pop()!
+    .trim()
+    .replace(/^\[|\]$/g, "");
   const unmapped = candidate.startsWith("::ffff:") && isIP(candidate.slice(7)) === 4 ? candidate.slice(7) : candidate;
   return isIP(unmapped) ? unmapped : null;
 }

@@ -2,7 +2,11 @@ import { z } from "zod";
 
 // Gateway tunables, from the environment once per process (documented in .env.example).
 const schema = z.object({
-  TOKENFLOW_MAX_BODY_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
+  TOKENFLOW_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(20 * 1024 * 1024),
   TOKENFLOW_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   TOKENFLOW_FIRST_BYTE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   TOKENFLOW_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
@@ -11,7 +15,11 @@ const schema = z.object({
   TOKENFLOW_BREAKER_THRESHOLD: z.coerce.number().int().positive().default(5),
   TOKENFLOW_BREAKER_COOLDOWN_MS: z.coerce.number().int().positive().default(30_000),
   TOKENFLOW_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2_000),
-  TOKENFLOW_HOLD_TTL_MS: z.coerce.number().int().positive().default(30 * 60_000),
+  TOKENFLOW_HOLD_TTL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * 60_000),
   TOKENFLOW_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
 });
 

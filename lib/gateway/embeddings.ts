@@ -17,18 +17,33 @@ export function handleEmbeddings(request: Request): Promise<Response> {
     parse: parseEmbeddingsRequest,
     modelId: (body) => body.model,
     isStream: () => false,
-    bounds: (body, model) => ({ promptTokensUpperBound: embeddingInputUpperBound(body.input, model.contextWindow), outputTokensCap: 0, n: 1 }),
+    bounds: (body, model) => ({
+      promptTokensUpperBound: embeddingInputUpperBound(body.input, model.contextWindow),
+      outputTokensCap: 0,
+      n: 1,
+    }),
     tokenEstimate: (body) => estimateInputTokens(body.input),
     relay: relayEmbeddings,
   });
 }
 
-async function relayEmbeddings({ request, body, model, channels, meter }: RelayContext<EmbeddingsRequest>): Promise<Response> {
+async function relayEmbeddings({
+  request,
+  body,
+  model,
+  channels,
+  meter,
+}: RelayContext<EmbeddingsRequest>): Promise<Response> {
   let result;
   try {
     result = await withFailover(channels, request.signal, async (channel, signal) => {
       if (channel.provider === "demo") return demoEmbeddingsBody(body.input, model.id) as Record<string, unknown>;
-      const upstream = await postUpstream(channel, "/embeddings", { ...body, model: upstreamModelName(channel, model.id) }, signal);
+      const upstream = await postUpstream(
+        channel,
+        "/embeddings",
+        { ...body, model: upstreamModelName(channel, model.id) },
+        signal,
+      );
       const text = await readUpstreamBody(upstream.body);
       if (upstream.status !== 200) throw failureFromStatus(upstream.status, text);
       try {
@@ -54,13 +69,23 @@ async function relayEmbeddings({ request, body, model, channels, meter }: RelayC
     attempts: result.attempts,
   });
   response.model = model.id;
-  response.usage = { ...((response.usage as object) ?? { prompt_tokens: usage.inputTokens, total_tokens: usage.inputTokens }), cost_usd: nanosToUsd(charged) };
+  response.usage = {
+    ...((response.usage as object) ?? { prompt_tokens: usage.inputTokens, total_tokens: usage.inputTokens }),
+    cost_usd: nanosToUsd(charged),
+  };
   return Response.json(response, {
-    headers: { "x-request-id": meter.init.requestId, "x-tokenflow-model": model.id, "x-tokenflow-cost-usd": nanosToUsd(charged) },
+    headers: {
+      "x-request-id": meter.init.requestId,
+      "x-tokenflow-model": model.id,
+      "x-tokenflow-cost-usd": nanosToUsd(charged),
+    },
   });
 }
 
 function estimateInputTokens(input: EmbeddingsRequest["input"]): number {
   const items: unknown[] = Array.isArray(input) ? input : [input];
-  return items.reduce<number>((sum, item) => sum + (typeof item === "string" ? estimateTokens(item) : Array.isArray(item) ? item.length : 1), 0);
+  return items.reduce<number>(
+    (sum, item) => sum + (typeof item === "string" ? estimateTokens(item) : Array.isArray(item) ? item.length : 1),
+    0,
+  );
 }

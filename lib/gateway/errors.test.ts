@@ -63,19 +63,13 @@ describe("GatewayError", () => {
   });
 
   it("can clear a code explicitly", () => {
-    expect(
-      new GatewayError("upstream_error", undefined, { code: null }).code,
-    ).toBeNull();
+    expect(new GatewayError("upstream_error", undefined, { code: null }).code).toBeNull();
   });
 });
 
 describe("errorBody", () => {
   it("uses OpenAI's envelope with null param when absent", () => {
-    expect(
-      errorBody(
-        new GatewayError("model_not_found", "The model `x` does not exist."),
-      ),
-    ).toEqual({
+    expect(errorBody(new GatewayError("model_not_found", "The model `x` does not exist."))).toEqual({
       error: {
         message: "The model `x` does not exist.",
         type: "invalid_request_error",
@@ -83,11 +77,9 @@ describe("errorBody", () => {
         code: "model_not_found",
       },
     });
-    expect(
-      errorBody(
-        new GatewayError("invalid_request", "bad", { param: "temperature" }),
-      ).error.param,
-    ).toBe("temperature");
+    expect(errorBody(new GatewayError("invalid_request", "bad", { param: "temperature" })).error.param).toBe(
+      "temperature",
+    );
   });
 });
 
@@ -116,10 +108,7 @@ describe("toGatewayError", () => {
 
 describe("errorResponse", () => {
   it("answers JSON with status, x-request-id and the extra headers", async () => {
-    const res = errorResponse(
-      new GatewayError("insufficient_quota"),
-      "req_123",
-    );
+    const res = errorResponse(new GatewayError("insufficient_quota"), "req_123");
     expect(res.status).toBe(402);
     expect(res.headers.get("content-type")).toBe("application/json");
     expect(res.headers.get("x-request-id")).toBe("req_123");

@@ -80,22 +80,19 @@ export const ERRORS = {
     status: 502,
     type: "api_error",
     code: "upstream_error",
-    message:
-      "The upstream model provider failed to process the request. Please retry.",
+    message: "The upstream model provider failed to process the request. Please retry.",
   },
   timeout: {
     status: 502,
     type: "api_error",
     code: "timeout",
-    message:
-      "The upstream model provider did not respond in time. Please retry.",
+    message: "The upstream model provider did not respond in time. Please retry.",
   },
   no_channel: {
     status: 503,
     type: "api_error",
     code: "no_channel",
-    message:
-      "No upstream is currently available for this model. Please retry later.",
+    message: "No upstream is currently available for this model. Please retry later.",
   },
   service_unavailable: {
     status: 503,
@@ -125,16 +122,9 @@ export class GatewayError extends Error {
   readonly param: string | null;
   readonly headers?: Readonly<Record<string, string>>;
 
-  constructor(
-    kind: ErrorKind,
-    message?: string,
-    options: GatewayErrorOptions = {},
-  ) {
+  constructor(kind: ErrorKind, message?: string, options: GatewayErrorOptions = {}) {
     const spec: ErrorSpec = ERRORS[kind];
-    super(
-      message ?? spec.message,
-      options.cause === undefined ? undefined : { cause: options.cause },
-    );
+    super(message ?? spec.message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "GatewayError";
     this.kind = kind;
     this.status = spec.status;
@@ -159,10 +149,7 @@ export function rateLimitExceeded(
     reason?: string;
   } = {},
 ): GatewayError {
-  const ms = Math.max(
-    0,
-    Math.ceil(Number.isFinite(retryAfterMs) ? retryAfterMs : 1000),
-  );
+  const ms = Math.max(0, Math.ceil(Number.isFinite(retryAfterMs) ? retryAfterMs : 1000));
   const seconds = Math.ceil(ms / 100) / 10; // one decimal, rounded up so clients never retry early
   return new GatewayError(
     "rate_limit_exceeded",

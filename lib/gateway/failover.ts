@@ -32,13 +32,17 @@ export class ClientClosedError extends Error {
 const globalForBreaker = globalThis as unknown as { tokenflowBreaker?: CircuitBreaker };
 export function breaker(): CircuitBreaker {
   const config = gatewayConfig();
-  globalForBreaker.tokenflowBreaker ??= new CircuitBreaker(config.TOKENFLOW_BREAKER_THRESHOLD, config.TOKENFLOW_BREAKER_COOLDOWN_MS);
+  globalForBreaker.tokenflowBreaker ??= new CircuitBreaker(
+    config.TOKENFLOW_BREAKER_THRESHOLD,
+    config.TOKENFLOW_BREAKER_COOLDOWN_MS,
+  );
   return globalForBreaker.tokenflowBreaker;
 }
 
 /** Maps an upstream HTTP error to a failure; the body is read only for the message of 4xx answers. */
 export function failureFromStatus(status: number, bodyText: string): UpstreamFailure {
-  if (status === 401 || status === 403) return new UpstreamFailure(`upstream rejected the channel credential (${status})`, true, status, undefined, true);
+  if (status === 401 || status === 403)
+    return new UpstreamFailure(`upstream rejected the channel credential (${status})`, true, status, undefined, true);
   if (status === 404 || status === 408 || status === 409 || status === 429 || status >= 500) {
     return new UpstreamFailure(`upstream answered ${status}`, true, status);
   }
@@ -95,7 +99,10 @@ export async function withFailover<T>(
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(new ClientClosedError());
     clientSignal.addEventListener("abort", onClientAbort, { once: true });
-    const timer = setTimeout(() => controller.abort(new UpstreamFailure("request deadline exceeded", false)), remaining);
+    const timer = setTimeout(
+      () => controller.abort(new UpstreamFailure("request deadline exceeded", false)),
+      remaining,
+    );
     try {
       const value = await attempt(channel, controller.signal);
       clearTimeout(timer);
@@ -125,7 +132,11 @@ export async function withFailover<T>(
   if (lastFailure && !lastFailure.retryable && lastFailure.clientMessage) {
     throw new GatewayError("invalid_request", lastFailure.clientMessage);
   }
-  if (!lastFailure) throw new GatewayError("service_unavailable", "No upstream channel is available for this model right now. Please try again later.");
+  if (!lastFailure)
+    throw new GatewayError(
+      "service_unavailable",
+      "No upstream channel is available for this model right now. Please try again later.",
+    );
   throw new GatewayError("upstream_error", "The upstream model provider failed to answer. Please try again.");
 }
 

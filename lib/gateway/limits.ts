@@ -21,8 +21,10 @@ const NOTHING: LimitGrant = { release: async () => undefined, refund: async () =
 export async function enforceLimits(key: KeyContext, estimatedTokens: number): Promise<LimitGrant> {
   const checks: LimitCheck[] = [];
   if (key.rpmLimit) checks.push({ key: `key:${key.apiKeyId}:rpm`, limit: key.rpmLimit, windowMs: MINUTE_MS, cost: 1 });
-  if (key.tpmLimit) checks.push({ key: `key:${key.apiKeyId}:tpm`, limit: key.tpmLimit, windowMs: MINUTE_MS, cost: estimatedTokens });
-  if (key.orgRpmLimit) checks.push({ key: `org:${key.organizationId}:rpm`, limit: key.orgRpmLimit, windowMs: MINUTE_MS, cost: 1 });
+  if (key.tpmLimit)
+    checks.push({ key: `key:${key.apiKeyId}:tpm`, limit: key.tpmLimit, windowMs: MINUTE_MS, cost: estimatedTokens });
+  if (key.orgRpmLimit)
+    checks.push({ key: `org:${key.organizationId}:rpm`, limit: key.orgRpmLimit, windowMs: MINUTE_MS, cost: 1 });
   if (checks.length === 0 && !key.maxConcurrency) return NOTHING;
 
   const limiter = getRateLimiter();
@@ -36,10 +38,16 @@ export async function enforceLimits(key: KeyContext, estimatedTokens: number): P
   if (!key.maxConcurrency) return { release: async () => undefined, refund };
 
   // A slot lost by a crashed instance frees itself once no request could still be running.
-  const lease = await limiter.acquire(`key:${key.apiKeyId}:concurrency`, key.maxConcurrency, gatewayConfig().TOKENFLOW_HOLD_TTL_MS);
+  const lease = await limiter.acquire(
+    `key:${key.apiKeyId}:concurrency`,
+    key.maxConcurrency,
+    gatewayConfig().TOKENFLOW_HOLD_TTL_MS,
+  );
   if (!lease) {
     await refund();
-    throw rateLimitExceeded(1000, { reason: `Too many concurrent requests for this API key (limit ${key.maxConcurrency}).` });
+    throw rateLimitExceeded(1000, {
+      reason: `Too many concurrent requests for this API key (limit ${key.maxConcurrency}).`,
+    });
   }
   let released = false;
   return {

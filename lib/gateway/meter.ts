@@ -52,7 +52,9 @@ export class Meter {
 
   /** Charges the actual cost (never more than the hold) and writes the receipt. Returns the nanos charged. */
   settle(outcome: MeterOutcome): Promise<bigint> {
-    this.settled ??= this.doSettle(outcome).finally(() => Promise.all(this.afterSettle.map((fn) => fn().catch(() => undefined))));
+    this.settled ??= this.doSettle(outcome).finally(() =>
+      Promise.all(this.afterSettle.map((fn) => fn().catch(() => undefined))),
+    );
     return this.settled;
   }
 

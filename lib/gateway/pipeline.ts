@@ -59,7 +59,12 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
     const { model, channels } = await routeModel(key, modelId, spec.kind);
     limits = await enforceLimits(key, spec.tokenEstimate(body, model));
     const hold = holdNanos(spec.bounds(body, model), model.prices);
-    const admitted = await admitHold(getPool(), { requestId, organizationId: key.organizationId, apiKeyId: key.apiKeyId, amountNanos: hold });
+    const admitted = await admitHold(getPool(), {
+      requestId,
+      organizationId: key.organizationId,
+      apiKeyId: key.apiKeyId,
+      amountNanos: hold,
+    });
     if (admitted !== "ok") {
       await limits.refund(); // a request refused for money does not count against rate limits
       throw quotaError(admitted);
@@ -106,7 +111,10 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
 
 function quotaError(result: "insufficient_quota" | "key_spend_limit"): GatewayError {
   return result === "key_spend_limit"
-    ? new GatewayError("insufficient_quota", "This API key has reached its spend limit. Raise the limit or use another key.")
+    ? new GatewayError(
+        "insufficient_quota",
+        "This API key has reached its spend limit. Raise the limit or use another key.",
+      )
     : new GatewayError(
         "insufficient_quota",
         "You exceeded your current quota: your TokenFlow balance is too low for this request. Top up to continue.",

@@ -12,14 +12,23 @@ export async function routeModel(key: KeyContext, modelId: string, kind: Catalog
   const catalog = await getCatalog();
   const model = catalog.models.get(modelId);
   if (!model || model.kind !== kind) {
-    throw new GatewayError("model_not_found", `The model \`${modelId}\` does not exist or you do not have access to it.`, { param: "model" });
+    throw new GatewayError(
+      "model_not_found",
+      `The model \`${modelId}\` does not exist or you do not have access to it.`,
+      { param: "model" },
+    );
   }
   if (key.allowedModels.length > 0 && !key.allowedModels.includes(modelId)) {
-    throw new GatewayError("model_not_allowed", `This API key is not allowed to use the model \`${modelId}\`.`, { param: "model" });
+    throw new GatewayError("model_not_allowed", `This API key is not allowed to use the model \`${modelId}\`.`, {
+      param: "model",
+    });
   }
   const channels = catalog.channels.filter((c) => c.models.has(modelId));
   if (channels.length === 0) {
-    throw new GatewayError("service_unavailable", `No upstream channel currently serves \`${modelId}\`. Please try again later.`);
+    throw new GatewayError(
+      "service_unavailable",
+      `No upstream channel currently serves \`${modelId}\`. Please try again later.`,
+    );
   }
   return { model, channels };
 }

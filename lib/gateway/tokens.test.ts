@@ -17,14 +17,9 @@ const BIG_WINDOW = 10_000_000;
 describe("promptTokenUpperBound", () => {
   it("is at least the UTF-8 bytes of every content string plus per-message overhead", () => {
     const content = "Hello, 世界! 🌍";
-    const bound = promptTokenUpperBound(
-      { messages: [{ role: "user", content }] },
-      BIG_WINDOW,
-    );
+    const bound = promptTokenUpperBound({ messages: [{ role: "user", content }] }, BIG_WINDOW);
     expect(bound).toBeGreaterThanOrEqual(
-      utf8Bytes(content) +
-        PER_MESSAGE_OVERHEAD_TOKENS +
-        PER_REQUEST_OVERHEAD_TOKENS,
+      utf8Bytes(content) + PER_MESSAGE_OVERHEAD_TOKENS + PER_REQUEST_OVERHEAD_TOKENS,
     );
   });
 
@@ -48,14 +43,9 @@ describe("promptTokenUpperBound", () => {
           if (typeof m.content === "string") strings.push(m.content);
           else strings.push(...m.content.map((p) => p.text));
         }
-        const contentBytes = strings.reduce(
-          (sum, s) => sum + utf8Bytes(s.normalize("NFKC")),
-          0,
-        );
+        const contentBytes = strings.reduce((sum, s) => sum + utf8Bytes(s.normalize("NFKC")), 0);
         const bound = promptTokenUpperBound({ messages }, BIG_WINDOW);
-        return (
-          bound >= contentBytes + messages.length * PER_MESSAGE_OVERHEAD_TOKENS
-        );
+        return bound >= contentBytes + messages.length * PER_MESSAGE_OVERHEAD_TOKENS;
       }),
     );
   });
@@ -74,9 +64,7 @@ describe("promptTokenUpperBound", () => {
       },
     ];
     const withTools = promptTokenUpperBound({ ...base, tools }, BIG_WINDOW);
-    expect(withTools - plain).toBeGreaterThanOrEqual(
-      2 * utf8Bytes(JSON.stringify(tools)) + TOOLS_OVERHEAD_TOKENS,
-    );
+    expect(withTools - plain).toBeGreaterThanOrEqual(2 * utf8Bytes(JSON.stringify(tools)) + TOOLS_OVERHEAD_TOKENS);
 
     const args = JSON.stringify({ city: "y".repeat(300) });
     const withCall = promptTokenUpperBound(
@@ -99,9 +87,7 @@ describe("promptTokenUpperBound", () => {
       },
       BIG_WINDOW,
     );
-    expect(withCall - plain).toBeGreaterThanOrEqual(
-      utf8Bytes(args) + 200 + 2 * PER_MESSAGE_OVERHEAD_TOKENS,
-    );
+    expect(withCall - plain).toBeGreaterThanOrEqual(utf8Bytes(args) + 200 + 2 * PER_MESSAGE_OVERHEAD_TOKENS);
 
     const schema = {
       type: "json_schema",
@@ -110,22 +96,14 @@ describe("promptTokenUpperBound", () => {
         schema: { type: "object", description: "d".repeat(400) },
       },
     };
-    const withFormat = promptTokenUpperBound(
-      { ...base, response_format: schema },
-      BIG_WINDOW,
-    );
+    const withFormat = promptTokenUpperBound({ ...base, response_format: schema }, BIG_WINDOW);
     expect(withFormat - plain).toBeGreaterThanOrEqual(800);
   });
 
   it("counts legacy functions as tools", () => {
     const base = { messages: [{ role: "user", content: "hi" }] };
-    const withFunctions = promptTokenUpperBound(
-      { ...base, functions: [{ name: "f", parameters: {} }] },
-      BIG_WINDOW,
-    );
-    expect(
-      withFunctions - promptTokenUpperBound(base, BIG_WINDOW),
-    ).toBeGreaterThan(TOOLS_OVERHEAD_TOKENS);
+    const withFunctions = promptTokenUpperBound({ ...base, functions: [{ name: "f", parameters: {} }] }, BIG_WINDOW);
+    expect(withFunctions - promptTokenUpperBound(base, BIG_WINDOW)).toBeGreaterThan(TOOLS_OVERHEAD_TOKENS);
   });
 
   it("counts images at a fixed cost instead of their (base64) bytes", () => {
@@ -148,9 +126,7 @@ describe("promptTokenUpperBound", () => {
     const bound = promptTokenUpperBound(body, BIG_WINDOW);
     expect(bound).toBeGreaterThanOrEqual(2 * DEFAULT_IMAGE_TOKENS);
     expect(bound).toBeLessThan(2 * DEFAULT_IMAGE_TOKENS + 500);
-    expect(
-      promptTokenUpperBound(body, BIG_WINDOW, { imageTokens: 10_000 }),
-    ).toBeGreaterThanOrEqual(20_000);
+    expect(promptTokenUpperBound(body, BIG_WINDOW, { imageTokens: 10_000 })).toBeGreaterThanOrEqual(20_000);
   });
 
   it("is capped by the context window, images included", () => {
@@ -180,10 +156,7 @@ describe("promptTokenUpperBound", () => {
 
   it("accounts for Unicode normalisation that lengthens text", () => {
     const expanding = "\uFDFA".repeat(100); // 3 bytes each, NFKC → 33 bytes each
-    const bound = promptTokenUpperBound(
-      { messages: [{ role: "user", content: expanding }] },
-      BIG_WINDOW,
-    );
+    const bound = promptTokenUpperBound({ messages: [{ role: "user", content: expanding }] }, BIG_WINDOW);
     expect(bound).toBeGreaterThanOrEqual(3300);
   });
 
@@ -192,21 +165,12 @@ describe("promptTokenUpperBound", () => {
     expect(empty).toBeGreaterThanOrEqual(PER_REQUEST_OVERHEAD_TOKENS);
     expect(empty).toBeLessThan(32);
     expect(promptTokenUpperBound("nope", 1000)).toBeGreaterThan(0);
-    expect(
-      promptTokenUpperBound({ messages: "not an array" }, 1000),
-    ).toBeGreaterThan(0);
+    expect(promptTokenUpperBound({ messages: "not an array" }, 1000)).toBeGreaterThan(0);
   });
 
   it("counts legacy prompt and Anthropic-style system", () => {
-    expect(
-      promptTokenUpperBound({ prompt: "p".repeat(500) }, BIG_WINDOW),
-    ).toBeGreaterThan(500);
-    expect(
-      promptTokenUpperBound(
-        { system: "s".repeat(500), messages: [] },
-        BIG_WINDOW,
-      ),
-    ).toBeGreaterThan(500);
+    expect(promptTokenUpperBound({ prompt: "p".repeat(500) }, BIG_WINDOW)).toBeGreaterThan(500);
+    expect(promptTokenUpperBound({ system: "s".repeat(500), messages: [] }, BIG_WINDOW)).toBeGreaterThan(500);
   });
 });
 
@@ -223,9 +187,7 @@ describe("embeddingInputUpperBound", () => {
   });
 
   it("caps each input by the window, not the total", () => {
-    expect(
-      embeddingInputUpperBound(["x".repeat(10_000), "y".repeat(10_000)], 8192),
-    ).toBe(2 * 8192);
+    expect(embeddingInputUpperBound(["x".repeat(10_000), "y".repeat(10_000)], 8192)).toBe(2 * 8192);
     expect(embeddingInputUpperBound("x".repeat(10_000), 8192)).toBe(8192);
   });
 
@@ -241,9 +203,7 @@ describe("estimateTokens", () => {
     expect(estimateTokens("a")).toBe(1);
     expect(estimateTokens("abcd")).toBe(1);
     expect(estimateTokens("abcde")).toBe(2);
-    expect(estimateTokens("The quick brown fox jumps over the lazy dog.")).toBe(
-      11,
-    );
+    expect(estimateTokens("The quick brown fox jumps over the lazy dog.")).toBe(11);
   });
 
   it("is ~1 per CJK character", () => {
@@ -254,12 +214,7 @@ describe("estimateTokens", () => {
   });
 
   it("is realistic, not an upper bound: never more than UTF-8 bytes", () => {
-    fc.assert(
-      fc.property(
-        fc.string({ unit: "grapheme" }),
-        (s) => estimateTokens(s) <= Math.max(utf8Bytes(s), 0),
-      ),
-    );
+    fc.assert(fc.property(fc.string({ unit: "grapheme" }), (s) => estimateTokens(s) <= Math.max(utf8Bytes(s), 0)));
   });
 });
 

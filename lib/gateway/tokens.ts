@@ -48,20 +48,12 @@ export interface PromptBoundOptions {
  * A true upper bound on the prompt tokens an OpenAI-style chat request will be billed for, for any
  * byte-level tokenizer, capped by the model's context window.
  */
-export function promptTokenUpperBound(
-  body: unknown,
-  contextWindow: number,
-  options: PromptBoundOptions = {},
-): number {
+export function promptTokenUpperBound(body: unknown, contextWindow: number, options: PromptBoundOptions = {}): number {
   const imageTokens = options.imageTokens ?? DEFAULT_IMAGE_TOKENS;
   const request = isRecord(body) ? body : {};
   let images = 0;
   const stripImages = (_key: string, value: unknown) => {
-    if (
-      isRecord(value) &&
-      typeof value.type === "string" &&
-      IMAGE_PART_TYPES.has(value.type)
-    ) {
+    if (isRecord(value) && typeof value.type === "string" && IMAGE_PART_TYPES.has(value.type)) {
       images++;
       return { type: value.type }; // the placeholder's own bytes are harmless slack
     }
@@ -72,12 +64,8 @@ export function promptTokenUpperBound(
   const messageCount = Array.isArray(messages) ? messages.length : 0;
   // `prompt` (legacy completions) and `system` (Anthropic-style) are included so the same bound
   // serves the other endpoints.
-  const textBytes = jsonBytes(
-    { messages, prompt: request.prompt, system: request.system },
-    stripImages,
-  );
-  const hasTools =
-    request.tools !== undefined || request.functions !== undefined;
+  const textBytes = jsonBytes({ messages, prompt: request.prompt, system: request.system }, stripImages);
+  const hasTools = request.tools !== undefined || request.functions !== undefined;
   const structuredBytes = jsonBytes({
     tools: request.tools,
     functions: request.functions,
@@ -102,15 +90,10 @@ export function promptTokenUpperBound(
  * or BOS/EOS some embedding models add. Each input is capped by the window separately: the limit
  * applies per input, and a provider that truncates bills at most the window for it.
  */
-export function embeddingInputUpperBound(
-  input: unknown,
-  contextWindow: number,
-): number {
+export function embeddingInputUpperBound(input: unknown, contextWindow: number): number {
   const one = (item: unknown): number => {
-    if (typeof item === "string")
-      return capByWindow(boundBytes(item) + 2, contextWindow);
-    if (Array.isArray(item) && item.every((x) => typeof x === "number"))
-      return item.length;
+    if (typeof item === "string") return capByWindow(boundBytes(item) + 2, contextWindow);
+    if (Array.isArray(item) && item.every((x) => typeof x === "number")) return item.length;
     return capByWindow(jsonBytes(item), contextWindow); // malformed; validation elsewhere refuses it
   };
   if (typeof input === "string") return one(input);
@@ -148,13 +131,8 @@ export function estimateTokens(text: string): number {
  * reasoning / tool-argument delta, so the delta count is the most faithful local count; the text
  * estimate covers providers that batch several tokens per delta.
  */
-export function countStreamedOutputTokens(
-  contentDeltas: number,
-  text: string,
-): number {
-  const deltas = Number.isFinite(contentDeltas)
-    ? Math.max(0, Math.floor(contentDeltas))
-    : 0;
+export function countStreamedOutputTokens(contentDeltas: number, text: string): number {
+  const deltas = Number.isFinite(contentDeltas) ? Math.max(0, Math.floor(contentDeltas)) : 0;
   return Math.max(deltas, estimateTokens(text));
 }
 
@@ -166,11 +144,7 @@ export function utf8Bytes(text: string): number {
 function boundBytes(text: string): number {
   const raw = utf8Bytes(text);
   if (!/[^\x00-\x7f]/.test(text)) return raw;
-  return Math.max(
-    raw,
-    utf8Bytes(text.normalize("NFC")),
-    utf8Bytes(text.normalize("NFKC")),
-  );
+  return Math.max(raw, utf8Bytes(text.normalize("NFC")), utf8Bytes(text.normalize("NFKC")));
 }
 
 function isCjk(cp: number): boolean {
@@ -188,10 +162,7 @@ function isCjk(cp: number): boolean {
   );
 }
 
-function jsonBytes(
-  value: unknown,
-  replacer?: (key: string, value: unknown) => unknown,
-): number {
+function jsonBytes(value: unknown, replacer?: (key: string, value: unknown) => unknown): number {
   try {
     const json = JSON.stringify(value, replacer);
     return json === undefined ? 0 : boundBytes(json);
@@ -202,9 +173,7 @@ function jsonBytes(
 
 function capByWindow(tokens: number, contextWindow: number): number {
   // A missing/invalid window means "unknown": no cap rather than a bogus one.
-  return Number.isFinite(contextWindow) && contextWindow > 0
-    ? Math.min(tokens, Math.floor(contextWindow))
-    : tokens;
+  return Number.isFinite(contextWindow) && contextWindow > 0 ? Math.min(tokens, Math.floor(contextWindow)) : tokens;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -3,7 +3,10 @@
 export class TtlCache<V> {
   private entries = new Map<string, { value: Promise<V>; expiresAt: number }>();
 
-  constructor(private ttlMs: number, private maxEntries = 10_000) {}
+  constructor(
+    private ttlMs: number,
+    private maxEntries = 10_000,
+  ) {}
 
   get(key: string, load: () => Promise<V>): Promise<V> {
     const now = Date.now();

@@ -24,7 +24,12 @@ function agent(): Agent {
 }
 
 /** POSTs JSON to an OpenAI-compatible channel. Throws on network errors and timeouts. */
-export async function postUpstream(channel: CatalogChannel, path: string, body: unknown, signal: AbortSignal): Promise<UpstreamResponse> {
+export async function postUpstream(
+  channel: CatalogChannel,
+  path: string,
+  body: unknown,
+  signal: AbortSignal,
+): Promise<UpstreamResponse> {
   const url = new URL(joinUrl(channel.baseUrl, path));
   const config = gatewayConfig();
   const response = await agent().request({

@@ -4,6 +4,7 @@ export function publicBaseUrl(headers: Headers): string {
   const configured = process.env.TOKENFLOW_PUBLIC_URL;
   if (configured) return configured.replace(/\/+$/, "");
   const host = headers.get("x-forwarded-host") ?? headers.get("host") ?? "localhost:3000";
-  const proto = headers.get("x-forwarded-proto") ?? (host.startsWith("localhost") || host.startsWith("127.") ? "http" : "https");
+  const proto =
+    headers.get("x-forwarded-proto") ?? (host.startsWith("localhost") || host.startsWith("127.") ? "http" : "https");
   return `${proto.split(",")[0].trim()}://${host.split(",")[0].trim()}`;
 }

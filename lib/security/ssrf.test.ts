@@ -33,20 +33,12 @@ const fakeRecords: Record<string, { address: string; family: number }[]> = {
 };
 const fakeLookupAll = async (host: string) => {
   const records = fakeRecords[host];
-  if (!records)
-    throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
+  if (!records) throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
   return records;
 };
-const fakeDnsLookup = ((
-  host: string,
-  options: dns.LookupOptions,
-  callback: (...args: unknown[]) => void,
-) => {
+const fakeDnsLookup = ((host: string, options: dns.LookupOptions, callback: (...args: unknown[]) => void) => {
   const records = fakeRecords[host];
-  if (!records)
-    return callback(
-      Object.assign(new Error("not found"), { code: "ENOTFOUND" }),
-    );
+  if (!records) return callback(Object.assign(new Error("not found"), { code: "ENOTFOUND" }));
   if (options.all) return callback(null, records);
   callback(null, records[0].address, records[0].family);
 }) as unknown as typeof dns.lookup;
@@ -117,31 +109,18 @@ describe("isForbiddenAddress", () => {
     expect(isForbiddenAddress(ip)).toBe(false);
   });
 
-  it.each([
-    "localhost",
-    "",
-    "not-an-ip",
-    "0x7f.1",
-    "2130706433",
-    "1.2.3",
-    "::ffff:300.0.0.1",
-  ])("fails closed on non-literal %j", (value) => {
-    expect(isForbiddenAddress(value)).toBe(true);
-  });
+  it.each(["localhost", "", "not-an-ip", "0x7f.1", "2130706433", "1.2.3", "::ffff:300.0.0.1"])(
+    "fails closed on non-literal %j",
+    (value) => {
+      expect(isForbiddenAddress(value)).toBe(true);
+    },
+  );
 });
 
 describe("parseAllowList", () => {
   it("parses hostnames, addresses and CIDRs", () => {
-    const allow = parseAllowList(
-      " Fake-Upstream.local. , 127.0.0.1, 10.0.0.0/8 ,fd00::/8,[::1],, ",
-    );
-    expect(allow.entries).toEqual([
-      "fake-upstream.local.",
-      "127.0.0.1",
-      "10.0.0.0/8",
-      "fd00::/8",
-      "[::1]",
-    ]);
+    const allow = parseAllowList(" Fake-Upstream.local. , 127.0.0.1, 10.0.0.0/8 ,fd00::/8,[::1],, ");
+    expect(allow.entries).toEqual(["fake-upstream.local.", "127.0.0.1", "10.0.0.0/8", "fd00::/8", "[::1]"]);
     expect(isAllowedHost(allow, "FAKE-UPSTREAM.local")).toBe(true);
     expect(isAllowedHost(allow, "other.local")).toBe(false);
     expect(isAllowedAddress(allow, "127.0.0.1")).toBe(true);
@@ -163,32 +142,22 @@ describe("parseAllowList", () => {
     expect(isAllowedAddress(parseAllowList("0x7f.1"), "127.0.0.1")).toBe(true);
   });
 
-  it.each([
-    "10.0.0.0/33",
-    "fd00::/129",
-    "10.0.0.0/x",
-    "host:8080",
-    "http://x.com",
-    "a b",
-    "user@host",
-  ])("rejects invalid entry %j", (entry) => {
-    expect(() => parseAllowList(`ok.example, ${entry}`)).toThrow(
-      /TOKENFLOW_ALLOWED_UPSTREAMS: invalid entry/,
-    );
-  });
+  it.each(["10.0.0.0/33", "fd00::/129", "10.0.0.0/x", "host:8080", "http://x.com", "a b", "user@host"])(
+    "rejects invalid entry %j",
+    (entry) => {
+      expect(() => parseAllowList(`ok.example, ${entry}`)).toThrow(/TOKENFLOW_ALLOWED_UPSTREAMS: invalid entry/);
+    },
+  );
 });
 
 describe("validateUpstreamUrl (save time)", () => {
-  const check = (raw: string, allow: AllowList = NONE) =>
-    validateUpstreamUrl(raw, allow, { lookup: fakeLookupAll });
+  const check = (raw: string, allow: AllowList = NONE) => validateUpstreamUrl(raw, allow, { lookup: fakeLookupAll });
 
   it("WHATWG URL canonicalises encoded IPv4 hosts", () => {
     expect(new URL("http://2130706433").hostname).toBe("127.0.0.1");
     expect(new URL("http://0x7f.1").hostname).toBe("127.0.0.1");
     expect(new URL("http://017700000001").hostname).toBe("127.0.0.1");
-    expect(new URL("http://[::ffff:127.0.0.1]").hostname).toBe(
-      "[::ffff:7f00:1]",
-    );
+    expect(new URL("http://[::ffff:127.0.0.1]").hostname).toBe("[::ffff:7f00:1]");
   });
 
   it.each([
@@ -210,19 +179,14 @@ describe("validateUpstreamUrl (save time)", () => {
   ])("refuses %s", async (raw) => {
     const result = await check(raw);
     expect(result.ok).toBe(false);
-    if (!result.ok)
-      expect(result.reason).toMatch(
-        /address; add it to TOKENFLOW_ALLOWED_UPSTREAMS/,
-      );
+    if (!result.ok) expect(result.reason).toMatch(/address; add it to TOKENFLOW_ALLOWED_UPSTREAMS/);
   });
 
   it("refuses localhost with the real resolver", async () => {
     const result = await validateUpstreamUrl("http://localhost:3000/v1", NONE);
     expect(result).toEqual({
       ok: false,
-      reason: expect.stringMatching(
-        /^host localhost resolves to a loopback address/,
-      ),
+      reason: expect.stringMatching(/^host localhost resolves to a loopback address/),
     });
   });
 
@@ -243,38 +207,18 @@ describe("validateUpstreamUrl (save time)", () => {
   });
 
   it("accepts forbidden targets that the allow list names", async () => {
-    expect(
-      (await check("http://127.0.0.1:4000/v1", parseAllowList("127.0.0.1"))).ok,
-    ).toBe(true);
-    expect(
-      (await check("http://2130706433:4000/v1", parseAllowList("127.0.0.0/8")))
-        .ok,
-    ).toBe(true);
-    expect(
-      (await check("http://[::ffff:127.0.0.1]/v1", parseAllowList("127.0.0.1")))
-        .ok,
-    ).toBe(true);
-    expect(
-      (await check("http://rebind.test/v1", parseAllowList("rebind.test"))).ok,
-    ).toBe(true);
-    expect(
-      (await check("http://rebind.test/v1", parseAllowList("127.0.0.1"))).ok,
-    ).toBe(true);
-    expect(
-      (await check("http://mixed.test/v1", parseAllowList("10.0.0.0/8"))).ok,
-    ).toBe(true);
-    expect(
-      (await check("http://[fd00:ec2::254]/", parseAllowList("fd00::/8"))).ok,
-    ).toBe(true);
-    expect(
-      (await check("http://localhost/", parseAllowList("localhost"))).ok,
-    ).toBe(true);
+    expect((await check("http://127.0.0.1:4000/v1", parseAllowList("127.0.0.1"))).ok).toBe(true);
+    expect((await check("http://2130706433:4000/v1", parseAllowList("127.0.0.0/8"))).ok).toBe(true);
+    expect((await check("http://[::ffff:127.0.0.1]/v1", parseAllowList("127.0.0.1"))).ok).toBe(true);
+    expect((await check("http://rebind.test/v1", parseAllowList("rebind.test"))).ok).toBe(true);
+    expect((await check("http://rebind.test/v1", parseAllowList("127.0.0.1"))).ok).toBe(true);
+    expect((await check("http://mixed.test/v1", parseAllowList("10.0.0.0/8"))).ok).toBe(true);
+    expect((await check("http://[fd00:ec2::254]/", parseAllowList("fd00::/8"))).ok).toBe(true);
+    expect((await check("http://localhost/", parseAllowList("localhost"))).ok).toBe(true);
   });
 
   it("an allow-listed address does not unlock a different forbidden one", async () => {
-    expect(
-      (await check("http://10.0.0.1/", parseAllowList("127.0.0.1"))).ok,
-    ).toBe(false);
+    expect((await check("http://10.0.0.1/", parseAllowList("127.0.0.1"))).ok).toBe(false);
   });
 
   it.each([
@@ -303,9 +247,7 @@ describe("validateUpstreamUrl (save time)", () => {
   });
 
   it("refuses overly long URLs", async () => {
-    expect((await check(`https://public.test/${"a".repeat(3000)}`)).ok).toBe(
-      false,
-    );
+    expect((await check(`https://public.test/${"a".repeat(3000)}`)).ok).toBe(false);
   });
 
   it("unresolvable hosts pass unless required (the connect-time guard still applies)", async () => {
@@ -325,30 +267,19 @@ describe("validateUpstreamUrl (save time)", () => {
 });
 
 describe("createGuardedLookup", () => {
-  const lookupOnce = (
-    allow: AllowList,
-    host: string,
-    options: dns.LookupOptions,
-  ) =>
+  const lookupOnce = (allow: AllowList, host: string, options: dns.LookupOptions) =>
     new Promise<{
       err: NodeJS.ErrnoException | null;
       address: unknown;
       family?: number;
     }>((resolve) => {
-      createGuardedLookup(allow, fakeDnsLookup)(
-        host,
-        options,
-        (err, address, family) => resolve({ err, address, family }),
+      createGuardedLookup(allow, fakeDnsLookup)(host, options, (err, address, family) =>
+        resolve({ err, address, family }),
       );
     });
 
   it("refuses forbidden answers with code ESSRF", async () => {
-    for (const host of [
-      "rebind.test",
-      "metadata.test",
-      "mixed.test",
-      "mapped.test",
-    ]) {
+    for (const host of ["rebind.test", "metadata.test", "mixed.test", "mapped.test"]) {
       const { err } = await lookupOnce(NONE, host, {});
       expect(err?.code).toBe("ESSRF");
       const all = await lookupOnce(NONE, host, { all: true });
@@ -368,18 +299,12 @@ describe("createGuardedLookup", () => {
   });
 
   it("honours the allow list by host and by address", async () => {
-    expect(
-      (await lookupOnce(parseAllowList("rebind.test"), "rebind.test", {})).err,
-    ).toBeNull();
-    expect(
-      (await lookupOnce(parseAllowList("127.0.0.0/8"), "rebind.test", {})).err,
-    ).toBeNull();
+    expect((await lookupOnce(parseAllowList("rebind.test"), "rebind.test", {})).err).toBeNull();
+    expect((await lookupOnce(parseAllowList("127.0.0.0/8"), "rebind.test", {})).err).toBeNull();
   });
 
   it("passes resolver errors through", async () => {
-    expect((await lookupOnce(NONE, "nowhere.test", {})).err?.code).toBe(
-      "ENOTFOUND",
-    );
+    expect((await lookupOnce(NONE, "nowhere.test", {})).err?.code).toBe("ENOTFOUND");
   });
 });
 
@@ -409,9 +334,7 @@ describe("createGuardedAgent (connect time, real sockets on 127.0.0.1)", () => {
 
   beforeAll(async () => {
     server = http.createServer((_req, res) => res.end("pong"));
-    await new Promise<void>((resolve) =>
-      server.listen(0, "127.0.0.1", resolve),
-    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as AddressInfo).port;
   });
   afterAll(async () => {
@@ -447,9 +370,7 @@ describe("createGuardedAgent (connect time, real sockets on 127.0.0.1)", () => {
     "http://169.254.169.254:PORT/",
     "http://metadata.test:PORT/",
   ])("refuses %s", async (url) => {
-    expect(
-      await refusal(url.replace("PORT", String(port)), agentFor(NONE)),
-    ).toBe("ESSRF");
+    expect(await refusal(url.replace("PORT", String(port)), agentFor(NONE))).toBe("ESSRF");
   });
 
   it("refuses localhost through the real resolver", async () => {
@@ -462,18 +383,11 @@ describe("createGuardedAgent (connect time, real sockets on 127.0.0.1)", () => {
   });
 
   it("guards https connections too (lookup reaches tls.connect)", async () => {
-    for (const url of [
-      "https://rebind.test:1/",
-      "https://127.0.0.1:1/",
-      "https://[::1]:1/",
-    ]) {
+    for (const url of ["https://rebind.test:1/", "https://127.0.0.1:1/", "https://[::1]:1/"]) {
       expect(await refusal(url, agentFor(NONE))).toBe("ESSRF");
     }
     // Allowed: the guard lets it through and the (closed) port answers for itself.
-    const code = await refusal(
-      "https://rebind.test:1/",
-      agentFor(parseAllowList("rebind.test")),
-    );
+    const code = await refusal("https://rebind.test:1/", agentFor(parseAllowList("rebind.test")));
     expect(code).not.toBe("ESSRF");
     expect(code).toBeTruthy();
   });

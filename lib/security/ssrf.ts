@@ -44,17 +44,11 @@ export function parseAllowList(env: string | undefined): AllowList {
   return { hosts, addresses, entries };
 }
 
-export function allowListFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-): AllowList {
+export function allowListFromEnv(env: NodeJS.ProcessEnv = process.env): AllowList {
   return parseAllowList(env[ALLOWED_UPSTREAMS_ENV]);
 }
 
-function addAllowEntry(
-  entry: string,
-  hosts: Set<string>,
-  addresses: BlockList,
-): boolean {
+function addAllowEntry(entry: string, hosts: Set<string>, addresses: BlockList): boolean {
   const slash = entry.indexOf("/");
   if (slash !== -1) {
     const ip = stripBrackets(entry.slice(0, slash));
@@ -76,11 +70,7 @@ function addAllowEntry(
   const host = normaliseHostname(entry);
   if (!host) return false;
   const hostFamily = isIP(stripBrackets(host));
-  if (hostFamily)
-    addresses.addAddress(
-      stripBrackets(host),
-      hostFamily === 4 ? "ipv4" : "ipv6",
-    );
+  if (hostFamily) addresses.addAddress(stripBrackets(host), hostFamily === 4 ? "ipv4" : "ipv6");
   else hosts.add(host);
   return true;
 }
@@ -174,10 +164,8 @@ function classifyV6(g: readonly number[]): string | null {
   const zeroUpTo = (n: number) => g.slice(0, n).every((x) => x === 0);
 
   // Forms that embed an IPv4 address the kernel or a translator will actually connect to.
-  if (zeroUpTo(5) && g[5] === 0xffff)
-    return embedded(g[6], g[7], "IPv4-mapped");
-  if (zeroUpTo(4) && g[4] === 0xffff && g[5] === 0)
-    return embedded(g[6], g[7], "IPv4-translated");
+  if (zeroUpTo(5) && g[5] === 0xffff) return embedded(g[6], g[7], "IPv4-mapped");
+  if (zeroUpTo(4) && g[4] === 0xffff && g[5] === 0) return embedded(g[6], g[7], "IPv4-translated");
   if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) {
     return embedded(g[6], g[7], "NAT64");
   }
@@ -230,11 +218,7 @@ function parseIPv6(text: string): number[] | null {
   const rest = halves.length === 2 ? split(halves[1]) : [];
   const missing = 8 - head.length - rest.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
-  const groups = [
-    ...head,
-    ...Array<string>(halves.length === 2 ? missing : 0).fill("0"),
-    ...rest,
-  ];
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...rest];
   if (!groups.every((x) => /^[0-9a-f]{1,4}$/.test(x))) return null;
   return groups.map((x) => parseInt(x, 16));
 }
@@ -267,9 +251,7 @@ export type UpstreamUrlCheck =
 
 export interface ValidateOptions {
   /** Injected resolver (tests); defaults to the OS resolver like the connection itself. */
-  lookup?: (
-    host: string,
-  ) => Promise<readonly { address: string; family: number }[]>;
+  lookup?: (host: string) => Promise<readonly { address: string; family: number }[]>;
   /** Refuse hosts that do not resolve now. Off by default: offline installs and not-yet-live DNS. */
   requireResolvable?: boolean;
 }
@@ -361,13 +343,9 @@ export class SsrfError extends Error {
  * answers. Runs on every new connection, so a DNS answer that changed since save time is caught.
  * Supports both the single-address and the `all: true` (happy eyeballs) calling conventions.
  */
-export function createGuardedLookup(
-  allow: AllowList,
-  resolve: DnsLookup = dns.lookup,
-): LookupFunction {
+export function createGuardedLookup(allow: AllowList, resolve: DnsLookup = dns.lookup): LookupFunction {
   return (hostname, options, callback) => {
-    const opts: dns.LookupOptions =
-      typeof options === "object" && options !== null ? options : {};
+    const opts: dns.LookupOptions = typeof options === "object" && options !== null ? options : {};
     resolve(hostname, { ...opts, all: true }, (err, addresses) => {
       if (err) return callback(err, "", 0);
       const list = addresses as dns.LookupAddress[];
@@ -403,10 +381,7 @@ export interface GuardedAgentOptions {
  * undici Agent whose every connection passes the SSRF guard. Node's net.connect skips `lookup`
  * entirely for IP-literal hosts (verified in ssrf.test.ts), so the connector checks literals itself.
  */
-export function createGuardedAgent(
-  allow: AllowList,
-  opts: GuardedAgentOptions,
-): Agent {
+export function createGuardedAgent(allow: AllowList, opts: GuardedAgentOptions): Agent {
   const lookup = createGuardedLookup(allow, opts.resolve);
   const base = buildConnector({ timeout: opts.connectTimeoutMs, lookup });
   const connect: buildConnector.connector = (connectOpts, callback) => {
@@ -424,14 +399,10 @@ export function createGuardedAgent(
   return new Agent({
     connect,
     keepAliveTimeout: opts.keepAliveTimeoutMs,
-    ...(opts.connections !== undefined
-      ? { connections: opts.connections }
-      : {}),
+    ...(opts.connections !== undefined ? { connections: opts.connections } : {}),
   });
 }
 
 function refusedError(host: string, label: string): SsrfError {
-  return new SsrfError(
-    `refused to connect to ${host}: ${label} address not in ${ALLOWED_UPSTREAMS_ENV}`,
-  );
+  return new SsrfError(`refused to connect to ${host}: ${label} address not in ${ALLOWED_UPSTREAMS_ENV}`);
 }

@@ -6,7 +6,10 @@ export const dynamic = "force-dynamic";
 
 function notFound(request: Request) {
   const path = new URL(request.url).pathname;
-  return errorResponse(new GatewayError("not_found", `Unknown request URL: ${request.method} ${path}.`), newRequestId());
+  return errorResponse(
+    new GatewayError("not_found", `Unknown request URL: ${request.method} ${path}.`),
+    newRequestId(),
+  );
 }
 
 export { notFound as GET, notFound as POST, notFound as PUT, notFound as PATCH, notFound as DELETE };

@@ -16,13 +16,20 @@ export function demoComplete(request: ChatRequest, outputCap: number): DemoCompl
   const all = answer.split(" ");
   const words = all.slice(0, Math.max(1, outputCap));
   const promptWords = request.messages.reduce((sum, m) => sum + countWords(textOf(m.content)) + 3, 0);
-  return { text: words.join(" "), words, promptTokens: promptWords, finishReason: words.length < all.length ? "length" : "stop" };
+  return {
+    text: words.join(" "),
+    words,
+    promptTokens: promptWords,
+    finishReason: words.length < all.length ? "length" : "stop",
+  };
 }
 
 function textOf(content: unknown): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
-    return content.map((part) => (part && typeof part === "object" && "text" in part ? String(part.text) : "")).join(" ");
+    return content
+      .map((part) => (part && typeof part === "object" && "text" in part ? String(part.text) : ""))
+      .join(" ");
   }
   return "";
 }
@@ -59,22 +66,45 @@ export function* demoChatStreamEvents(request: ChatRequest, model: string, outpu
   const answer = demoComplete(request, outputCap);
   const n = request.n ?? 1;
   const choices = Array.from({ length: n }, (_, index) => index);
-  const base = { id: `chatcmpl-demo${Date.now().toString(36)}`, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model };
+  const base = {
+    id: `chatcmpl-demo${Date.now().toString(36)}`,
+    object: "chat.completion.chunk",
+    created: Math.floor(Date.now() / 1000),
+    model,
+  };
   const event = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`;
-  const choice = (index: number, delta: Record<string, unknown>, finish: string | null = null) => ({ index, delta, logprobs: null, finish_reason: finish });
+  const choice = (index: number, delta: Record<string, unknown>, finish: string | null = null) => ({
+    index,
+    delta,
+    logprobs: null,
+    finish_reason: finish,
+  });
   yield event({ ...base, choices: choices.map((i) => choice(i, { role: "assistant", content: "" })) });
   for (const [w, word] of answer.words.entries()) {
     for (const i of choices) yield event({ ...base, choices: [choice(i, { content: w === 0 ? word : ` ${word}` })] });
   }
   yield event({ ...base, choices: choices.map((i) => choice(i, {}, answer.finishReason)) });
   const completion = answer.words.length * n;
-  yield event({ ...base, choices: [], usage: { prompt_tokens: answer.promptTokens, completion_tokens: completion, total_tokens: answer.promptTokens + completion } });
+  yield event({
+    ...base,
+    choices: [],
+    usage: {
+      prompt_tokens: answer.promptTokens,
+      completion_tokens: completion,
+      total_tokens: answer.promptTokens + completion,
+    },
+  });
   yield "data: [DONE]\n\n";
 }
 
 /** Deterministic 8-dimensional embeddings for the demo provider (1 token per word). */
 export function demoEmbeddingsBody(input: unknown, model: string) {
-  const texts = typeof input === "string" ? [input] : Array.isArray(input) ? input.map((x) => (typeof x === "string" ? x : JSON.stringify(x))) : [];
+  const texts =
+    typeof input === "string"
+      ? [input]
+      : Array.isArray(input)
+        ? input.map((x) => (typeof x === "string" ? x : JSON.stringify(x)))
+        : [];
   const tokens = texts.reduce((sum, t) => sum + Math.max(1, countWords(t)), 0);
   return {
     object: "list",

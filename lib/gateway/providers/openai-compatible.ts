@@ -12,7 +12,11 @@ export interface OutputCap {
  * The body sent upstream: the client's body untouched except the mapped model name, an output cap
  * that never exceeds what the hold covers, and usage forced on for streams (we bill from it).
  */
-export function buildUpstreamChatBody(request: ChatRequest, upstreamModel: string, cap: OutputCap): Record<string, unknown> {
+export function buildUpstreamChatBody(
+  request: ChatRequest,
+  upstreamModel: string,
+  cap: OutputCap,
+): Record<string, unknown> {
   const body: Record<string, unknown> = { ...request, model: upstreamModel };
   if (cap.field === "max_completion_tokens") delete body.max_tokens;
   body[cap.field] = cap.value;
@@ -23,7 +27,10 @@ export function buildUpstreamChatBody(request: ChatRequest, upstreamModel: strin
 }
 
 /** The output cap to send: the client's (clamped to the model's maximum) or the model's default. */
-export function chooseOutputCap(request: ChatRequest, model: { defaultMaxOutputTokens: number; maxOutputTokens: number }): OutputCap {
+export function chooseOutputCap(
+  request: ChatRequest,
+  model: { defaultMaxOutputTokens: number; maxOutputTokens: number },
+): OutputCap {
   // OpenAI's newer field wins when both are given, as OpenAI does.
   const field = request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
   const asked = request.max_completion_tokens ?? request.max_tokens ?? model.defaultMaxOutputTokens;
