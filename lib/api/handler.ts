@@ -1,9 +1,10 @@
-import { randomBytes } from "node:crypto";
 import type { z } from "zod";
 import { authenticateAdmin, type AdminActor } from "@/lib/admin/auth";
 import { authenticateRequest, type KeyContext } from "@/lib/gateway/auth";
 import { GatewayError } from "@/lib/gateway/errors";
 import { ApiError, apiErrorBody, apiErrorStatus, validationError } from "./errors";
+import { readCappedBody } from "@/lib/http/read-capped-body";
+import { newRequestId } from "@/lib/http/request-id";
 
 // One small wrapper per surface (management API, key-authenticated /api routes): it authenticates,
 // maps errors to `{ error: { code, message } }`, and stamps every answer with x-request-id, so route
@@ -107,28 +108,10 @@ export function noContent(): Response {
   return new Response(null, { status: 204 });
 }
 
-export function newRequestId(): string {
-  return `req_${randomBytes(12).toString("hex")}`;
-}
-
 async function readBodyText(request: Request, maxBytes: number): Promise<string> {
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  const text = await readCappedBody(request, maxBytes);
+  if (text === null) throw tooLarge(maxBytes);
+  return text;
 }
 
 function tooLarge(maxBytes: number): ApiError {

@@ -9,7 +9,7 @@ import { demoChatCompletionBody, demoChatStreamEvents } from "./providers/demo";
 import { upstreamModelName } from "./route-model";
 import { ChatStreamTranslator } from "./stream-translator";
 import { estimateTokens, promptTokenUpperBound } from "./tokens";
-import { postUpstream, readUpstreamBody } from "./upstream";
+import { postUpstream, postUpstreamJson, readUpstreamBody } from "./upstream";
 import type { CatalogChannel } from "./catalog";
 
 // POST /v1/chat/completions, streaming or not, through the billed pipeline (pipeline.ts).
@@ -80,14 +80,7 @@ async function relayJson(
     result = await withFailover(channels, request.signal, async (channel, signal) => {
       if (channel.provider === "demo")
         return demoChatCompletionBody(body, publicModel, cap.value) as Record<string, unknown>;
-      const upstream = await postUpstream(channel, "/chat/completions", upstreamBodyFor(channel, body, cap), signal);
-      const text = await readUpstreamBody(upstream.body);
-      if (upstream.status !== 200) throw failureFromStatus(upstream.status, text);
-      try {
-        return JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        throw new UpstreamFailure("upstream sent invalid JSON", true, upstream.status);
-      }
+      return postUpstreamJson(channel, "/chat/completions", upstreamBodyFor(channel, body, cap), signal);
     });
   } catch (err) {
     return settleWithoutOutput(meter, err);

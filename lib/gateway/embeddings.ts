@@ -1,12 +1,12 @@
 import { nanosToUsd } from "@/lib/billing/money";
 import { parseEmbeddingsRequest, type EmbeddingsRequest } from "./chat-request";
-import { failureFromStatus, UpstreamFailure, withFailover } from "./failover";
+import { withFailover } from "./failover";
 import { handleBilledRequest, settleWithoutOutput, type RelayContext } from "./pipeline";
 import { demoEmbeddingsBody } from "./providers/demo";
 import { parseUsage } from "./providers/openai-compatible";
 import { upstreamModelName } from "./route-model";
 import { embeddingInputUpperBound, estimateTokens } from "./tokens";
-import { postUpstream, readUpstreamBody } from "./upstream";
+import { postUpstreamJson } from "./upstream";
 
 // POST /v1/embeddings: the billed pipeline without streaming and without output tokens.
 
@@ -38,19 +38,7 @@ async function relayEmbeddings({
   try {
     result = await withFailover(channels, request.signal, async (channel, signal) => {
       if (channel.provider === "demo") return demoEmbeddingsBody(body.input, model.id) as Record<string, unknown>;
-      const upstream = await postUpstream(
-        channel,
-        "/embeddings",
-        { ...body, model: upstreamModelName(channel, model.id) },
-        signal,
-      );
-      const text = await readUpstreamBody(upstream.body);
-      if (upstream.status !== 200) throw failureFromStatus(upstream.status, text);
-      try {
-        return JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        throw new UpstreamFailure("upstream sent invalid JSON", true, upstream.status);
-      }
+      return postUpstreamJson(channel, "/embeddings", { ...body, model: upstreamModelName(channel, model.id) }, signal);
     });
   } catch (err) {
     return settleWithoutOutput(meter, err);

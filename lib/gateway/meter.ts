@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { getPool } from "@/lib/db/pool";
 import { costNanos, type Prices, type TokenCounts } from "@/lib/billing/money";
 import { settleHold } from "@/lib/billing/holds";
@@ -8,9 +7,7 @@ import type { KeyContext } from "./auth";
 // One meter per request: it knows what was held and at which prices, and settles exactly once
 // (in memory here, and by the hold's state in the database, so a replay is a no-op).
 
-export function newRequestId(): string {
-  return `req_${randomBytes(12).toString("hex")}`;
-}
+export { newRequestId } from "@/lib/http/request-id";
 
 export type UsageSource = RequestLogRow["usageSource"];
 

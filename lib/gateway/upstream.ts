@@ -2,6 +2,7 @@ import type { Agent } from "undici";
 import { allowListFromEnv, createGuardedAgent } from "@/lib/security/ssrf";
 import type { CatalogChannel } from "./catalog";
 import { gatewayConfig } from "./config";
+import { failureFromStatus, UpstreamFailure } from "./failover";
 import { joinUrl } from "./providers/openai-compatible";
 
 // The only place the gateway talks to upstreams: undici keep-alive pools (much cheaper than
@@ -59,4 +60,24 @@ export async function readUpstreamBody(body: AsyncIterable<Uint8Array>, maxBytes
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * A non-streaming call: POSTs, reads the whole answer and parses it. Non-200 answers and invalid
+ * JSON become classified failures, so the caller's failover can move on to the next channel.
+ */
+export async function postUpstreamJson(
+  channel: CatalogChannel,
+  path: string,
+  body: unknown,
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const upstream = await postUpstream(channel, path, body, signal);
+  const text = await readUpstreamBody(upstream.body);
+  if (upstream.status !== 200) throw failureFromStatus(upstream.status, text);
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new UpstreamFailure("upstream sent invalid JSON", true, upstream.status);
+  }
 }
