@@ -26,10 +26,30 @@ function percentile(sorted: number[], p: number) {
 
 function receipt(id: string, orgId: string, keyId: string): RequestLogRow {
   return {
-    id, organizationId: orgId, apiKeyId: keyId, endpoint: "chat.completions", modelRequested: "deepseek-v3", modelRouted: "deepseek-v3",
-    upstreamModel: "deepseek-chat", channelId: null, routeReason: null, isStream: true, status: 200, errorCode: null,
-    inputTokens: 120, cachedInputTokens: 0, outputTokens: 300, inputPriceNanos: 140_000_000n, cachedInputPriceNanos: 140_000_000n,
-    outputPriceNanos: 280_000_000n, holdNanos: 0n, costNanos: 0n, usageSource: "UPSTREAM", attempts: 1, latencyMs: 900, ttftMs: 200,
+    id,
+    organizationId: orgId,
+    apiKeyId: keyId,
+    endpoint: "chat.completions",
+    modelRequested: "deepseek-v3",
+    modelRouted: "deepseek-v3",
+    upstreamModel: "deepseek-chat",
+    channelId: null,
+    routeReason: null,
+    isStream: true,
+    status: 200,
+    errorCode: null,
+    inputTokens: 120,
+    cachedInputTokens: 0,
+    outputTokens: 300,
+    inputPriceNanos: 140_000_000n,
+    cachedInputPriceNanos: 140_000_000n,
+    outputPriceNanos: 280_000_000n,
+    holdNanos: 0n,
+    costNanos: 0n,
+    usageSource: "UPSTREAM",
+    attempts: 1,
+    latencyMs: 900,
+    ttftMs: 200,
     createdAt: new Date(),
   };
 }
@@ -40,15 +60,25 @@ async function main() {
   try {
     const orgId = "org_bench";
     const keyId = "key_bench";
-    await pool.query(`INSERT INTO "Organization" (id, name, "createdAt", "updatedAt") VALUES ($1, 'bench', now(), now())`, [orgId]);
-    await pool.query(`INSERT INTO "ApiKey" (id, "organizationId", name, "keyHash", "partialKey", "createdAt") VALUES ($1, $2, 'k', 'h', 'tf-…', now())`, [keyId, orgId]);
+    await pool.query(
+      `INSERT INTO "Organization" (id, name, "createdAt", "updatedAt") VALUES ($1, 'bench', now(), now())`,
+      [orgId],
+    );
+    await pool.query(
+      `INSERT INTO "ApiKey" (id, "organizationId", name, "keyHash", "partialKey", "createdAt") VALUES ($1, $2, 'k', 'h', 'tf-…', now())`,
+      [keyId, orgId],
+    );
     await creditOrganization(pool, { organizationId: orgId, amountNanos: 10n ** 15n, kind: "ADJUSTMENT" });
 
     let n = 0;
     const one = async () => {
       const id = `bench_${n++}`;
       const t0 = performance.now();
-      if ((await admitHold(pool, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 1_000_000n })) !== "ok") throw new Error("refused");
+      if (
+        (await admitHold(pool, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 1_000_000n })) !==
+        "ok"
+      )
+        throw new Error("refused");
       const t1 = performance.now();
       await settleHold(pool, id, 100_800n, receipt(id, orgId, keyId));
       return [t1 - t0, performance.now() - t1, performance.now() - t0] as const;
@@ -88,7 +118,9 @@ async function main() {
     console.log(`concurrent (${values.concurrency} workers, ${values.seconds} s, one organization, one key):`);
     console.log(`  ${Math.round(done / elapsed)} billed requests/s (admission + settlement each), ${fmt(latencies)}`);
     const mismatches = await findLedgerMismatches(pool);
-    console.log(`  ledger check: ${mismatches.length === 0 ? "balance + held = Σ ledger" : `MISMATCH ${JSON.stringify(mismatches, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`}`);
+    console.log(
+      `  ledger check: ${mismatches.length === 0 ? "balance + held = Σ ledger" : `MISMATCH ${JSON.stringify(mismatches, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`}`,
+    );
   } finally {
     await pool.end();
     await database.drop();

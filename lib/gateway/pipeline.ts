@@ -86,8 +86,21 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
     return await spec.relay({ request, body, model, channels, meter });
   } catch (err) {
     if (!meter) await limits?.release(); // refused before a meter took over the slot
-    if (err instanceof ClientClosedError) {
-      // Nobody is listening; the meter already settled (free). 499 is nginx's "client closed request".
+    if (err instanceof ClientClosedError || request.signal.aborted) {
+      // Nobody is listening (the meter, if any, settled it free). 499: nginx's "client closed request".
+      if (key && !meter) {
+        await logRefusedRequest({
+          requestId,
+          startedAt,
+          createdAt,
+          key,
+          endpoint: spec.endpoint,
+          modelRequested: body === undefined ? "" : String(spec.modelId(body)),
+          isStream: body === undefined ? false : spec.isStream(body),
+          status: 499,
+          errorCode: "client_closed",
+        });
+      }
       return new Response(null, { status: 499, headers: { "x-request-id": requestId } });
     }
     const error = toGatewayError(err);
