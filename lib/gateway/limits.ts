@@ -18,11 +18,12 @@ export interface LimitGrant {
 
 const NOTHING: LimitGrant = { release: async () => undefined, refund: async () => undefined };
 
-export async function enforceLimits(key: KeyContext, estimatedTokens: number): Promise<LimitGrant> {
+/** `estimateTokens` is only called when the key has a tokens-per-minute limit. */
+export async function enforceLimits(key: KeyContext, estimateTokens: () => number): Promise<LimitGrant> {
   const checks: LimitCheck[] = [];
   if (key.rpmLimit) checks.push({ key: `key:${key.apiKeyId}:rpm`, limit: key.rpmLimit, windowMs: MINUTE_MS, cost: 1 });
   if (key.tpmLimit)
-    checks.push({ key: `key:${key.apiKeyId}:tpm`, limit: key.tpmLimit, windowMs: MINUTE_MS, cost: estimatedTokens });
+    checks.push({ key: `key:${key.apiKeyId}:tpm`, limit: key.tpmLimit, windowMs: MINUTE_MS, cost: estimateTokens() });
   if (key.orgRpmLimit)
     checks.push({ key: `org:${key.organizationId}:rpm`, limit: key.orgRpmLimit, windowMs: MINUTE_MS, cost: 1 });
   if (checks.length === 0 && !key.maxConcurrency) return NOTHING;

@@ -57,7 +57,8 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
     body = spec.parse(await readJsonBody(request, gatewayConfig().TOKENFLOW_MAX_BODY_BYTES));
     const modelId = spec.modelId(body);
     const { model, channels } = await routeModel(key, modelId, spec.kind);
-    limits = await enforceLimits(key, spec.tokenEstimate(body, model));
+    const parsed = body;
+    limits = await enforceLimits(key, () => spec.tokenEstimate(parsed, model));
     const hold = holdNanos(spec.bounds(body, model), model.prices);
     const admitted = await admitHold(getPool(), {
       requestId,
