@@ -80,16 +80,28 @@ async function loadCatalog(): Promise<Catalog> {
         } satisfies CatalogModel,
       ]),
     ),
-    channels: channels.rows.map((c) => ({
-      id: c.id,
-      name: c.name,
-      provider: c.provider,
-      baseUrl: c.baseUrl,
-      apiKey: c.apiKeyEncrypted ? decryptSecret(c.apiKeyEncrypted, appEncryptionKey()) : null,
-      models: new Set<string>(c.models),
-      modelMapping: (c.modelMapping ?? {}) as Record<string, string>,
-      priority: c.priority,
-      weight: c.weight,
-    })),
+    channels: channels.rows.flatMap((c) => {
+      let apiKey: string | null = null;
+      try {
+        apiKey = c.apiKeyEncrypted ? decryptSecret(c.apiKeyEncrypted, appEncryptionKey()) : null;
+      } catch {
+        // One unreadable secret (TOKENFLOW_ENCRYPTION_KEY changed?) takes out that channel, not the gateway.
+        console.error(`[gateway] channel ${c.id}: its API key cannot be decrypted; skipping it until it is set again`);
+        return [];
+      }
+      return [
+        {
+          id: c.id,
+          name: c.name,
+          provider: c.provider,
+          baseUrl: c.baseUrl,
+          apiKey,
+          models: new Set<string>(c.models ?? []),
+          modelMapping: (c.modelMapping ?? {}) as Record<string, string>,
+          priority: c.priority,
+          weight: c.weight,
+        },
+      ];
+    }),
   };
 }
