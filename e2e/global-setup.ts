@@ -1,7 +1,8 @@
 // Playwright global setup: the same Postgres choice as the integration tests, a fresh seeded
 // database, and a production `next start` on a free port. Tests read E2E_BASE_URL / E2E_ADMIN_KEY.
 import { randomBytes } from "node:crypto";
-import { createFreshDatabaseAt } from "../test/database";
+import { hashPassword } from "../lib/auth/password";
+import { createFreshDatabaseAt, withClient } from "../test/database";
 import { resolveServer } from "../test/global-setup";
 import { startAppServer } from "../test/app-server";
 
@@ -13,6 +14,19 @@ export default async function globalSetup() {
   const app = await startAppServer({ databaseUrl: database.url });
   process.env.E2E_BASE_URL = app.url;
   process.env.E2E_ADMIN_KEY = app.adminKey;
+  // The seed's admin (password generated and returned once) and an ordinary member, for sign-in flows.
+  const admin = database.seeded?.createdAdmin;
+  if (!admin?.password) throw new Error("the seed did not create the admin account");
+  process.env.E2E_ADMIN_EMAIL = admin.email;
+  process.env.E2E_ADMIN_PASSWORD = admin.password;
+  process.env.E2E_MEMBER_EMAIL = "member@example.com";
+  process.env.E2E_MEMBER_PASSWORD = randomBytes(12).toString("base64url");
+  await withClient(database.url, async (client) => {
+    await client.query(
+      `INSERT INTO "User" (id, email, "passwordHash", role, "updatedAt") VALUES ($1, $2, $3, 'USER', now())`,
+      [`user_${runId}`, process.env.E2E_MEMBER_EMAIL, await hashPassword(process.env.E2E_MEMBER_PASSWORD!)],
+    );
+  });
   return async () => {
     await app.stop();
     await database.drop();

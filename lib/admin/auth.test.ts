@@ -55,7 +55,7 @@ describe("authenticateAdmin (no database needed on these paths)", () => {
     });
   });
 
-  it("has a session hook that is off for now", async () => {
+  it("finds no admin session when the request has no session cookie", async () => {
     await expect(getAdminSession(request())).resolves.toBeNull();
   });
 });

@@ -1,12 +1,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ApiError } from "@/lib/api/errors";
 import { getPool } from "@/lib/db/pool";
+import { getSessionUser, isSameOriginMutation } from "@/lib/auth/session";
 import { hashApiKey, looksLikeApiKey } from "@/lib/keys/api-key";
 
 // Who may call the management API (DESIGN §7), tried in this order:
 //   1. `Authorization: Bearer $TOKENFLOW_ADMIN_KEY` (the bootstrap key; off when the env var is unset);
 //   2. `Authorization: Bearer tf-…` of an ApiKey with scope ADMIN whose creator is a platform ADMIN;
-//   3. an admin's dashboard session (getAdminSession; arrives with next-auth).
+//   3. an admin's dashboard session (next-auth cookie; mutations only from our own origin).
 
 export type AdminActor =
   | { kind: "bootstrap_key"; userId: null }
@@ -14,7 +15,7 @@ export type AdminActor =
   | { kind: "session"; userId: string };
 
 const UNAUTHORIZED_MESSAGE =
-  "Admin authentication required: send Authorization: Bearer <TOKENFLOW_ADMIN_KEY or an admin API key>.";
+  "Admin authentication required: sign in as an admin, or send Authorization: Bearer <TOKENFLOW_ADMIN_KEY or an admin API key>.";
 
 export async function authenticateAdmin(request: Request): Promise<AdminActor> {
   const token = readBearerToken(request.headers);
@@ -33,13 +34,17 @@ export async function authenticateAdmin(request: Request): Promise<AdminActor> {
 }
 
 /**
- * Hook for the next-auth session of a platform admin (a later issue). Must return null unless the
- * session's user has role ADMIN and is not disabled; cookie-authenticated mutations will also need
- * the CSRF origin check (DESIGN §8) here.
+ * The next-auth session of a platform admin (role re-read from the database; a disabled user has
+ * none). Cookie-authenticated mutations must come from this site's own origin (CSRF, DESIGN §8).
  */
 export async function getAdminSession(request: Request): Promise<AdminActor | null> {
-  void request;
-  return null;
+  // next-auth's cookie is "next-auth.session-token" (prefixed "__Secure-" over https).
+  if (!request.headers.get("cookie")?.includes("next-auth.session-token")) return null;
+  const user = await getSessionUser();
+  if (!user) return null;
+  if (user.role !== "ADMIN") throw new ApiError("forbidden", "This account is not a platform admin.");
+  if (!isSameOriginMutation(request)) throw new ApiError("forbidden", "Cross-site request refused.");
+  return { kind: "session", userId: user.id };
 }
 
 export function readBearerToken(headers: Headers): string | null {
