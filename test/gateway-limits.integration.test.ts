@@ -1,4 +1,5 @@
-// Per-key and per-organization limits, end to end, shared by two gateway instances through Redis.
+// Per-key and per-organization limits and cache invalidation, end to end, shared by two gateway
+// instances through Redis.
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAppServer, type AppServer } from "./app-server";
@@ -7,8 +8,9 @@ import { startStack, type Stack } from "./stack";
 let stack: Stack;
 let second: AppServer;
 let orgId: string;
-// Limiter keys are made of key and organization ids, unique to this test's database.
-const env = { REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" };
+// Limiter keys are made of key and organization ids, unique to this test's database. A long cache
+// TTL: only the Redis invalidation can make a revocation reach the other instance in time.
+const env = { REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", TOKENFLOW_CACHE_TTL_MS: "600000" };
 
 beforeAll(async () => {
   stack = await startStack({ env });
@@ -117,5 +119,26 @@ describe("rate limits", () => {
     const { key } = await stack.admin.createKey(poor.id, { rpmLimit: 2 });
     const client = sdk(stack.app.url, key);
     for (let i = 0; i < 4; i++) expect(await ask(client).catch((e) => e.status)).toBe(402);
+  });
+});
+
+describe("cache invalidation across instances", () => {
+  it("a key revoked on one instance is refused by the other at once", async () => {
+    const { id, key } = await stack.admin.createKey(orgId);
+    const onSecond = sdk(second.url, key);
+    await ask(onSecond); // now cached by the second instance
+    expect((await stack.admin.request("DELETE", `/api/admin/keys/${id}`)).status).toBe(200); // via the first
+    await new Promise((r) => setTimeout(r, 100)); // pub/sub delivery
+    await expect(ask(onSecond)).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+
+  it("a model disabled on one instance disappears from the other at once", async () => {
+    const { key } = await stack.admin.createKey(orgId);
+    const onSecond = sdk(second.url, key);
+    await ask(onSecond);
+    await stack.admin.updateModel("gpt-4o", { enabled: false });
+    await new Promise((r) => setTimeout(r, 100));
+    await expect(ask(onSecond)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await stack.admin.updateModel("gpt-4o", { enabled: true });
   });
 });

@@ -1,3 +1,4 @@
+import { onInvalidation, publishInvalidation } from "@/lib/cache/invalidation";
 import { getPool } from "@/lib/db/pool";
 import { hashApiKey, looksLikeApiKey } from "@/lib/keys/api-key";
 import { isIpAllowed, trustedClientIp } from "./client-ip";
@@ -61,10 +62,15 @@ function touchLastUsed(apiKeyId: string) {
     .catch((err) => console.error("[gateway] could not record key use:", (err as Error).message));
 }
 
-/** Drops a key from this instance's cache (after revocation). */
+/** After revocation: drops the key from this instance's cache and tells the others. */
 export function forgetKey(keyHash: string) {
   cache.delete(keyHash);
+  publishInvalidation({ kind: "key", keyHash });
 }
+
+onInvalidation((message) => {
+  if (message.kind === "key") cache.delete(message.keyHash);
+});
 
 function readToken(headers: Headers): string | null {
   const authorization = headers.get("authorization");

@@ -1,3 +1,4 @@
+import { onInvalidation, publishInvalidation } from "@/lib/cache/invalidation";
 import { getPool } from "@/lib/db/pool";
 import { appEncryptionKey } from "@/lib/crypto/app-key";
 import { decryptSecret } from "@/lib/crypto/secrets";
@@ -46,9 +47,15 @@ export function getCatalog(): Promise<Catalog> {
   return cache.get("catalog", loadCatalog);
 }
 
+/** After an admin write: clears this instance's catalog and tells the others (Redis pub/sub). */
 export function invalidateCatalog() {
   cache.clear();
+  publishInvalidation({ kind: "catalog" });
 }
+
+onInvalidation((message) => {
+  if (message.kind === "catalog") cache.clear();
+});
 
 async function loadCatalog(): Promise<Catalog> {
   const pool = getPool();
