@@ -286,6 +286,25 @@ describe("errors in OpenAI's envelope", () => {
     expect(spoofed).toBeInstanceOf(OpenAI.PermissionDeniedError);
   });
 
+  it("answers CORS preflights so browser apps can call the API with a key", async () => {
+    const res = await fetch(`${stack.app.url}/v1/chat/completions`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://app.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
+    });
+    expect(res.status).toBeLessThan(300);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-allow-methods")).toContain("POST");
+    const answer = await fetch(`${stack.app.url}/v1/models`, {
+      headers: { authorization: "Bearer tf-nope-nope-nope-nope-nope", origin: "https://app.example" },
+    });
+    expect(answer.headers.get("access-control-allow-origin")).toBe("*");
+    expect(answer.headers.get("access-control-expose-headers")).toContain("x-request-id");
+  });
+
   it("answers unknown /v1 routes with an OpenAI-shaped 404", async () => {
     const res = await fetch(`${stack.app.url}/v1/nothing-here`, { method: "POST" });
     expect(res.status).toBe(404);
