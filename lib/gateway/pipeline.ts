@@ -87,26 +87,10 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
     return await spec.relay({ request, body, model, channels, meter });
   } catch (err) {
     if (!meter) await limits?.release(); // refused before a meter took over the slot
-    if (err instanceof ClientClosedError || request.signal.aborted) {
-      // Nobody is listening (the meter, if any, settled it free). 499: nginx's "client closed request".
-      if (key && !meter) {
-        await logRefusedRequest({
-          requestId,
-          startedAt,
-          createdAt,
-          key,
-          endpoint: spec.endpoint,
-          modelRequested: body === undefined ? "" : String(spec.modelId(body)),
-          isStream: body === undefined ? false : spec.isStream(body),
-          status: 499,
-          errorCode: "client_closed",
-        });
-      }
-      return new Response(null, { status: 499, headers: { "x-request-id": requestId } });
-    }
-    const error = toGatewayError(err);
+    const clientLeft = err instanceof ClientClosedError || request.signal.aborted;
+    const error = clientLeft ? null : toGatewayError(err);
+    // The receipt of a refused request; a no-op when the meter already wrote this request's receipt.
     if (key) {
-      // No-op when the meter already wrote this request's receipt (same id).
       await logRefusedRequest({
         requestId,
         startedAt,
@@ -115,11 +99,14 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
         endpoint: spec.endpoint,
         modelRequested: body === undefined ? "" : String(spec.modelId(body)),
         isStream: body === undefined ? false : spec.isStream(body),
-        status: error.status,
-        errorCode: error.code ?? error.type,
+        status: error?.status ?? 499,
+        errorCode: error ? (error.code ?? error.type) : "client_closed",
       });
     }
-    return errorResponse(error, requestId);
+    // Nobody is listening when the client left: 499 is nginx's "client closed request".
+    return error
+      ? errorResponse(error, requestId)
+      : new Response(null, { status: 499, headers: { "x-request-id": requestId } });
   }
 }
 
