@@ -114,6 +114,22 @@ describe("streaming failures", () => {
     expect(received).toBe(3);
   });
 
+  it("ends a stream whose upstream goes silent longer than the idle timeout with an error", async () => {
+    await setScenario(stack.upstream.url, { fault: "slow-chunks:5000" }); // idle timeout is 1,500 ms here
+    const started = Date.now();
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o",
+      messages: [{ role: "user", content: "silence" }],
+      stream: true,
+      max_tokens: 5,
+    });
+    const error = await (async () => {
+      for await (const chunk of stream) void chunk;
+    })().catch((e) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect(Date.now() - started).toBeLessThan(4_000); // well before the next chunk would come
+  });
+
   it("closes the upstream connection within 250 ms of the client leaving", async () => {
     await setScenario(stack.upstream.url, { fault: "slow-chunks:50" });
     const controller = new AbortController();
