@@ -154,6 +154,41 @@ describe("settlement", () => {
   });
 });
 
+describe("stream time limit", () => {
+  it("cuts a stream that would outlive its hold and bills what was produced, before any sweep", async () => {
+    // The hold TTL is 3 s here, so streams are cut at 1.5 s; this one would take 5 s.
+    const { data: stream, response } = await client.chat.completions
+      .create({
+        model: "gpt-4o",
+        messages: [{ role: "user", content: "long" }],
+        stream: true,
+        max_tokens: 50,
+        fake_output_tokens: 50,
+        fake_chunk_delay_ms: 100,
+      } as never)
+      .withResponse();
+    let received = 0;
+    const error = await (async () => {
+      for await (const chunk of stream as unknown as AsyncIterable<OpenAI.ChatCompletionChunk>) {
+        if (chunk.choices[0]?.delta?.content) received++;
+      }
+    })().catch((e) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect(received).toBeGreaterThan(5);
+    expect(received).toBeLessThan(50);
+    const { rows } = await stack.db.query(`SELECT state FROM "Hold" WHERE id = $1`, [
+      response.headers.get("x-request-id"),
+    ]);
+    expect(rows[0].state).toBe("SETTLED"); // settled by the gateway, not released by the sweeper
+    const { rows: receipt } = await stack.db.query(
+      `SELECT "outputTokens", "usageSource" FROM "RequestLog" WHERE id = $1`,
+      [response.headers.get("x-request-id")],
+    );
+    expect(receipt[0].usageSource).toBe("ESTIMATED");
+    expect(receipt[0].outputTokens).toBeGreaterThanOrEqual(received);
+  });
+});
+
 describe("crash recovery", () => {
   it("holds orphaned by a killed server are released once by the sweeper after restart", async () => {
     const before = await balance();

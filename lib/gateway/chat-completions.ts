@@ -1,5 +1,6 @@
 import { nanosToUsd, type TokenCounts } from "@/lib/billing/money";
 import { parseChatRequest, type ChatRequest } from "./chat-request";
+import { gatewayConfig } from "./config";
 import { GatewayError, sseErrorEvent } from "./errors";
 import { ClientClosedError, failureFromStatus, UpstreamFailure, withFailover } from "./failover";
 import type { Meter, UsageSource } from "./meter";
@@ -58,6 +59,11 @@ function usageWithCost(
     total_tokens: prompt + usage.outputTokens,
   };
   return { ...base, cost_usd: nanosToUsd(chargedNanos) };
+}
+
+function streamTimeLimitMs(): number {
+  const { TOKENFLOW_HOLD_TTL_MS } = gatewayConfig();
+  return Math.max(TOKENFLOW_HOLD_TTL_MS - 60_000, TOKENFLOW_HOLD_TTL_MS / 2);
 }
 
 function estimatePromptTokens(body: ChatRequest): number {
@@ -175,9 +181,17 @@ async function relayStream(
   const includeUsage = body.stream_options?.include_usage === true;
   let pending: Uint8Array | null = source.first;
   let finished = false;
+  // A stream must settle before the sweeper could take its hold for an orphan: past that age it is
+  // cut (and billed for what was produced). Keep-alive comments alone would otherwise hold it open.
+  const maxDuration = setTimeout(() => {
+    controller.abort(new UpstreamFailure("stream exceeded the maximum duration", false));
+    source.close();
+  }, streamTimeLimitMs());
+  maxDuration.unref();
 
   const finish = async (clientGone: boolean): Promise<string> => {
     finished = true;
+    clearTimeout(maxDuration);
     const stats = translator.stats;
     const completed = translator.completed;
     let usage = stats.usage;
