@@ -144,6 +144,36 @@ describe("management API", () => {
   });
 });
 
+describe("channel test", () => {
+  it("reports a working channel and a rejected credential without echoing the key", async () => {
+    const good = await stack.admin.createChannel({
+      name: "good",
+      baseUrl: stack.upstream.baseUrl,
+      apiKey: "chan-good",
+      models: ["gpt-4o"],
+      enabled: false,
+    });
+    const tested = await stack.admin.request("POST", `/api/admin/channels/${good.id}/test`);
+    expect(tested.status).toBe(200);
+    expect(tested.body).toMatchObject({ ok: true });
+    expect(tested.body.latencyMs).toBeGreaterThanOrEqual(0);
+
+    const bad = await stack.admin.createChannel({
+      name: "bad",
+      baseUrl: stack.upstream.baseUrl,
+      apiKey: "bad-key",
+      models: ["gpt-4o"],
+      enabled: false,
+    });
+    const failed = await stack.admin.request("POST", `/api/admin/channels/${bad.id}/test`);
+    expect(failed.body.ok).toBe(false);
+    expect(failed.body.error).toContain("401");
+    expect(JSON.stringify(failed.body)).not.toContain("bad-key");
+    const { body } = await stack.admin.request("GET", `/api/admin/channels/${bad.id}`);
+    expect(body.health.lastError).toBe(failed.body.error);
+  });
+});
+
 describe("redemption codes", () => {
   it("mints a batch; each code credits once, even when redeemed concurrently", async () => {
     const minted = await stack.admin.request("POST", "/api/admin/redemption-codes", { amountUsd: "5", count: 3 });

@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  createChannelSchema,
-  describeNetworkError,
-  describeUpstreamStatus,
-  redactSecret,
-  resolveChannelCreate,
-  toChannelJson,
-  updateChannelSchema,
-} from "./channels";
+import { describeNetworkError, describeUpstreamStatus, redactSecret } from "./channel-test";
+import { createChannelSchema, resolveChannelCreate, toChannelJson, updateChannelSchema } from "./channels";
 
 describe("createChannelSchema", () => {
   it("rejects unknown fields, naming them", () => {
