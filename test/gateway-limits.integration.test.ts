@@ -101,7 +101,9 @@ describe("rate limits", () => {
 
   it("enforces the organization's requests per minute over all its keys", async () => {
     const org = await stack.admin.createOrganization("Org-limited", "10");
-    await stack.db.query(`UPDATE "Organization" SET "rpmLimit" = 3 WHERE id = $1`, [org.id]);
+    expect(
+      (await stack.admin.request("PATCH", `/api/admin/organizations/${org.id}`, { rpmLimit: 3 })).body.rpmLimit,
+    ).toBe(3);
     const keys = await Promise.all([stack.admin.createKey(org.id), stack.admin.createKey(org.id)]);
     const statuses = [];
     for (let i = 0; i < 5; i++)
@@ -130,6 +132,19 @@ describe("cache invalidation across instances", () => {
     expect((await stack.admin.request("DELETE", `/api/admin/keys/${id}`)).status).toBe(200); // via the first
     await new Promise((r) => setTimeout(r, 100)); // pub/sub delivery
     await expect(ask(onSecond)).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+
+  it("an organization disabled on one instance is refused by the other at once", async () => {
+    const org = await stack.admin.createOrganization("To disable", "1");
+    const { key } = await stack.admin.createKey(org.id);
+    const onSecond = sdk(second.url, key);
+    await ask(onSecond);
+    await stack.admin.request("PATCH", `/api/admin/organizations/${org.id}`, { disabled: true });
+    await new Promise((r) => setTimeout(r, 100));
+    await expect(ask(onSecond)).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await stack.admin.request("PATCH", `/api/admin/organizations/${org.id}`, { disabled: false });
+    await new Promise((r) => setTimeout(r, 100));
+    await expect(ask(onSecond)).resolves.toBeTruthy();
   });
 
   it("a model disabled on one instance disappears from the other at once", async () => {

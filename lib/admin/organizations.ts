@@ -4,7 +4,10 @@ import { nanosToUsd } from "@/lib/billing/money";
 import { BalanceTooLowError, creditOrganization, OrganizationNotFoundError } from "@/lib/billing/credits";
 import { getPrisma } from "@/lib/db/client";
 import { getPool } from "@/lib/db/pool";
+import type { Prisma } from "@/generated/prisma/client";
+import { forgetAllKeys } from "@/lib/gateway/auth";
 import { recordAudit } from "./audit";
+import { isRecordNotFound } from "./db-errors";
 import type { AdminActor } from "./auth";
 import { pageQuery, text, usdAmount } from "./fields";
 
@@ -16,6 +19,12 @@ export const createOrganizationSchema = z.strictObject({ name: text(200) });
 export const listOrganizationsQuery = z.object({
   q: z.string().trim().max(200).optional(),
   ...pageQuery,
+});
+
+export const updateOrganizationSchema = z.strictObject({
+  name: text(200).optional(),
+  rpmLimit: z.int("must be an integer").positive("must be positive").max(10_000_000).nullish(),
+  disabled: z.boolean().optional(),
 });
 
 export const creditOrganizationSchema = z.strictObject({
@@ -30,6 +39,7 @@ export interface OrganizationJson {
   name: string;
   balanceUsd: string;
   heldUsd: string;
+  rpmLimit: number | null;
   disabled: boolean;
   keyCount: number; // keys not revoked
   createdAt: string;
@@ -42,6 +52,7 @@ function toOrganizationJson(row: {
   name: string;
   balanceNanos: bigint;
   heldNanos: bigint;
+  rpmLimit: number | null;
   disabledAt: Date | null;
   createdAt: Date;
   _count: { apiKeys: number };
@@ -51,6 +62,7 @@ function toOrganizationJson(row: {
     name: row.name,
     balanceUsd: nanosToUsd(row.balanceNanos),
     heldUsd: nanosToUsd(row.heldNanos),
+    rpmLimit: row.rpmLimit,
     disabled: row.disabledAt !== null,
     keyCount: row._count.apiKeys,
     createdAt: row.createdAt.toISOString(),
@@ -92,6 +104,31 @@ export async function listOrganizations(
 export async function getOrganization(id: string): Promise<OrganizationJson> {
   const row = await getPrisma().organization.findUnique({ where: { id }, include: withKeyCount });
   if (!row) throw notFound("Organization");
+  return toOrganizationJson(row);
+}
+
+/**
+ * Renames, limits or disables an organization. A disabled organization's keys are refused at once
+ * on every instance (the key cache is dropped everywhere); its balance is untouched.
+ */
+export async function updateOrganization(
+  id: string,
+  patch: z.output<typeof updateOrganizationSchema>,
+  actor: AdminActor,
+): Promise<OrganizationJson> {
+  const data: Prisma.OrganizationUpdateInput = {};
+  if (patch.name !== undefined) data.name = patch.name;
+  if (patch.rpmLimit !== undefined) data.rpmLimit = patch.rpmLimit;
+  if (patch.disabled !== undefined) data.disabledAt = patch.disabled ? new Date() : null;
+  let row;
+  try {
+    row = await getPrisma().organization.update({ where: { id }, data, include: withKeyCount });
+  } catch (err) {
+    if (isRecordNotFound(err)) throw notFound("Organization");
+    throw err;
+  }
+  forgetAllKeys();
+  await recordAudit(actor, { action: "organization.update", targetType: "Organization", targetId: id, data: patch });
   return toOrganizationJson(row);
 }
 

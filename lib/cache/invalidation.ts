@@ -6,7 +6,7 @@ import { createRedisClient } from "@/lib/ratelimit";
 // every other instance too, so a revoked key stops working everywhere immediately. Without Redis
 // (or while it is down) the cache TTL still bounds the staleness.
 
-export type Invalidation = { kind: "catalog" } | { kind: "key"; keyHash: string };
+export type Invalidation = { kind: "catalog" } | { kind: "key"; keyHash: string } | { kind: "keys" };
 
 const CHANNEL = "tokenflow:invalidate";
 type Handler = (message: Invalidation) => void;

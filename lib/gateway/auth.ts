@@ -68,8 +68,15 @@ export function forgetKey(keyHash: string) {
   publishInvalidation({ kind: "key", keyHash });
 }
 
+/** After an organization change (disabled, limits): drops every cached key here and elsewhere. */
+export function forgetAllKeys() {
+  cache.clear();
+  publishInvalidation({ kind: "keys" });
+}
+
 onInvalidation((message) => {
   if (message.kind === "key") cache.delete(message.keyHash);
+  if (message.kind === "keys") cache.clear();
 });
 
 function readToken(headers: Headers): string | null {
