@@ -59,6 +59,13 @@ describe("chaos", () => {
     await clearRequests(stack.upstream.url);
     const random = seeded(42);
 
+    const progress = new Map<string, string>(); // what each unfinished stream last did, for a hang report
+    const hangReport = setTimeout(() => {
+      console.error(
+        `chaos: streams still open after 60 s:\n${[...progress].map(([t, p]) => `  ${t}: ${p}`).join("\n")}`,
+      );
+      console.error(`chaos: gateway log tail:\n${stack.app.logs().slice(-4000)}`);
+    }, 60_000);
     const outcomes = await Promise.all(
       Array.from({ length: 300 }, async (_, i) => {
         const behaviour = BEHAVIOURS[Math.floor(random() * BEHAVIOURS.length)];
@@ -66,6 +73,7 @@ describe("chaos", () => {
         const cutAt = Math.floor(random() * length); // may be 0: nothing produced
         const leaveAfter = 1 + Math.floor(random() * length);
         const tag = `chaos-${i}`;
+        progress.set(tag, `${behaviour}: waiting for headers`);
         const fault = { "no-usage": "no-usage", "upstream-cut": `cut-after:${cutAt}`, "zero-usage": "zero-usage" }[
           behaviour as string
         ];
@@ -85,18 +93,21 @@ describe("chaos", () => {
           .create(body, { signal: controller.signal })
           .withResponse();
         let read = 0;
+        progress.set(tag, `${behaviour}: streaming (request ${response.headers.get("x-request-id")})`);
         let failed = false;
         try {
           for await (const chunk of stream) {
             if (chunk.choices[0]?.delta?.content) read++;
+            progress.set(tag, `${behaviour}: read ${read} (request ${response.headers.get("x-request-id")})`);
             if (behaviour === "client-leaves" && read === leaveAfter) controller.abort();
           }
         } catch {
           failed = true;
         }
+        progress.delete(tag);
         return { tag, behaviour, requestId: response.headers.get("x-request-id")!, read, failed };
       }),
-    );
+    ).finally(() => clearTimeout(hangReport));
 
     // Settlement of a stream the client left happens as the gateway notices; give it a moment.
     let held = -1n;

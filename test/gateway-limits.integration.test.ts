@@ -60,6 +60,13 @@ describe("rate limits", () => {
       );
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+    // Successful answers carry the limit's state too, as OpenAI's do.
+    const { key: other } = await stack.admin.createKey(orgId, { rpmLimit: 5 });
+    const { response } = await sdk(stack.app.url, other)
+      .chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }], max_tokens: 5 })
+      .withResponse();
+    expect(response.headers.get("x-ratelimit-limit-requests")).toBe("5");
+    expect(response.headers.get("x-ratelimit-remaining-requests")).toBe("4");
     expect(refusal).toBeInstanceOf(OpenAI.RateLimitError);
     expect(refusal!.message).toMatch(
       /Rate limit exceeded for this API key: 5 requests per minute\. Try again in \d+(\.\d)?s\./,

@@ -4,7 +4,7 @@ import { gatewayConfig } from "./config";
 import { GatewayError, sseErrorEvent } from "./errors";
 import { ClientClosedError, failureFromStatus, UpstreamFailure, withFailover } from "./failover";
 import type { Meter, UsageSource } from "./meter";
-import { handleBilledRequest, settleWithoutOutput } from "./pipeline";
+import { handleBilledRequest, settleWithoutOutput, type RelayContext } from "./pipeline";
 import { buildUpstreamChatBody, chooseOutputCap, parseUsage, type OutputCap } from "./providers/openai-compatible";
 import { demoChatCompletionBody, demoChatStreamEvents } from "./providers/demo";
 import { upstreamModelName } from "./route-model";
@@ -28,9 +28,9 @@ export function handleChatCompletions(request: Request): Promise<Response> {
       n: body.n ?? 1,
     }),
     tokenEstimate: (body, model) => estimatePromptTokens(body) + chooseOutputCap(body, model).value * (body.n ?? 1),
-    relay: ({ request: req, body, model, channels, meter }) => {
-      const cap = chooseOutputCap(body, model);
-      return body.stream ? relayStream(req, body, cap, channels, meter) : relayJson(req, body, cap, channels, meter);
+    relay: (context) => {
+      const cap = chooseOutputCap(context.body, context.model);
+      return context.body.stream ? relayStream(context, cap) : relayJson(context, cap);
     },
   });
 }
@@ -40,11 +40,11 @@ function upstreamBodyFor(channel: CatalogChannel, body: ChatRequest, cap: Output
 }
 
 function responseHeaders(
-  requestId: string,
-  modelId: string,
-  extra: Record<string, string> = {},
+  meter: Meter,
+  common: Record<string, string>,
+  extra: Record<string, string>,
 ): Record<string, string> {
-  return { "x-request-id": requestId, "x-tokenflow-model": modelId, ...extra };
+  return { ...common, "x-request-id": meter.init.requestId, "x-tokenflow-model": meter.init.modelRouted, ...extra };
 }
 
 function usageWithCost(
@@ -74,11 +74,8 @@ function estimatePromptTokens(body: ChatRequest): number {
 // Non-streaming
 
 async function relayJson(
-  request: Request,
-  body: ChatRequest,
+  { request, headers, body, channels, meter }: RelayContext<ChatRequest>,
   cap: OutputCap,
-  channels: CatalogChannel[],
-  meter: Meter,
 ): Promise<Response> {
   const publicModel = meter.init.modelRouted;
   let result;
@@ -118,7 +115,7 @@ async function relayJson(
     charged,
   );
   return Response.json(completion, {
-    headers: responseHeaders(meter.init.requestId, publicModel, { "x-tokenflow-cost-usd": nanosToUsd(charged) }),
+    headers: responseHeaders(meter, headers, { "x-tokenflow-cost-usd": nanosToUsd(charged) }),
   });
 }
 
@@ -159,11 +156,8 @@ async function openStream(
 }
 
 async function relayStream(
-  request: Request,
-  body: ChatRequest,
+  { request, headers, body, channels, meter }: RelayContext<ChatRequest>,
   cap: OutputCap,
-  channels: CatalogChannel[],
-  meter: Meter,
 ): Promise<Response> {
   const publicModel = meter.init.modelRouted;
   let result;
@@ -232,8 +226,20 @@ async function relayStream(
     return tail + "data: [DONE]\n\n";
   };
 
+  let output: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const closeOutput = () => {
+    try {
+      output?.close();
+    } catch {
+      /* already closed or cancelled */
+    }
+  };
+
   const stream = new ReadableStream<Uint8Array>({
-    async pull(output) {
+    start(controllerOfOutput) {
+      output = controllerOfOutput;
+    },
+    async pull(out) {
       try {
         for (;;) {
           let chunk: Uint8Array;
@@ -248,19 +254,22 @@ async function relayStream(
           const text = translator.push(chunk);
           if (translator.stats.upstreamError) break;
           if (text) {
-            output.enqueue(encoder.encode(text));
+            out.enqueue(encoder.encode(text));
             return;
           }
         }
       } catch {
-        if (finished) return; // cancelled by the client meanwhile
-        // Upstream connection failed mid-stream: fall through to finish (bills what was produced).
+        // The upstream connection failed mid-stream (or we closed it): finish below bills what was produced.
       }
-      if (finished) return;
+      if (finished) return closeOutput(); // settled elsewhere (the client left): never leave the stream open
       source.close();
       const tail = await finish(false);
-      if (tail) output.enqueue(encoder.encode(tail));
-      output.close();
+      try {
+        if (tail) out.enqueue(encoder.encode(tail));
+      } catch {
+        /* the client left meanwhile */
+      }
+      closeOutput();
     },
     async cancel() {
       // The client left: stop the upstream at once, then bill what it had produced.
@@ -271,19 +280,19 @@ async function relayStream(
   });
 
   // Belt and braces: if the runtime reports the disconnect on the request rather than by
-  // cancelling the body, settle from here.
+  // cancelling the body, settle from here (and end the body, in case anyone still reads it).
   request.signal.addEventListener(
     "abort",
     () => {
       if (finished) return;
       source.close();
-      void finish(true);
+      void finish(true).finally(closeOutput);
     },
     { once: true },
   );
 
   return new Response(stream, {
-    headers: responseHeaders(meter.init.requestId, publicModel, {
+    headers: responseHeaders(meter, headers, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",
       connection: "keep-alive",

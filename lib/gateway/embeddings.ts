@@ -29,6 +29,7 @@ export function handleEmbeddings(request: Request): Promise<Response> {
 
 async function relayEmbeddings({
   request,
+  headers,
   body,
   model,
   channels,
@@ -63,6 +64,7 @@ async function relayEmbeddings({
   };
   return Response.json(response, {
     headers: {
+      ...headers,
       "x-request-id": meter.init.requestId,
       "x-tokenflow-model": model.id,
       "x-tokenflow-cost-usd": nanosToUsd(charged),

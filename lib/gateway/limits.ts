@@ -10,13 +10,15 @@ import { GatewayError, rateLimitExceeded } from "./errors";
 const MINUTE_MS = 60_000;
 
 export interface LimitGrant {
+  /** OpenAI's x-ratelimit-* headers for the limits this request counted against. */
+  headers: Record<string, string>;
   /** Frees the concurrency slot; call once when the request is over. */
   release(): Promise<void>;
   /** Gives back the rate units of a request refused later (e.g. 402). */
   refund(): Promise<void>;
 }
 
-const NOTHING: LimitGrant = { release: async () => undefined, refund: async () => undefined };
+const NOTHING: LimitGrant = { headers: {}, release: async () => undefined, refund: async () => undefined };
 
 /** `estimateTokens` is only called when the key has a tokens-per-minute limit. */
 export async function enforceLimits(key: KeyContext, estimateTokens: () => number): Promise<LimitGrant> {
@@ -29,14 +31,16 @@ export async function enforceLimits(key: KeyContext, estimateTokens: () => numbe
   if (checks.length === 0 && !key.maxConcurrency) return NOTHING;
 
   const limiter = getRateLimiter();
+  let headers: Record<string, string> = {};
   if (checks.length > 0) {
     const decision = await limiter.consume(checks);
     if (!decision.allowed) throw refusal(decision, checks);
+    headers = rateLimitHeaders(decision.states);
   }
   const refund = async () => {
     if (checks.length > 0) await limiter.refund?.(checks).catch(() => undefined);
   };
-  if (!key.maxConcurrency) return { release: async () => undefined, refund };
+  if (!key.maxConcurrency) return { headers, release: async () => undefined, refund };
 
   // A slot lost by a crashed instance frees itself once no request could still be running.
   const lease = await limiter.acquire(
@@ -52,6 +56,7 @@ export async function enforceLimits(key: KeyContext, estimateTokens: () => numbe
   }
   let released = false;
   return {
+    headers,
     refund,
     async release() {
       if (released) return;
@@ -71,19 +76,33 @@ function refusal(decision: LimitDecision, checks: LimitCheck[]): GatewayError {
       `This request needs about ${check.cost} tokens, more than this API key's limit of ${refused.limit} tokens per minute.`,
     );
   }
-  // OpenAI's header names: x-ratelimit-{limit,remaining,reset}-{requests,tokens}.
-  const headers: Record<string, string> = {};
-  for (const state of decision.states) {
-    const kind = state.key.endsWith(":tpm") ? "tokens" : "requests";
-    if (headers[`x-ratelimit-limit-${kind}`] && state.key !== refused.key) continue;
-    headers[`x-ratelimit-limit-${kind}`] = String(state.limit);
-    headers[`x-ratelimit-remaining-${kind}`] = String(Math.max(0, Math.floor(state.remaining)));
-    headers[`x-ratelimit-reset-${kind}`] = `${(state.resetMs / 1000).toFixed(3)}s`;
-  }
+  const headers = rateLimitHeaders(decision.states, refused.key);
   const scope = refused.key.startsWith("org:") ? "organization" : "API key";
   return rateLimitExceeded(refused.retryAfterMs, {
     limitType: isTokens ? "tokens" : "requests",
     headers,
     reason: `Rate limit exceeded for this ${scope}: ${refused.limit} ${isTokens ? "tokens" : "requests"} per minute.`,
   });
+}
+
+/**
+ * OpenAI's x-ratelimit-{limit,remaining,reset}-{requests,tokens}: per kind, the refused limit if any,
+ * else the one closest to running out (the key's or the organization's requests per minute).
+ */
+export function rateLimitHeaders(states: LimitDecision["states"], refusedKey?: string): Record<string, string> {
+  const chosen = new Map<string, LimitDecision["states"][number]>();
+  for (const state of states) {
+    const kind = state.key.endsWith(":tpm") ? "tokens" : "requests";
+    const current = chosen.get(kind);
+    const isRefused = state.key === refusedKey;
+    if (!current || isRefused || (current.key !== refusedKey && state.remaining < current.remaining))
+      chosen.set(kind, state);
+  }
+  const headers: Record<string, string> = {};
+  for (const [kind, state] of chosen) {
+    headers[`x-ratelimit-limit-${kind}`] = String(state.limit);
+    headers[`x-ratelimit-remaining-${kind}`] = String(Math.max(0, Math.floor(state.remaining)));
+    headers[`x-ratelimit-reset-${kind}`] = `${(state.resetMs / 1000).toFixed(3)}s`;
+  }
+  return headers;
 }

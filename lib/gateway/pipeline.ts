@@ -24,6 +24,8 @@ export interface HoldBounds {
 
 export interface RelayContext<B> {
   request: Request;
+  /** Headers every answer to this request carries (x-ratelimit-*). */
+  headers: Record<string, string>;
   body: B;
   model: CatalogModel;
   channels: CatalogChannel[];
@@ -84,7 +86,7 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
       holdNanos: hold,
     });
     meter.onSettled(limits.release);
-    return await spec.relay({ request, body, model, channels, meter });
+    return await spec.relay({ request, headers: limits.headers, body, model, channels, meter });
   } catch (err) {
     if (!meter) await limits?.release(); // refused before a meter took over the slot
     const clientLeft = err instanceof ClientClosedError || request.signal.aborted;
