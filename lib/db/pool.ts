@@ -15,6 +15,11 @@ export const bigintTypes = {
 // DateTime columns are TIMESTAMP(3) holding UTC (as Prisma writes them): make the session agree.
 export const SESSION_OPTIONS = "-c TimeZone=UTC";
 
+// The hot path must never wait forever: not for a pool connection, a row lock or a statement. A
+// settlement that fails this way leaves its hold to the sweeper (the request is then free), which
+// beats a stream that never ends.
+const HOT_PATH_OPTIONS = `${SESSION_OPTIONS} -c statement_timeout=30000 -c lock_timeout=10000`;
+
 export function databaseUrl(): string {
   const connectionString = process.env.DATABASE_URL;
   if (!connectionString) throw new Error("DATABASE_URL is not set (start TokenFlow with `npm start`)");
@@ -27,8 +32,9 @@ export function getPool(): pg.Pool {
       connectionString: databaseUrl(),
       max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
       idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 30_000,
       types: bigintTypes,
-      options: SESSION_OPTIONS,
+      options: HOT_PATH_OPTIONS,
     });
     // Without a listener an idle client's error (e.g. Postgres restart) crashes the process.
     pool.on("error", (err) => console.error("[db] idle client error:", err.message));
