@@ -52,17 +52,8 @@ export const createChannelSchema = z.strictObject({
 });
 export type CreateChannelInput = z.output<typeof createChannelSchema>;
 
-export const updateChannelSchema = z.strictObject({
-  name: text(100).optional(),
-  provider: providerSchema.optional(),
-  baseUrl: baseUrlSchema.optional(),
-  apiKey: apiKeySchema.optional(),
-  models: modelIdsSchema.optional(),
-  modelMapping: modelMappingSchema.optional(),
-  priority: prioritySchema.optional(),
-  weight: weightSchema.optional(),
-  enabled: z.boolean().optional(),
-});
+// A PATCH takes any subset of the same fields, except the preset (which only shapes a new channel).
+export const updateChannelSchema = createChannelSchema.omit({ preset: true });
 export type UpdateChannelInput = z.output<typeof updateChannelSchema>;
 
 // ---------- pure resolution ----------

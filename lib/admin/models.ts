@@ -65,24 +65,8 @@ export const createModelSchema = z.strictObject({
 });
 export type CreateModelInput = z.output<typeof createModelSchema>;
 
-export const updateModelSchema = z.strictObject({
-  displayName: modelFields.displayName.optional(),
-  provider: modelFields.provider.optional(),
-  kind: modelFields.kind.optional(),
-  inputPriceUsd: modelFields.inputPriceUsd.optional(),
-  outputPriceUsd: modelFields.outputPriceUsd.optional(),
-  cachedInputPriceUsd: modelFields.cachedInputPriceUsd.optional(),
-  contextWindow: modelFields.contextWindow.optional(),
-  maxOutputTokens: modelFields.maxOutputTokens.optional(),
-  defaultMaxOutputTokens: modelFields.defaultMaxOutputTokens.optional(),
-  supportsTools: modelFields.supportsTools.optional(),
-  supportsVision: modelFields.supportsVision.optional(),
-  supportsJson: modelFields.supportsJson.optional(),
-  supportsReasoning: modelFields.supportsReasoning.optional(),
-  qualityTier: modelFields.qualityTier.optional(),
-  enabled: modelFields.enabled.optional(),
-  sortOrder: modelFields.sortOrder.optional(),
-});
+// A PATCH takes any subset of the creation fields except the id.
+export const updateModelSchema = createModelSchema.omit({ id: true }).partial();
 export type UpdateModelInput = z.output<typeof updateModelSchema>;
 
 /** The default output cap is what the hold is computed from; it cannot exceed the model's maximum. */
