@@ -1,6 +1,6 @@
 import { defineConfig } from "@playwright/test";
 
-// Browser flows against a production `next start` on a fresh database (see e2e/global-setup.ts).
+// Browser flows against the production server on a fresh database (see e2e/global-setup.ts).
 // Debian's chromium: `npx playwright install` cannot download browsers on our machines.
 export default defineConfig({
   testDir: "./e2e",

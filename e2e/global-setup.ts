@@ -1,5 +1,5 @@
 // Playwright global setup: the same Postgres choice as the integration tests, a fresh seeded
-// database, and a production `next start` on a free port. Tests read E2E_BASE_URL / E2E_ADMIN_KEY.
+// database, and the production server on a free port. Tests read E2E_BASE_URL / E2E_ADMIN_KEY.
 import { randomBytes } from "node:crypto";
 import { hashPassword } from "../lib/auth/password";
 import { createFreshDatabaseAt, withClient } from "../test/database";

@@ -1,6 +1,8 @@
 // `npm start` / `npm run dev`: one command from a fresh checkout to a running TokenFlow.
 // Without DATABASE_URL it starts the embedded Postgres under .data/, then migrates, seeds,
-// builds when no build exists, and runs Next.js until Ctrl-C.
+// builds when no build exists, and runs the server (scripts/server.ts) until Ctrl-C or SIGTERM.
+// Run with `node --import tsx` (package.json does): the tsx CLI would SIGKILL a child that takes
+// more than 30 ms to acknowledge a signal, which a draining server does not.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -13,6 +15,7 @@ const root = path.resolve(import.meta.dirname, "..");
 const dataDir = path.resolve(process.env.TOKENFLOW_DATA_DIR ?? path.join(root, ".data"));
 const mode = process.argv[2] === "dev" ? "dev" : "start";
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+const serverScript = path.join(root, "scripts", "server.ts");
 
 function log(message: string) {
   console.log(`[tokenflow] ${message}`);
@@ -28,8 +31,40 @@ function localSecret(file: string, make: () => string): string {
   return value;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+function runNext(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, [nextBin, ...args], { cwd: root, env, stdio: "inherit" });
+}
+
+function runServer(env: NodeJS.ProcessEnv): ChildProcess {
+  const args = ["--import", "tsx", serverScript, ...(mode === "dev" ? ["--dev"] : [])];
+  return spawn(process.execPath, args, { cwd: root, env, stdio: "inherit" });
+}
+
+/**
+ * The first admin's password and key: printed on an interactive terminal; otherwise (a service
+ * manager, a container log) written to an owner-only file whose path is printed instead.
+ */
+function announceAdmin(admin: { email: string; password?: string; apiKey?: string }, base: string) {
+  const lines = [
+    `admin login: ${admin.email}${admin.password ? ` / ${admin.password}` : ""} (shown once; change it after logging in)`,
+  ];
+  if (admin.apiKey) {
+    lines.push(
+      "try it (this key is shown once):",
+      `  curl ${base}/v1/chat/completions -H "Authorization: Bearer ${admin.apiKey}" ` +
+        `-H "Content-Type: application/json" -d '{"model":"deepseek-v3","messages":[{"role":"user","content":"Hello"}]}'`,
+    );
+  }
+  if (process.stdout.isTTY) {
+    for (const line of lines) console.log(line.startsWith("  ") ? line : `[tokenflow] ${line}`);
+    return;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, "first-start-credentials.txt");
+  writeFileSync(file, lines.join("\n") + "\n", { mode: 0o600 });
+  log(
+    `admin account created for ${admin.email}: its password and a first API key are in ${file} (readable only by you)`,
+  );
 }
 
 function waitExit(child: ChildProcess): Promise<number> {
@@ -80,31 +115,30 @@ async function main() {
 
     if (mode === "start" && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
       log("no production build yet: running `next build` (once)…");
-      const code = await waitExit(run(["build"], { ...env, NODE_ENV: "production" }));
+      const code = await waitExit(runNext(["build"], { ...env, NODE_ENV: "production" }));
       if (code !== 0) throw new Error(`next build failed with exit code ${code}`);
     }
 
-    const child = run(mode === "dev" ? ["dev", "-p", String(port)] : ["start", "-p", String(port)], env);
+    env.PORT = String(port);
+    Object.assign(env, { NODE_ENV: mode === "dev" ? "development" : "production" });
+    const child = runServer(env);
     const base = `http://localhost:${port}`;
     log(`TokenFlow is starting on ${base}`);
-    if (seeded.createdAdmin) {
-      const { email, password, apiKey } = seeded.createdAdmin;
-      log(`admin login: ${email}${password ? ` / ${password}` : ""} (shown once; change it after logging in)`);
-      if (apiKey) {
-        log("try it (this key is shown once):");
-        console.log(
-          `  curl ${base}/v1/chat/completions -H "Authorization: Bearer ${apiKey}" ` +
-            `-H "Content-Type: application/json" -d '{"model":"deepseek-v3","messages":[{"role":"user","content":"Hello"}]}'`,
-        );
-      }
-    }
+    if (seeded.createdAdmin) announceAdmin(seeded.createdAdmin, base);
 
+    // The server drains on SIGTERM (it may get one from us and one from a signal to the whole process
+    // group); the embedded database must outlive it, so it stops only once the server has exited.
     let stopping = false;
+    const graceMs = Number(env.TOKENFLOW_SHUTDOWN_TIMEOUT_MS ?? 30_000);
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
       log(`stopping (${signal})…`);
       child.kill("SIGTERM");
+      setTimeout(() => {
+        log("the server did not stop in time: killing it");
+        child.kill("SIGKILL");
+      }, graceMs + 15_000).unref();
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);

@@ -1,7 +1,7 @@
 // Smoke test of the one-command start: `npm start` with no DATABASE_URL must come up on the
 // embedded database (fresh data dir) and serve /pricing with the seeded models.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -30,7 +30,7 @@ async function main() {
       if (res.status === 200) {
         const html = await res.text();
         if (!html.includes("deepseek-v3")) throw new Error("/pricing answered 200 without the seeded models");
-        if (!/admin login: /.test(output)) throw new Error("the launcher did not print how to log in");
+        checkCredentialsFile();
         return;
       }
     } catch (err) {
@@ -39,6 +39,18 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error("npm start did not serve /pricing within 180 s");
+}
+
+// Output is not a terminal here: the first admin's password and key must be in an owner-only file
+// under the data folder (its path printed), never in the log.
+function checkCredentialsFile() {
+  const file = path.join(dataDir, "first-start-credentials.txt");
+  if (!output.includes(file)) throw new Error("the launcher did not print where the admin credentials are");
+  if ((statSync(file).mode & 0o077) !== 0) throw new Error(`${file} is readable by others`);
+  const credentials = readFileSync(file, "utf8");
+  const password = /admin login: \S+ \/ (\S+)/.exec(credentials)?.[1];
+  if (!password) throw new Error(`${file} does not hold the admin login`);
+  if (output.includes(password)) throw new Error("the admin password was printed to a non-terminal output");
 }
 
 let failed = false;

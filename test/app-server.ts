@@ -1,5 +1,6 @@
-// Starts the real production server (`next start`) for integration tests, on a free port, against a
-// given database. Requires a build (.next/BUILD_ID): `npm test` builds first.
+// Starts the real production server (scripts/server.ts: our HTTP server with /v1 and Next.js) for
+// integration tests, on a free port, against a given database. Requires a build (.next/BUILD_ID):
+// `npm test` builds first.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
@@ -39,33 +40,32 @@ export async function startAppServer(opts: { databaseUrl: string; env?: Record<s
   // Instances of one deployment share these; a second instance passes the first one's.
   const adminKey = opts.env?.TOKENFLOW_ADMIN_KEY ?? `tf-admin-${randomBytes(16).toString("hex")}`;
   const encryptionKey = opts.env?.TOKENFLOW_ENCRYPTION_KEY ?? randomBytes(32).toString("base64");
-  const child = spawn(
-    process.execPath,
-    [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        NODE_ENV: "production",
-        DATABASE_URL: opts.databaseUrl,
-        TOKENFLOW_ENCRYPTION_KEY: encryptionKey,
-        TOKENFLOW_ADMIN_KEY: adminKey,
-        TOKENFLOW_ALLOWED_UPSTREAMS: "127.0.0.1,localhost",
-        NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
-        NEXTAUTH_URL: `http://127.0.0.1:${port}`,
-        TOKENFLOW_CACHE_TTL_MS: "0",
-        ...opts.env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/server.ts")], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATABASE_URL: opts.databaseUrl,
+      TOKENFLOW_ENCRYPTION_KEY: encryptionKey,
+      TOKENFLOW_ADMIN_KEY: adminKey,
+      TOKENFLOW_ALLOWED_UPSTREAMS: "127.0.0.1,localhost",
+      NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
+      NEXTAUTH_URL: `http://127.0.0.1:${port}`,
+      TOKENFLOW_CACHE_TTL_MS: "0",
+      TOKENFLOW_SHUTDOWN_TIMEOUT_MS: "2000",
+      ...opts.env,
     },
-  );
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`next start exited (${child.exitCode}):\n${output}`);
+    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${output}`);
     try {
       const res = await fetch(`${url}/api/health`);
       if (res.ok) break;
@@ -74,7 +74,7 @@ export async function startAppServer(opts: { databaseUrl: string; env?: Record<s
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`next start did not come up within 60 s:\n${output}`);
+      throw new Error(`the server did not come up within 60 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 150));
   }

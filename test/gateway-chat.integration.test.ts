@@ -1,4 +1,4 @@
-// The /v1 surface through the official OpenAI SDK, against `next start` and the fake upstream.
+// The /v1 surface through the official OpenAI SDK, against the production server and the fake upstream.
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearRequests, clearScenarios, getRequests } from "@/e2e/fake-upstream/client";

@@ -1,4 +1,4 @@
-// The management API contract against `next start`: organizations, credits, keys (spend caps),
+// The management API contract against the production server: organizations, credits, keys (spend caps),
 // models and prices as USD strings, redemption codes, and the reconciliation command.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";

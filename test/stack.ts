@@ -1,5 +1,5 @@
 // The whole system for integration tests: a fresh Postgres database (migrated + seeded), the fake
-// upstream as its own process, and `next start`; plus small clients for the management API and
+// upstream as its own process, and the production server (scripts/server.ts); plus small clients for the management API and
 // the official OpenAI SDK pointed at our /v1.
 import OpenAI from "openai";
 import pg from "pg";

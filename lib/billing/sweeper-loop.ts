@@ -3,7 +3,7 @@ import { gatewayConfig } from "@/lib/gateway/config";
 import { sweepOrphanedHolds } from "./sweeper";
 
 /** Every instance sweeps periodically; tf_release's state guard makes concurrent sweeps safe. */
-export function startHoldSweeper() {
+export function startHoldSweeper(): () => void {
   const { TOKENFLOW_HOLD_TTL_MS, TOKENFLOW_SWEEP_INTERVAL_MS } = gatewayConfig();
   const sweep = async () => {
     try {
@@ -13,6 +13,10 @@ export function startHoldSweeper() {
       console.error("[billing] hold sweep failed:", (err as Error).message);
     }
   };
-  setTimeout(sweep, 1_000).unref();
-  setInterval(sweep, TOKENFLOW_SWEEP_INTERVAL_MS).unref();
+  const first = setTimeout(sweep, 1_000).unref();
+  const every = setInterval(sweep, TOKENFLOW_SWEEP_INTERVAL_MS).unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(every);
+  };
 }

@@ -39,14 +39,26 @@ function hub() {
   return state.tokenflowInvalidation;
 }
 
+/** Disconnects from Redis (shutdown). */
+export async function closeInvalidation(): Promise<void> {
+  const current = state.tokenflowInvalidation;
+  if (!current) return;
+  current.subscriber?.disconnect();
+  await current.publisher?.quit().catch(() => current.publisher?.disconnect());
+}
+
 /** Runs `handler` for invalidations published by any instance (this one included). */
 export function onInvalidation(handler: Handler): void {
   hub().handlers.add(handler);
 }
 
-/** Tells every instance (best effort; the local cache is cleared by the caller). */
+/**
+ * Tells this process at once and every other instance through Redis (best effort). The hub lives on
+ * globalThis because one process holds two copies of the caches: the gateway's (served by our HTTP
+ * server) and the one bundled into Next.js's admin routes, which are where the writes happen.
+ */
 export function publishInvalidation(message: Invalidation): void {
-  hub()
-    .publisher?.publish(CHANNEL, JSON.stringify(message))
-    .catch(() => undefined);
+  const { handlers, publisher } = hub();
+  for (const handler of handlers) handler(message);
+  publisher?.publish(CHANNEL, JSON.stringify(message)).catch(() => undefined);
 }

@@ -22,6 +22,13 @@ function createClient() {
 type TokenflowPrisma = ReturnType<typeof createClient>;
 const globalForPrisma = globalThis as unknown as { tokenflowPrisma?: TokenflowPrisma };
 
+/** Disconnects Prisma if it was used (shutdown). */
+export async function closePrisma(): Promise<void> {
+  const prisma = globalForPrisma.tokenflowPrisma;
+  globalForPrisma.tokenflowPrisma = undefined;
+  await prisma?.$disconnect();
+}
+
 export function getPrisma(): TokenflowPrisma {
   globalForPrisma.tokenflowPrisma ??= createClient();
   return globalForPrisma.tokenflowPrisma;

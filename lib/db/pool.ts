@@ -26,6 +26,13 @@ export function databaseUrl(): string {
   return connectionString;
 }
 
+/** Closes the pool if it was opened (shutdown). */
+export async function closePool(): Promise<void> {
+  const pool = globalForPool.tokenflowPool;
+  globalForPool.tokenflowPool = undefined;
+  await pool?.end();
+}
+
 export function getPool(): pg.Pool {
   if (!globalForPool.tokenflowPool) {
     const pool = new pg.Pool({

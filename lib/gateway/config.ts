@@ -21,6 +21,7 @@ const schema = z.object({
     .positive()
     .default(30 * 60_000),
   TOKENFLOW_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
+  TOKENFLOW_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
 });
 
 export type GatewayConfig = z.infer<typeof schema>;

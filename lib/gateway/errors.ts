@@ -56,6 +56,12 @@ export const ERRORS = {
     code: "unknown_url",
     message: "Unknown API route.",
   },
+  method_not_allowed: {
+    status: 405,
+    type: "invalid_request_error",
+    code: "method_not_allowed",
+    message: "Method not allowed.",
+  },
   request_too_large: {
     status: 413,
     type: "invalid_request_error",

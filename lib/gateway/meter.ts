@@ -36,6 +36,14 @@ export interface MeterInit {
   holdNanos: bigint;
 }
 
+// Settlements still running, so a draining server can wait for them before it exits.
+const pendingSettlements = new Set<Promise<unknown>>();
+
+/** Resolves when every settlement started so far has finished. */
+export async function settlementsInFlight(): Promise<void> {
+  while (pendingSettlements.size > 0) await Promise.allSettled([...pendingSettlements]);
+}
+
 export class Meter {
   private settled: Promise<bigint> | undefined;
   private afterSettle: Array<() => Promise<void>> = [];
@@ -49,9 +57,14 @@ export class Meter {
 
   /** Charges the actual cost (never more than the hold) and writes the receipt. Returns the nanos charged. */
   settle(outcome: MeterOutcome): Promise<bigint> {
-    this.settled ??= this.doSettle(outcome).finally(() =>
-      Promise.all(this.afterSettle.map((fn) => fn().catch(() => undefined))),
-    );
+    if (!this.settled) {
+      const settled = this.doSettle(outcome).finally(() =>
+        Promise.all(this.afterSettle.map((fn) => fn().catch(() => undefined))),
+      );
+      this.settled = settled;
+      pendingSettlements.add(settled);
+      void settled.finally(() => pendingSettlements.delete(settled));
+    }
     return this.settled;
   }
 

@@ -38,6 +38,11 @@ export function getRateLimiter(): RateLimiter {
   return (g[SINGLETON] ??= createRateLimiter());
 }
 
+/** Closes the process-wide limiter's Redis connection, if any (shutdown). */
+export function closeRateLimiter(): Promise<void> {
+  return resetRateLimiterForTests();
+}
+
 /** Tests only: forget (and close) the singleton so the next getRateLimiter() reads REDIS_URL again. */
 export async function resetRateLimiterForTests(): Promise<void> {
   const g = globalThis as WithSingleton;

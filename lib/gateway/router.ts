@@ -1,0 +1,105 @@
+import { handleChatCompletions } from "./chat-completions";
+import { handleEmbeddings } from "./embeddings";
+import { errorResponse, GatewayError } from "./errors";
+import { handleListModels, handleRetrieveModel } from "./models-endpoint";
+import { newRequestId } from "@/lib/http/request-id";
+
+// The /v1 surface: method + path → gateway handler. Served by our own HTTP server (lib/server), not
+// by Next.js, so an API call pays for nothing but the gateway. Unknown paths answer an OpenAI-shaped
+// 404, known paths with the wrong method a 405 with `Allow`; CORS lets browser apps call with a key.
+
+type Handler = (request: Request, params: string[]) => Promise<Response>;
+
+interface Route {
+  pattern: RegExp;
+  methods: Record<string, Handler>;
+}
+
+const ROUTES: Route[] = [
+  { pattern: /^\/v1\/chat\/completions\/?$/, methods: { POST: (request) => handleChatCompletions(request) } },
+  { pattern: /^\/v1\/embeddings\/?$/, methods: { POST: (request) => handleEmbeddings(request) } },
+  { pattern: /^\/v1\/models\/?$/, methods: { GET: (request) => handleListModels(request) } },
+  {
+    pattern: /^\/v1\/models\/([^/]+)$/,
+    methods: { GET: (request, [id]) => handleRetrieveModel(request, safeDecode(id)) },
+  },
+];
+
+// Headers a browser app may read (the SDK's dangerouslyAllowBrowser): ids, cost, limits, retry hints.
+const EXPOSED_HEADERS = [
+  "x-request-id",
+  "x-tokenflow-model",
+  "x-tokenflow-route",
+  "x-tokenflow-cost-usd",
+  "retry-after",
+  "retry-after-ms",
+  "x-ratelimit-limit-requests",
+  "x-ratelimit-remaining-requests",
+  "x-ratelimit-reset-requests",
+  "x-ratelimit-limit-tokens",
+  "x-ratelimit-remaining-tokens",
+  "x-ratelimit-reset-tokens",
+  "x-should-retry",
+].join(", ");
+
+export function isV1Path(pathname: string): boolean {
+  return pathname === "/v1" || pathname.startsWith("/v1/");
+}
+
+/** Answers one /v1 request. `pathname` is the URL path without the query. */
+export async function routeV1(request: Request, pathname: string): Promise<Response> {
+  const response = request.method === "OPTIONS" ? preflight(request) : await dispatch(request, pathname);
+  response.headers.set("access-control-allow-origin", "*");
+  response.headers.set("access-control-expose-headers", EXPOSED_HEADERS);
+  response.headers.set("x-content-type-options", "nosniff");
+  return response;
+}
+
+async function dispatch(request: Request, pathname: string): Promise<Response> {
+  for (const route of ROUTES) {
+    const match = route.pattern.exec(pathname);
+    if (!match) continue;
+    const method = request.method === "HEAD" ? "GET" : (request.method ?? "GET");
+    const handler = route.methods[method];
+    if (handler) {
+      const response = await handler(request, match.slice(1));
+      return request.method === "HEAD" ? new Response(null, response) : response;
+    }
+    const allowed = Object.keys(route.methods);
+    return errorResponse(
+      new GatewayError(
+        "method_not_allowed",
+        `Method ${request.method} is not allowed for ${pathname}. Use ${allowed.join(" or ")}.`,
+        { headers: { allow: [...allowed, "OPTIONS"].join(", ") } },
+      ),
+      newRequestId(),
+    );
+  }
+  return errorResponse(
+    new GatewayError("not_found", `Unknown request URL: ${request.method} ${pathname}.`),
+    newRequestId(),
+  );
+}
+
+// Browsers ask before a cross-origin POST with Authorization; no cookies are involved, so any origin may.
+// `Authorization` is not covered by the `*` wildcard, hence the echo of what the browser asked for.
+function preflight(request: Request): Response {
+  const asked = request.headers.get("access-control-request-headers") ?? "";
+  const allowHeaders = /^[A-Za-z0-9_, -]{1,1000}$/.test(asked) ? asked : "authorization, content-type";
+  return new Response(null, {
+    status: 204,
+    headers: {
+      "access-control-allow-methods": "GET, POST, OPTIONS",
+      "access-control-allow-headers": allowHeaders,
+      "access-control-max-age": "86400",
+    },
+  });
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

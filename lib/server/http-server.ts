@@ -1,0 +1,80 @@
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import { isV1Path, routeV1 } from "@/lib/gateway/router";
+import { Lifecycle } from "./lifecycle";
+import { sendWebResponse, toWebRequest } from "./web-bridge";
+
+// TokenFlow's one HTTP server: /v1 goes straight to the gateway core, everything else (pages,
+// /api/*) to Next.js. Owning the server lets us drain it on SIGTERM (lib/server/shutdown.ts) and
+// tell the app the socket's peer address.
+
+export type NextHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/** Always set by this server from the socket (a client-sent value is dropped): the peer's address. */
+export const PEER_ADDRESS_HEADER = "x-tokenflow-peer-address";
+
+export interface TokenflowServer {
+  server: http.Server;
+  lifecycle: Lifecycle;
+}
+
+export function createTokenflowServer(nextHandler: NextHandler): TokenflowServer {
+  const lifecycle = new Lifecycle();
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
+    const pathname = pathOf(req.url);
+    if (isV1Path(pathname)) {
+      const controller = new AbortController();
+      lifecycle.track(res, controller);
+      // Client gone before the answer was complete: the gateway stops the upstream and settles.
+      res.once("close", () => {
+        if (!res.writableFinished) controller.abort();
+      });
+      void serveGateway(req, res, pathname, controller.signal);
+      return;
+    }
+    lifecycle.track(res);
+    nextHandler(req, res).catch((err: unknown) => {
+      console.error("[server] page handler failed:", err);
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.end("Internal Server Error");
+      } else res.destroy();
+    });
+  });
+  // A socket error (reset by peer, bad HTTP) concerns one connection, never the process.
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+  return { server, lifecycle };
+}
+
+async function serveGateway(req: IncomingMessage, res: ServerResponse, pathname: string, signal: AbortSignal) {
+  try {
+    const response = await routeV1(toWebRequest(req, signal), pathname);
+    await sendWebResponse(res, response);
+  } catch (err) {
+    // The gateway answers its own errors; anything here is a bug of ours.
+    console.error("[server] /v1 handler failed:", err);
+    if (!res.headersSent) {
+      res.statusCode = 500;
+      res.setHeader("content-type", "application/json");
+      res.end(
+        JSON.stringify({
+          error: {
+            message: "The server had an error while processing your request.",
+            type: "api_error",
+            param: null,
+            code: "internal_error",
+          },
+        }),
+      );
+    } else res.destroy();
+  }
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return "/";
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}

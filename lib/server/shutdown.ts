@@ -1,0 +1,41 @@
+import type http from "node:http";
+import type { Lifecycle } from "./lifecycle";
+
+// SIGTERM drains (container runtimes, systemd and `npm start`'s Ctrl-C all send it, to the process or
+// its whole group): stop accepting, let requests in flight finish within the grace period, then cut
+// the /v1 requests still running (streams end and bill what was produced), wait for their
+// settlements, close every connection and the process's resources, and exit.
+
+export interface ShutdownOptions {
+  server: http.Server;
+  lifecycle: Lifecycle;
+  graceMs: number;
+  /** Most to wait, after cutting, for cut requests to settle. */
+  settleMs?: number;
+  /** Waits for background work that must land before exit (settlements, journal). */
+  flush?: () => Promise<void>;
+  /** Closes pools and clients. */
+  close?: () => Promise<void>;
+  log?: (message: string) => void;
+}
+
+export async function drainAndClose(options: ShutdownOptions): Promise<void> {
+  const { server, lifecycle, graceMs } = options;
+  const log = options.log ?? ((m: string) => console.log(`[tokenflow] ${m}`));
+  const started = Date.now();
+  lifecycle.draining = true;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  if (lifecycle.inFlight > 0) log(`draining ${lifecycle.inFlight} request(s), up to ${graceMs} ms…`);
+
+  if (!(await lifecycle.waitIdle(graceMs))) {
+    const cut = lifecycle.cutGatewayRequests();
+    log(`grace period over: cut ${cut} API request(s) still running`);
+    await lifecycle.waitIdle(options.settleMs ?? 5_000);
+  }
+  await options.flush?.().catch((err: Error) => log(`flush failed: ${err.message}`));
+  server.closeAllConnections(); // whatever is left (a page still rendering) after the grace period
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000))]);
+  await options.close?.().catch((err: Error) => log(`close failed: ${err.message}`));
+  log(`stopped in ${Date.now() - started} ms`);
+}

@@ -1,0 +1,78 @@
+// The TokenFlow server process: one node:http server. /v1 is answered by the gateway core directly,
+// everything else by Next.js. It starts the hold sweeper and drains on SIGTERM/SIGINT.
+// Run by the launcher (`npm start`, `npm run dev`); directly: `node --import tsx scripts/server.ts [--dev]`.
+import path from "node:path";
+import next from "next";
+import { startHoldSweeper } from "@/lib/billing/sweeper-loop";
+import { closeInvalidation } from "@/lib/cache/invalidation";
+import { closePrisma } from "@/lib/db/client";
+import { closePool } from "@/lib/db/pool";
+import { gatewayConfig } from "@/lib/gateway/config";
+import { settlementsInFlight } from "@/lib/gateway/meter";
+import { closeRateLimiter } from "@/lib/ratelimit";
+import { createTokenflowServer } from "@/lib/server/http-server";
+import { drainAndClose } from "@/lib/server/shutdown";
+import { checkStartupConfig } from "@/lib/startup-config";
+
+const dev = process.argv.includes("--dev");
+const root = path.resolve(import.meta.dirname, "..");
+
+function log(message: string) {
+  console.log(`[tokenflow] ${message}`);
+}
+
+async function main() {
+  checkStartupConfig();
+  const port = Number(process.env.PORT ?? 3000);
+  const host = process.env.HOST || undefined; // all interfaces unless told otherwise
+  const app = next({ dev, dir: root, hostname: host ?? "localhost", port });
+  const { server, lifecycle } = createTokenflowServer(app.getRequestHandler() as never);
+  if (dev) server.on("upgrade", app.getUpgradeHandler() as never); // hot reload's websocket
+  await app.prepare();
+  const stopSweeper = startHoldSweeper();
+
+  let shutdown: Promise<void> | undefined;
+  let firstSignalAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A second Ctrl-C (not the SIGTERM the launcher forwards along with it) forces the exit.
+    if (shutdown && signal === "SIGINT" && Date.now() - firstSignalAt > 1_000) {
+      log("second interrupt: exiting now");
+      process.exit(130);
+    }
+    if (shutdown) return;
+    firstSignalAt = Date.now();
+    log(`${signal}: stopping…`);
+    stopSweeper();
+    shutdown = drainAndClose({
+      server,
+      lifecycle,
+      graceMs: gatewayConfig().TOKENFLOW_SHUTDOWN_TIMEOUT_MS,
+      flush: settlementsInFlight,
+      close: async () => {
+        await Promise.allSettled([closePool(), closePrisma(), closeRateLimiter(), closeInvalidation()]);
+      },
+    }).then(() => process.exit());
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  log(`listening on ${host ?? "*"}:${port}${dev ? " (development)" : ""}`);
+}
+
+// A stray rejection is logged, never fatal; an uncaught exception leaves the process in an unknown
+// state, so it drains like a SIGTERM and exits non-zero for the supervisor to restart it.
+process.on("unhandledRejection", (reason) => console.error("[tokenflow] unhandled rejection:", reason));
+process.on("uncaughtException", (err) => {
+  console.error("[tokenflow] uncaught exception, stopping:", err);
+  process.exitCode = 1;
+  process.emit("SIGTERM", "SIGTERM");
+});
+
+main().catch((err: Error) => {
+  console.error(`[tokenflow] ${err.message}`);
+  process.exit(1);
+});
