@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import leaks from "./leaks.json";
 
 export interface FakeUpstreamHandle {
   /** Origin, e.g. http://127.0.0.1:4010 (control API lives here). */
@@ -84,6 +85,20 @@ export interface RequestFilter {
   model?: string;
   apiKey?: string;
   path?: string;
+}
+
+/**
+ * Provider identifiers that the leaky faults (leaky:<status>, context-length, content-filter, stream-error) put in
+ * error bodies and headers. JSON, shared with server.mjs, so this file never has to load the ESM server.
+ */
+export const FAKE_LEAKS: Readonly<typeof leaks> = leaks;
+
+/**
+ * Every substring a tenant must never see after a leaky fault on a channel whose upstream key is `channelKey`:
+ * the FAKE_LEAKS values plus the key's last 8 characters (use a distinctive key of 12+ characters).
+ */
+export function leakMarkers(channelKey: string): string[] {
+  return [...Object.values(leaks), channelKey.slice(-8)];
 }
 
 /** Absolute path of server.mjs (works under ESM and CJS test runners; falls back to the repo root cwd). */

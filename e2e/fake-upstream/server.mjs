@@ -24,10 +24,13 @@
 //   * Tool calls: the arguments JSON string is streamed in pieces of 8 characters;
 //     1 piece = 1 completion token. finish_reason "tool_calls", content null.
 //   * n > 1: every choice gets the same output; completion_tokens = per-choice tokens × n.
+//   * Leaky faults (leaky:<status>, context-length, content-filter, stream-error) put the fixed
+//     provider identifiers of leaks.json plus the request's bearer key in the error body: text a
+//     gateway must never relay to its tenant.
 
 import http from "node:http";
 import { createHash, randomBytes } from "node:crypto";
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 const DEFAULT_OUTPUT_TOKENS = 8;
@@ -39,6 +42,12 @@ const MAX_BODY_BYTES = 20 * 1024 * 1024;
 const MAX_N = 16;
 const DEFAULT_MAX_RECORDS = Number(process.env.FAKE_UPSTREAM_MAX_RECORDS) || 10_000; // oldest records are dropped
 const MODELS = ["gpt-4o-mini", "gpt-4o", "deepseek-reasoner", "text-embedding-3-small"];
+const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once beyond this
+// JSON so that client.ts (loaded by TS test runners that may not take ESM) can import the same values.
+const LEAKS = JSON.parse(readFileSync(new URL("./leaks.json", import.meta.url), "utf8"));
+const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+const DEFAULT_REDIRECT_LOCATION = "http://169.254.169.254/latest/meta-data/"; // cloud metadata: an SSRF target
+const CAP_FIELDS = ["max_tokens", "max_completion_tokens"];
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -75,7 +84,7 @@ function sleep(ms, signal) {
       signal.removeEventListener("abort", done);
       resolve();
     };
-    const timer = ms > 0 ? setTimeout(done, ms) : setImmediate(done);
+    const timer = ms > 0 ? setTimeout(done, Math.min(ms, MAX_TIMER_MS)) : setImmediate(done);
     signal.addEventListener("abort", done, { once: true });
   });
 }
@@ -96,6 +105,136 @@ function errorEnvelope(status, message, errorCode) {
   if (status === 429) type = code === "insufficient_quota" ? "insufficient_quota" : "requests";
   return { error: { message, type, param: null, code } };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Leaky provider errors: what real upstreams say, with the details a gateway must keep to itself
+// ---------------------------------------------------------------------------------------------
+
+/** The provider-identifying tail every leaky message carries (account, owner, key tail, hosts, URL). */
+function leakTrailer(apiKey) {
+  return (
+    `(organization ${LEAKS.orgId}, account ${LEAKS.accountId}, owner ${LEAKS.ownerEmail}, ` +
+    `key sk-...${apiKey.slice(-8)}, served by ${LEAKS.internalHost}; see ${LEAKS.billingUrl})`
+  );
+}
+
+/** Response headers of the leaky faults: a gateway that copies upstream headers leaks these too. */
+const leakHeaders = () => ({ "openai-organization": LEAKS.orgId, server: LEAKS.internalHost });
+
+const providerError = (message, type, code, param = null) => ({ error: { message, type, param, code } });
+
+/** Error body for leaky:<status>[:<errcode>], worded the way providers word that status. */
+function leakyError(status, errorCode, model, apiKey) {
+  const t = leakTrailer(apiKey);
+  const m = model ?? "unknown";
+  const e = (message, type, code, param) => providerError(`${message} ${t}`, type, errorCode ?? code, param);
+  switch (status) {
+    case 400:
+      return e(
+        `Invalid value for 'messages': request for model \`${m}\` rejected.`,
+        "invalid_request_error",
+        null,
+        "messages",
+      );
+    case 401:
+      return e(
+        `Incorrect API key provided: ${apiKey}. You can find your API key at https://${LEAKS.host}/account/api-keys.`,
+        "invalid_request_error",
+        "invalid_api_key",
+      );
+    case 402:
+      return e(
+        `Insufficient balance: account ${LEAKS.accountId} has $0.00 left. Top up at ${LEAKS.billingUrl}.`,
+        "insufficient_quota",
+        "insufficient_balance",
+      );
+    case 403:
+      return e(
+        `Your account ${LEAKS.accountId} has been suspended, or your country, region, or territory is not supported. Contact ${LEAKS.ownerEmail}.`,
+        "request_forbidden",
+        "unsupported_country_region_territory",
+      );
+    case 404:
+      return e(
+        `The model \`${m}\` does not exist or you do not have access to it.`,
+        "invalid_request_error",
+        "model_not_found",
+      );
+    case 429:
+      if (errorCode === "insufficient_quota")
+        return e(
+          `You exceeded your current quota, please check your plan and billing details at ${LEAKS.billingUrl}.`,
+          "insufficient_quota",
+        );
+      return e(
+        `Rate limit reached for ${m} in organization ${LEAKS.orgId} on tokens per min (TPM): Limit 30000, Used 29800, Requested 1200. Please try again in 1s. Visit https://${LEAKS.host}/account/rate-limits to learn more.`,
+        "tokens",
+        "rate_limit_exceeded",
+      );
+  }
+  if (status >= 500) {
+    const wording = {
+      500: "The server had an error while processing your request. Sorry about that!",
+      502: "Bad gateway: upstream connect error.",
+      504: "Gateway timeout.",
+    };
+    return e(wording[status] ?? "The server is overloaded or not ready yet.", "server_error", null);
+  }
+  return e(`Request for model \`${m}\` rejected by ${LEAKS.host} (HTTP ${status}).`, "invalid_request_error", null);
+}
+
+/** stream-error on a non-stream request: nothing was sent yet, so the whole answer is the leaky 500. */
+function sendLeakyServerError(res, body, rec) {
+  sendJson(res, 500, leakyError(500, undefined, body.model, rec.apiKey), leakHeaders());
+}
+
+/** OpenAI's context-length 400, with the leaky details in its message. */
+function contextLengthError(apiKey) {
+  return providerError(
+    "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. " +
+      `Please reduce the length of the messages. ${leakTrailer(apiKey)}`,
+    "invalid_request_error",
+    "context_length_exceeded",
+    "messages",
+  );
+}
+
+/** Content-policy 400 in the shape a provider family uses: openai | azure | dashscope | moonshot. */
+const CONTENT_FILTER_ERRORS = {
+  openai: (t) =>
+    providerError(
+      `Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system. ${t}`,
+      "invalid_request_error",
+      "content_policy_violation",
+    ),
+  azure: (t) => ({
+    error: {
+      message: `The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. ${t}`,
+      type: null,
+      param: "prompt",
+      code: "content_filter",
+      status: 400,
+      innererror: {
+        code: "ResponsibleAIPolicyViolation",
+        content_filter_result: {
+          hate: { filtered: false, severity: "safe" },
+          self_harm: { filtered: false, severity: "safe" },
+          sexual: { filtered: false, severity: "safe" },
+          violence: { filtered: true, severity: "high" },
+        },
+      },
+    },
+  }),
+  dashscope: (t) =>
+    providerError(
+      `Input data may contain inappropriate content. ${t}`,
+      "data_inspection_failed",
+      "data_inspection_failed",
+    ),
+  moonshot: (t) => ({
+    error: { message: `The request was rejected because it was considered high risk. ${t}`, type: "content_filter" },
+  }),
+};
 
 // ---------------------------------------------------------------------------------------------
 // Faults: "name[:arg]" items separated by ";" e.g. "slow-first-byte:200;no-usage"
@@ -122,9 +261,47 @@ export function parseFaults(spec, into = {}) {
         const status = Number(code);
         if (!Number.isInteger(status) || status < 100 || status > 599)
           throw new FaultSyntaxError(`fault "${item}": bad status code`);
-        into.status ??= { status, errorCode: errorCode || undefined };
+        into.reply ??= { kind: "status", status, errorCode: errorCode || undefined };
         break;
       }
+      case "leaky": {
+        const [code, errorCode] = arg.split(":");
+        const status = Number(code);
+        if (!Number.isInteger(status) || status < 400 || status > 599)
+          throw new FaultSyntaxError(`fault "${item}": use leaky:<4xx|5xx status>[:<errcode>]`);
+        into.reply ??= { kind: "leaky", status, errorCode: errorCode || undefined };
+        break;
+      }
+      case "context-length":
+        into.reply ??= { kind: "context-length", status: 400 };
+        break;
+      case "content-filter": {
+        const flavor = arg || "openai";
+        if (!CONTENT_FILTER_ERRORS[flavor])
+          throw new FaultSyntaxError(
+            `fault "${item}": use content-filter[:${Object.keys(CONTENT_FILTER_ERRORS).join("|")}]`,
+          );
+        into.reply ??= { kind: "content-filter", status: 400, flavor };
+        break;
+      }
+      case "redirect": {
+        const sep = arg.indexOf(":");
+        const status = Number(sep < 0 ? arg : arg.slice(0, sep));
+        const location = sep < 0 ? DEFAULT_REDIRECT_LOCATION : arg.slice(sep + 1).replace(/^to=/, "");
+        if (!REDIRECT_STATUSES.includes(status) || !URL.canParse(location))
+          throw new FaultSyntaxError(`fault "${item}": use redirect:<${REDIRECT_STATUSES.join("|")}>[:<absolute url>]`);
+        into.reply ??= { kind: "redirect", status, location };
+        break;
+      }
+      case "stream-error":
+        into.streamErrorAfter ??= num();
+        break;
+      case "honour":
+      case "honor":
+        if (!CAP_FIELDS.includes(arg))
+          throw new FaultSyntaxError(`fault "${item}": use honour:${CAP_FIELDS.join("|honour:")}`);
+        into.honour ??= arg;
+        break;
       case "retry-after":
         into.retryAfter ??= String(num());
         break;
@@ -243,7 +420,7 @@ function pickToolCall(body, headers, lastMsg, userText) {
  * Builds the deterministic output plan shared by stream and non-stream responses:
  * `pieces` = the per-choice token sequence, each { field: "reasoning_content"|"content"|"arguments", text }.
  */
-function planChat(body, headers) {
+function planChat(body, headers, faults) {
   const messages = body.messages;
   const lastUser = [...messages].reverse().find((m) => m && m.role === "user");
   const lastMsg = messages[messages.length - 1];
@@ -253,7 +430,10 @@ function planChat(body, headers) {
   const n = Math.min(Math.max(intOrUndef(body.n) ?? 1, 1), MAX_N);
   const requested =
     intOrUndef(headers["x-fake-output-tokens"]) ?? intOrUndef(body.fake_output_tokens) ?? DEFAULT_OUTPUT_TOKENS;
-  const cap = intOrUndef(body.max_completion_tokens) ?? intOrUndef(body.max_tokens) ?? Infinity;
+  // Which cap field counts depends on the provider (honour:<field>); by default both, OpenAI's new one first.
+  const capOf = (field) => intOrUndef(body[field]);
+  const cap =
+    (faults.honour ? capOf(faults.honour) : (capOf("max_completion_tokens") ?? capOf("max_tokens"))) ?? Infinity;
   const reasoning =
     typeof body.model === "string" && body.model.includes("reasoner") ? REASONING_WORDS.slice(0, cap) : [];
   const tool = pickToolCall(body, headers, lastMsg, userText);
@@ -380,7 +560,13 @@ async function chatStream(req, res, body, plan, faults, rec, signal) {
     res.socket?.destroy();
   };
 
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  // Mid-stream provider error: an SSE error event (leaky 500 body), then the body ends without [DONE].
+  const streamError = async () => {
+    if (await send(leakyError(500, undefined, body.model, rec.apiKey))) res.end();
+  };
+
+  const headers = { "content-type": "text/event-stream", "cache-control": "no-cache" };
+  res.writeHead(200, faults.streamErrorAfter !== undefined ? { ...headers, ...leakHeaders() } : headers);
   if (!(await forEachChoice((i) => chunk(i, { role: "assistant", content: plan.tool ? null : "" })))) return;
   if (faults.malformedSse && !(await write("data: {not json\n\n"))) return;
 
@@ -388,6 +574,7 @@ async function chatStream(req, res, body, plan, faults, rec, signal) {
   let toolHeaderSent = false;
   for (let t = 0; t < plan.pieces.length; t++) {
     if (faults.cutAfter !== undefined && t >= faults.cutAfter) return cut();
+    if (faults.streamErrorAfter !== undefined && t >= faults.streamErrorAfter) return streamError();
     await sleep(delay, signal);
     const piece = plan.pieces[t];
     if (piece.field === "arguments" && !toolHeaderSent) {
@@ -411,6 +598,7 @@ async function chatStream(req, res, body, plan, faults, rec, signal) {
     }
   }
   if (faults.cutAfter !== undefined) return cut(); // k >= total tokens: still no finish/usage/[DONE]
+  if (faults.streamErrorAfter !== undefined) return streamError();
 
   await sleep(delay, signal);
   if (!(await forEachChoice((i) => chunk(i, {}, plan.finishReason)))) return;
@@ -428,12 +616,24 @@ async function handleChat(req, res, body, faults, rec, signal) {
     return sendJson(res, 400, errorEnvelope(400, "'messages' must be a non-empty array"));
   if (typeof body.model !== "string" || !body.model)
     return sendJson(res, 400, errorEnvelope(400, "you must provide a model parameter"));
-  const plan = planChat(body, req.headers);
+  if (faults.honour === "max_completion_tokens" && body.max_tokens != null)
+    return sendJson(
+      res,
+      400,
+      providerError(
+        "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+        "invalid_request_error",
+        "unsupported_parameter",
+        "max_tokens",
+      ),
+    );
+  const plan = planChat(body, req.headers, faults);
   if (body.stream === true) return chatStream(req, res, body, plan, faults, rec, signal);
   if (faults.cutAfter !== undefined) {
     rec.cut = true;
     return res.socket?.destroy();
   }
+  if (faults.streamErrorAfter !== undefined) return sendLeakyServerError(res, body, rec);
   chatCompletion(res, body, plan, faults, rec);
 }
 
@@ -474,6 +674,7 @@ function handleEmbeddings(req, res, body, faults, rec) {
     rec.cut = true;
     return res.socket?.destroy();
   }
+  if (faults.streamErrorAfter !== undefined) return sendLeakyServerError(res, body, rec);
 
   const dims = Math.min(intOrUndef(body.dimensions) || DEFAULT_EMBEDDING_DIMS, 4096);
   const base64 = body.encoding_format === "base64";
@@ -625,12 +826,30 @@ async function handleApi(state, req, res, url) {
   if (faults.firstByteDelayMs) await sleep(faults.firstByteDelayMs, signal);
   if (signal.aborted) return;
   if (faults.hang) return new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
-  if (faults.status) {
-    const { status, errorCode } = faults.status;
-    const headers = status === 429 ? { "retry-after": faults.retryAfter ?? "1" } : {};
-    return sendJson(res, status, errorEnvelope(status, "fake upstream error", errorCode), headers);
-  }
+  if (faults.reply) return sendFaultReply(res, faults, rec);
   return handler(req, res, body ?? {}, faults, rec, signal);
+}
+
+/** Answers an error or redirect fault (status, leaky, context-length, content-filter, redirect). */
+function sendFaultReply(res, faults, rec) {
+  const { kind, status, errorCode } = faults.reply;
+  const retryAfter = status === 429 ? { "retry-after": faults.retryAfter ?? "1" } : {};
+  switch (kind) {
+    case "status":
+      return sendJson(res, status, errorEnvelope(status, "fake upstream error", errorCode), retryAfter);
+    case "leaky":
+      return sendJson(res, status, leakyError(status, errorCode, rec.model, rec.apiKey), {
+        ...leakHeaders(),
+        ...retryAfter,
+      });
+    case "context-length":
+      return sendJson(res, status, contextLengthError(rec.apiKey), leakHeaders());
+    case "content-filter":
+      return sendJson(res, status, CONTENT_FILTER_ERRORS[faults.reply.flavor](leakTrailer(rec.apiKey)), leakHeaders());
+    case "redirect":
+      res.writeHead(status, { location: faults.reply.location, "content-length": 0 });
+      return res.end();
+  }
 }
 
 function handleModels(req, res) {

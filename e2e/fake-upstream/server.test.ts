@@ -2,11 +2,13 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
+  FAKE_LEAKS,
   clearRequests,
   clearScenarios,
   getRequests,
   getScenarios,
   getStats,
+  leakMarkers,
   resetFakeUpstream,
   setScenario,
   spawnFakeUpstream,
@@ -82,7 +84,7 @@ async function readSse(res: Response) {
       malformed.push(d);
     }
   }
-  const deltas = chunks.filter((c) => c.choices.length).map((c) => c.choices[0].delta);
+  const deltas = chunks.filter((c) => c.choices?.length).map((c) => c.choices[0].delta);
   const content = deltas.map((d) => d.content ?? "").join("");
   return { data, chunks, malformed, deltas, content, done: data.at(-1) === "[DONE]", error };
 }
@@ -476,6 +478,288 @@ describe("faults", () => {
     expect(rec.tokensWritten).toBeLessThan(50);
     await new Promise((r) => setTimeout(r, 60));
     expect((await lastRecord()).tokensWritten).toBe(rec.tokensWritten); // stopped writing
+  });
+});
+
+describe("provider faults for gateway hardening", () => {
+  const channelKey = "sk-chan-leaky-0123456789abcdef";
+  const markers = leakMarkers(channelKey);
+  const streamBody = { ...user("x"), stream: true, stream_options: { include_usage: true } };
+
+  /** Asserts every leak marker is in the text (so a gateway test asserting their absence is meaningful). */
+  const expectAllLeaks = (text: string) => {
+    for (const m of markers) expect(text).toContain(m);
+  };
+
+  it("leakMarkers: the shared identifiers plus the key's last 8 characters", () => {
+    expect(markers).toEqual([...Object.values(FAKE_LEAKS), "89abcdef"]);
+    expect(FAKE_LEAKS.orgId).toMatch(/^org-Zx81/);
+    expect(FAKE_LEAKS.accountId).toMatch(/^acct_7Hq/);
+    expect(FAKE_LEAKS.billingUrl).toBe(`https://${FAKE_LEAKS.host}/v1/billing?account=${FAKE_LEAKS.accountId}`);
+  });
+
+  const leakyCases: [number, string | null, string | null, RegExp][] = [
+    [400, "invalid_request_error", null, /^Invalid value for 'messages'/],
+    [401, "invalid_request_error", "invalid_api_key", /^Incorrect API key provided: sk-chan-leaky-0123456789abcdef\./],
+    [402, "insufficient_quota", "insufficient_balance", /^Insufficient balance/],
+    [403, "request_forbidden", "unsupported_country_region_territory", /suspended.*region/],
+    [
+      404,
+      "invalid_request_error",
+      "model_not_found",
+      /^The model `gpt-4o-mini` does not exist or you do not have access to it\./,
+    ],
+    [422, "invalid_request_error", null, /rejected by api\.fake-provider\.example \(HTTP 422\)/],
+    [429, "tokens", "rate_limit_exceeded", /^Rate limit reached for gpt-4o-mini in organization org-/],
+    [500, "server_error", null, /^The server had an error/],
+    [502, "server_error", null, /^Bad gateway/],
+    [503, "server_error", null, /^The server is overloaded or not ready yet\./],
+  ];
+
+  it.each(leakyCases)(
+    "leaky:%i answers provider wording full of identifiers (stream and not)",
+    async (status, type, code, wording) => {
+      for (const body of [user("x"), streamBody]) {
+        const res = await chat(body, { "x-fake-fault": `leaky:${status}` }, channelKey);
+        expect(res.status).toBe(status);
+        expect(res.headers.get("content-type")).toBe("application/json");
+        expect(res.headers.get("openai-organization")).toBe(FAKE_LEAKS.orgId);
+        expect(res.headers.get("server")).toBe(FAKE_LEAKS.internalHost);
+        expect(res.headers.get("retry-after")).toBe(status === 429 ? "1" : null);
+        const text = await res.text();
+        expectAllLeaks(text);
+        const { error } = JSON.parse(text);
+        expect(error).toMatchObject({ type, code });
+        expect(error.message).toMatch(wording);
+        expectAllLeaks(error.message); // the message alone leaks everything, not just the envelope
+      }
+    },
+  );
+
+  it("leaky:429:insufficient_quota, retry-after, scenarios, embeddings and bad specs", async () => {
+    const quota = await chat(user("x"), { "x-fake-fault": "leaky:429:insufficient_quota;retry-after:9" }, channelKey);
+    expect(quota.headers.get("retry-after")).toBe("9");
+    const { error } = await quota.json();
+    expect(error).toMatchObject({ type: "insufficient_quota", code: "insufficient_quota" });
+    expect(error.message).toMatch(/^You exceeded your current quota/);
+
+    await setScenario(srv.url, { match: { apiKey: channelKey }, fault: "leaky:503", times: 1 });
+    const viaScenario = await post("/embeddings", { model: "e", input: "x" }, {}, channelKey);
+    expect(viaScenario.status).toBe(503);
+    expectAllLeaks(await viaScenario.text());
+    expect((await post("/embeddings", { model: "e", input: "x" }, {}, channelKey)).status).toBe(200);
+
+    for (const bad of ["leaky", "leaky:200", "leaky:abc", "leaky:600"]) {
+      const res = await chat(user("x"), { "x-fake-fault": bad });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.code).toBe("invalid_fake_fault");
+    }
+  });
+
+  it("the first error fault wins: header status beats a leaky scenario and vice versa", async () => {
+    await setScenario(srv.url, { fault: "leaky:402" });
+    expect((await chat(user("x"), { "x-fake-fault": "status:418" })).status).toBe(418);
+    expect((await chat(user("x"), { "x-fake-fault": "leaky:404;status:500" })).status).toBe(404);
+    expect((await chat(user("x"))).status).toBe(402);
+  });
+
+  it("context-length is OpenAI's context_length_exceeded 400 with leaky details (stream and not)", async () => {
+    for (const body of [user("x"), streamBody]) {
+      const res = await chat({ ...body, fake_fault: "context-length" }, {}, channelKey);
+      expect(res.status).toBe(400);
+      const { error } = await res.json();
+      expect(error).toMatchObject({
+        type: "invalid_request_error",
+        param: "messages",
+        code: "context_length_exceeded",
+      });
+      expect(error.message).toMatch(
+        /^This model's maximum context length is 128000 tokens\. However, your messages resulted in 130000 tokens\./,
+      );
+      expectAllLeaks(error.message);
+    }
+    expect((await lastRecord()).status).toBe(400);
+  });
+
+  it("content-filter answers the content-policy 400 of each provider family", async () => {
+    const expected: Record<string, object> = {
+      "content-filter": { type: "invalid_request_error", code: "content_policy_violation" },
+      "content-filter:openai": { type: "invalid_request_error", code: "content_policy_violation" },
+      "content-filter:azure": {
+        type: null,
+        param: "prompt",
+        code: "content_filter",
+        innererror: { code: "ResponsibleAIPolicyViolation", content_filter_result: { violence: { filtered: true } } },
+      },
+      "content-filter:dashscope": { type: "data_inspection_failed", code: "data_inspection_failed" },
+      "content-filter:moonshot": { type: "content_filter" },
+    };
+    for (const [fault, shape] of Object.entries(expected)) {
+      for (const body of [user("x"), streamBody]) {
+        const res = await chat(body, { "x-fake-fault": fault }, channelKey);
+        expect(res.status).toBe(400);
+        const { error } = await res.json();
+        expect(error).toMatchObject(shape);
+        expect(error.message).toContain(FAKE_LEAKS.accountId);
+        expectAllLeaks(error.message);
+      }
+    }
+    const bad = await chat(user("x"), { "x-fake-fault": "content-filter:acme" });
+    expect((await bad.json()).error.code).toBe("invalid_fake_fault");
+  });
+
+  it("redirect:<code> answers an empty redirect to the metadata address, or to a given URL", async () => {
+    const manual = (body: unknown, fault: string) =>
+      fetch(`${srv.baseUrl}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: "Bearer k", "x-fake-fault": fault },
+        body: JSON.stringify(body),
+        redirect: "manual", // never follow to 169.254.169.254 from a test
+      });
+    for (const code of [301, 302, 303, 307, 308]) {
+      for (const body of [user("x"), streamBody]) {
+        const res = await manual(body, `redirect:${code}`);
+        expect(res.status).toBe(code);
+        expect(res.headers.get("location")).toBe("http://169.254.169.254/latest/meta-data/");
+        expect(await res.text()).toBe("");
+      }
+    }
+    const to = await manual(user("x"), "redirect:307:to=http://10.0.0.1:8080/admin?x=1");
+    expect(to.headers.get("location")).toBe("http://10.0.0.1:8080/admin?x=1");
+    const bare = await manual(user("x"), "redirect:308:http://[::1]:9/");
+    expect(bare.headers.get("location")).toBe("http://[::1]:9/");
+    expect((await lastRecord()).status).toBe(308);
+
+    for (const bad of ["redirect", "redirect:200", "redirect:302:not a url"]) {
+      const res = await chat(user("x"), { "x-fake-fault": bad });
+      expect((await res.json()).error.code).toBe("invalid_fake_fault");
+    }
+  });
+
+  it("honour:max_tokens ignores max_completion_tokens (DeepSeek-style); default honours both", async () => {
+    const honour = { "x-fake-fault": "honour:max_tokens", "x-fake-output-tokens": "12" };
+    const uncapped = await (await chat({ ...user("a"), max_completion_tokens: 3 }, honour)).json();
+    expect(uncapped.usage.completion_tokens).toBe(12);
+    expect(uncapped.choices[0].finish_reason).toBe("stop");
+    const rec = await lastRecord();
+    expect(rec.body.max_completion_tokens).toBe(3); // the cap fields sent are visible in the record
+    expect(rec.body.max_tokens).toBeUndefined();
+
+    const s = await readSse(await chat({ ...streamBody, max_completion_tokens: 3 }, honour));
+    expect(s.content.split(" ")).toHaveLength(12);
+    expect(s.chunks.at(-1).usage.completion_tokens).toBe(12);
+
+    const both = await (await chat({ ...user("a"), max_completion_tokens: 2, max_tokens: 5 }, honour)).json();
+    expect(both.usage.completion_tokens).toBe(5);
+    expect(both.choices[0].finish_reason).toBe("length");
+    const bothStream = await readSse(await chat({ ...streamBody, max_completion_tokens: 2, max_tokens: 5 }, honour));
+    expect(bothStream.content).toBe("Echo: x Echo: x Echo:");
+
+    // Same fault via the British and American spelling, and as a scenario.
+    await setScenario(srv.url, { fault: "honor:max_tokens" });
+    const viaScenario = await (await chat({ ...user("a"), max_completion_tokens: 1, fake_output_tokens: 4 })).json();
+    expect(viaScenario.usage.completion_tokens).toBe(4);
+    await clearScenarios(srv.url);
+
+    const byDefault = await (
+      await chat({ ...user("a"), max_completion_tokens: 2, max_tokens: 5 }, { "x-fake-output-tokens": "12" })
+    ).json();
+    expect(byDefault.usage.completion_tokens).toBe(2);
+  });
+
+  it("honour:max_completion_tokens refuses max_tokens like OpenAI o-series and caps with max_completion_tokens", async () => {
+    const refusal = {
+      error: {
+        message:
+          "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+        type: "invalid_request_error",
+        param: "max_tokens",
+        code: "unsupported_parameter",
+      },
+    };
+    const fault = "honour:max_completion_tokens";
+    for (const body of [user("a"), streamBody]) {
+      for (const caps of [{ max_tokens: 5 }, { max_tokens: 5, max_completion_tokens: 5 }]) {
+        const res = await chat({ ...body, ...caps, fake_fault: fault });
+        expect(res.status).toBe(400);
+        expect(await res.json()).toEqual(refusal);
+      }
+    }
+    const capped = await (await chat({ ...user("a"), max_completion_tokens: 2, fake_fault: fault })).json();
+    expect(capped.choices[0]).toMatchObject({ message: { content: "Echo: a" }, finish_reason: "length" });
+    const s = await readSse(await chat({ ...streamBody, max_completion_tokens: 2, fake_fault: fault }));
+    expect(s.content).toBe("Echo: x");
+    expect(s.chunks.at(-1).usage.completion_tokens).toBe(2);
+
+    const bad = await chat(user("x"), { "x-fake-fault": "honour:max_output_tokens" });
+    expect((await bad.json()).error.code).toBe("invalid_fake_fault");
+  });
+
+  it("slow-first-byte copes with minutes: no headers meanwhile, clean end when the client leaves", async () => {
+    for (const body of [user("x"), streamBody]) {
+      await resetFakeUpstream(srv.url);
+      const ac = new AbortController();
+      const pending = chat(body, { "x-fake-fault": "slow-first-byte:600000" }, "k", ac.signal).catch((e) => e);
+      await waitForRequest(srv.url, (r) => r.faults.includes("slow-first-byte:600000"));
+      const early = await Promise.race([pending, new Promise((r) => setTimeout(() => r("waiting"), 150))]);
+      expect(early).toBe("waiting"); // no headers yet
+      expect((await getStats(srv.url)).inFlight).toBe(1);
+      const abortedAt = Date.now();
+      ac.abort();
+      expect(await pending).toBeInstanceOf(Error);
+      const rec = await waitForRequest(srv.url, (r) => r.closedAt !== null);
+      expect(rec).toMatchObject({ closedEarly: true, status: null, tokensWritten: 0, finishedAt: null });
+      expect(rec.closedAt! - abortedAt).toBeLessThan(500);
+      expect((await getStats(srv.url)).inFlight).toBe(0);
+    }
+  });
+
+  it("usage:<p>,<c> reports billing beyond max_tokens while the text respects the cap (stream and not)", async () => {
+    const fault = { "x-fake-fault": "usage:9,500" };
+    const body = await (await chat({ ...user("a"), max_tokens: 3 }, fault)).json();
+    expect(body.choices[0]).toMatchObject({ message: { content: "Echo: a Echo:" }, finish_reason: "length" });
+    expect(body.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 500, total_tokens: 509 });
+    expect(await lastRecord()).toMatchObject({ tokensWritten: 3, usage: { completion_tokens: 500 } });
+
+    const s = await readSse(await chat({ ...streamBody, max_completion_tokens: 3 }, fault));
+    expect(s.done).toBe(true);
+    expect(s.content).toBe("Echo: x Echo:");
+    expect(s.chunks.at(-2).choices[0].finish_reason).toBe("length");
+    expect(s.chunks.at(-1).usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 500, total_tokens: 509 });
+    expect(await lastRecord()).toMatchObject({ tokensWritten: 3, usageSent: true, usage: { completion_tokens: 500 } });
+  });
+
+  it("stream-error:<k> sends k tokens then a leaky SSE error event and ends without [DONE]", async () => {
+    const s = await readSse(await chat({ ...streamBody, fake_fault: "stream-error:2" }, {}, channelKey));
+    expect(s.error).toBeNull(); // the body ends cleanly, unlike cut-after
+    expect(s.done).toBe(false);
+    expect(s.content).toBe("Echo: x");
+    const last = s.chunks.at(-1);
+    expect(last.error).toMatchObject({ type: "server_error" });
+    expectAllLeaks(last.error.message);
+    expect(s.chunks.some((c) => c.usage || c.choices?.[0]?.finish_reason)).toBe(false);
+    expect(await lastRecord()).toMatchObject({ status: 200, tokensWritten: 2, usageSent: false, closedEarly: false });
+
+    const beyond = await readSse(await chat({ ...streamBody, fake_output_tokens: 2, fake_fault: "stream-error:9" }));
+    expect(beyond.content).toBe("Echo: x");
+    expect(beyond.chunks.at(-1).error).toBeDefined();
+
+    const plain = await chat({ ...user("x"), fake_fault: "stream-error:2" }, {}, channelKey);
+    expect(plain.status).toBe(500);
+    expectAllLeaks(await plain.text());
+
+    // The official SDK recognises the event as an error (so a gateway sees it the same way).
+    const sdk = new OpenAI({ apiKey: channelKey, baseURL: srv.baseUrl, maxRetries: 0 });
+    const stream = await sdk.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "x" }],
+      stream: true,
+      fake_fault: "stream-error:1",
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
+    const consume = async () => {
+      for await (const chunk of stream) void chunk;
+    };
+    await expect(consume()).rejects.toThrow(FAKE_LEAKS.orgId);
   });
 });
 
