@@ -51,6 +51,8 @@ function receipt(id: string, orgId: string, keyId: string): RequestLogRow {
     latencyMs: 900,
     ttftMs: 200,
     createdAt: new Date(),
+    overageNanos: 0n,
+    requestCount: 1,
   };
 }
 

@@ -43,6 +43,7 @@ async function probeChannel(row: {
   modelMapping: unknown;
   priority: number;
   weight: number;
+  outputCapField: CatalogChannel["outputCapField"];
 }): Promise<ChannelTestResult> {
   const modelId = row.models[0];
   if (!modelId) return { ok: false, latencyMs: 0, error: "the channel serves no models" };
@@ -69,11 +70,12 @@ async function probeChannel(row: {
     modelMapping: mapping,
     priority: row.priority,
     weight: row.weight,
+    outputCapField: row.outputCapField,
   };
   const body = {
     model: mapping[modelId] ?? modelId,
     messages: [{ role: "user", content: "ping" }],
-    max_tokens: 1,
+    [row.outputCapField]: 1, // the field this upstream honours (o-series models refuse max_tokens)
     stream: false,
   };
 
@@ -81,7 +83,10 @@ async function probeChannel(row: {
   const startedAt = performance.now();
   const elapsed = () => Math.round(performance.now() - startedAt);
   try {
-    const response = await postUpstream(channel, "/chat/completions", body, signal);
+    const response = await postUpstream(channel, "/chat/completions", body, {
+      signal,
+      headersTimeoutMs: CHANNEL_TEST_TIMEOUT_MS,
+    });
     const bodyText = await readUpstreamBody(response.body, 1024 * 1024);
     if (response.status >= 200 && response.status < 300) return { ok: true, latencyMs: elapsed() };
     return {

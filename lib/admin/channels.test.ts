@@ -49,7 +49,24 @@ describe("resolveChannelCreate", () => {
   };
 
   it("applies defaults", () => {
-    expect(resolveChannelCreate(base)).toEqual({ ...base, modelMapping: {}, priority: 0, weight: 1, enabled: true });
+    expect(resolveChannelCreate(base)).toEqual({
+      ...base,
+      modelMapping: {},
+      priority: 0,
+      weight: 1,
+      enabled: true,
+      outputCapField: "max_tokens",
+    });
+  });
+
+  it("takes the output cap field from the preset unless given", () => {
+    expect(resolveChannelCreate({ preset: "openai", apiKey: "sk-123456" }).outputCapField).toBe(
+      "max_completion_tokens",
+    );
+    expect(resolveChannelCreate({ preset: "deepseek", apiKey: "sk-123456" }).outputCapField).toBe("max_tokens");
+    expect(
+      resolveChannelCreate({ preset: "openai", apiKey: "sk-123456", outputCapField: "max_tokens" }).outputCapField,
+    ).toBe("max_tokens");
   });
 
   it("fills from a preset, explicit fields winning", () => {
@@ -126,6 +143,7 @@ describe("toChannelJson", () => {
       lastError: "boom",
       lastLatencyMs: 120,
       lastCheckedAt: new Date("2030-01-01T00:00:00Z"),
+      outputCapField: "max_completion_tokens" as const,
       createdAt: new Date("2029-01-01T00:00:00Z"),
       updatedAt: new Date("2029-06-01T00:00:00Z"),
     };
@@ -140,6 +158,7 @@ describe("toChannelJson", () => {
       priority: 2,
       weight: 5,
       enabled: false,
+      outputCapField: "max_completion_tokens",
       status: "AUTH_FAILED",
       disabledReason: "upstream rejected the channel credential (401)",
       apiKeyLast4: "1234",

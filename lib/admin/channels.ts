@@ -37,6 +37,9 @@ const baseUrlSchema = z.string().trim().min(1, "must not be empty").max(2048);
 const apiKeySchema = z.string().trim().min(1, "must not be empty").max(4096);
 const prioritySchema = z.int("must be an integer").min(-1_000_000).max(1_000_000);
 const weightSchema = z.int("must be an integer").min(0, "must not be negative").max(1_000_000);
+export const outputCapFieldSchema = z.enum(["max_tokens", "max_completion_tokens"], {
+  error: 'must be "max_tokens" or "max_completion_tokens"',
+});
 
 export const createChannelSchema = z.strictObject({
   name: text(100).optional(),
@@ -48,6 +51,8 @@ export const createChannelSchema = z.strictObject({
   priority: prioritySchema.optional(),
   weight: weightSchema.optional(),
   enabled: z.boolean().optional(),
+  // The field this upstream honours as the output cap; presets fill it (default max_tokens).
+  outputCapField: outputCapFieldSchema.optional(),
   preset: z.string().max(100).optional(),
 });
 export type CreateChannelInput = z.output<typeof createChannelSchema>;
@@ -68,6 +73,7 @@ export interface ChannelDraft {
   priority: number;
   weight: number;
   enabled: boolean;
+  outputCapField: "max_tokens" | "max_completion_tokens";
 }
 
 /** Fills a create request from its preset (explicit fields win) and checks what each provider needs. */
@@ -107,6 +113,7 @@ export function resolveChannelCreate(input: CreateChannelInput): ChannelDraft {
     priority: input.priority ?? 0,
     weight: input.weight ?? 1,
     enabled: input.enabled ?? true,
+    outputCapField: input.outputCapField ?? preset?.outputCapField ?? "max_tokens",
   };
 }
 
@@ -142,6 +149,7 @@ interface ChannelRow {
   lastError: string | null;
   lastLatencyMs: number | null;
   lastCheckedAt: Date | null;
+  outputCapField: "max_tokens" | "max_completion_tokens";
   createdAt: Date;
   updatedAt: Date;
 }
@@ -156,6 +164,7 @@ export interface ChannelJson {
   priority: number;
   weight: number;
   enabled: boolean;
+  outputCapField: ChannelRow["outputCapField"];
   status: ChannelRow["status"];
   disabledReason: string | null;
   apiKeyLast4: string | null;
@@ -180,6 +189,7 @@ export function toChannelJson(row: ChannelRow): ChannelJson {
     priority: row.priority,
     weight: row.weight,
     enabled: row.status === "ENABLED",
+    outputCapField: row.outputCapField,
     status: row.status,
     disabledReason: row.disabledReason,
     apiKeyLast4: row.apiKeyLast4,
@@ -230,6 +240,7 @@ export async function createChannel(input: CreateChannelInput, actor: AdminActor
       modelMapping: draft.modelMapping,
       priority: draft.priority,
       weight: draft.weight,
+      outputCapField: draft.outputCapField,
       status: draft.enabled ? "ENABLED" : "DISABLED",
     },
   });
@@ -254,6 +265,7 @@ export async function updateChannel(id: string, patch: UpdateChannelInput, actor
   if (patch.provider !== undefined) data.provider = patch.provider;
   if (patch.priority !== undefined) data.priority = patch.priority;
   if (patch.weight !== undefined) data.weight = patch.weight;
+  if (patch.outputCapField !== undefined) data.outputCapField = patch.outputCapField;
 
   if (provider === "demo") {
     data.baseUrl = DEMO_BASE_URL;

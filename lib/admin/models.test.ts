@@ -84,6 +84,9 @@ describe("toModelJson", () => {
       qualityTier: 3,
       enabled: true,
       sortOrder: 0,
+      outputCapField: null,
+      maxImageTokens: 2000,
+      extraRequestFields: [],
       createdAt: new Date(0),
       updatedAt: new Date(0),
     });

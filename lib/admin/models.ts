@@ -7,6 +7,7 @@ import { invalidateCatalog } from "@/lib/gateway/catalog";
 import { recordAudit } from "./audit";
 import type { AdminActor } from "./auth";
 import { isRecordNotFound, isUniqueViolation } from "./db-errors";
+import { outputCapFieldSchema } from "./channels";
 import { positiveInt, priceUsd, text, usdOrNull } from "./fields";
 
 // Models and their prices (USD per 1M tokens on the wire, nano-USD per 1M tokens in the table).
@@ -42,6 +43,15 @@ const modelFields = {
   qualityTier: z.int("must be an integer").min(1, "must be 1..5").max(5, "must be 1..5"),
   enabled: z.boolean(),
   sortOrder: z.int("must be an integer").min(-1_000_000).max(1_000_000),
+  // null: the channel's setting decides.
+  outputCapField: outputCapFieldSchema.nullable(),
+  maxImageTokens: z.int("must be an integer").min(0, "must not be negative").max(1_000_000),
+  // Top-level request fields forwarded to this model beyond the provider's allow-list (e.g. a
+  // provider's thinking switch once its output is bounded and priced): snake_case names.
+  extraRequestFields: z
+    .array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "must be snake_case field names"))
+    .max(50)
+    .transform((names) => [...new Set(names)]),
 };
 
 export const createModelSchema = z.strictObject({
@@ -62,6 +72,9 @@ export const createModelSchema = z.strictObject({
   qualityTier: modelFields.qualityTier.optional(),
   enabled: modelFields.enabled.optional(),
   sortOrder: modelFields.sortOrder.optional(),
+  outputCapField: modelFields.outputCapField.optional(),
+  maxImageTokens: modelFields.maxImageTokens.optional(),
+  extraRequestFields: modelFields.extraRequestFields.optional(),
 });
 export type CreateModelInput = z.output<typeof createModelSchema>;
 
@@ -100,6 +113,9 @@ export interface ModelJson {
   qualityTier: number;
   enabled: boolean;
   sortOrder: number;
+  outputCapField: "max_tokens" | "max_completion_tokens" | null;
+  maxImageTokens: number;
+  extraRequestFields: string[];
   createdAt: string;
   updatedAt: string;
 }
@@ -134,6 +150,9 @@ export function toModelJson(row: ModelRow): ModelJson {
     qualityTier: row.qualityTier,
     enabled: row.enabled,
     sortOrder: row.sortOrder,
+    outputCapField: row.outputCapField,
+    maxImageTokens: row.maxImageTokens,
+    extraRequestFields: row.extraRequestFields,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

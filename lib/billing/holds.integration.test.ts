@@ -68,6 +68,8 @@ function log(id: string, orgId: string, keyId: string): RequestLogRow {
     latencyMs: 1,
     ttftMs: null,
     createdAt: new Date(),
+    overageNanos: 0n,
+    requestCount: 1,
   };
 }
 
@@ -131,29 +133,54 @@ describe("settlement", () => {
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
-  it("never charges more than the hold, and charges nothing for zero cost", async () => {
+  it("charges a cost above the hold in full, as an overage on the receipt, and nothing for zero cost", async () => {
     const { orgId, keyId } = await newOrg(1_000n);
     await admitHold(db, { requestId: `s3_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 100n });
-    expect(await settleHold(db, `s3_${orgId}`, 5_000n, log(`s3_${orgId}`, orgId, keyId))).toBe(100n);
+    expect(await settleHold(db, `s3_${orgId}`, 5_000n, log(`s3_${orgId}`, orgId, keyId))).toBe(5_000n);
     await admitHold(db, { requestId: `s4_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 100n });
     expect(await settleHold(db, `s4_${orgId}`, 0n, log(`s4_${orgId}`, orgId, keyId))).toBe(0n);
-    expect(await org(orgId)).toEqual({ balanceNanos: 900n, heldNanos: 0n });
+    // The balance goes below zero by the overage only; the next admission is refused until a top-up.
+    expect(await org(orgId)).toEqual({ balanceNanos: -4_000n, heldNanos: 0n });
+    const { rows } = await db.query(`SELECT "costNanos", "holdNanos", "overageNanos" FROM "RequestLog" WHERE id = $1`, [
+      `s3_${orgId}`,
+    ]);
+    expect(rows).toEqual([{ costNanos: 5_000n, holdNanos: 100n, overageNanos: 4_900n }]);
+    const { rows: key } = await db.query(`SELECT "spentNanos", "heldNanos" FROM "ApiKey" WHERE id = $1`, [keyId]);
+    expect(key[0]).toEqual({ spentNanos: 5_000n, heldNanos: 0n });
+    expect(
+      await admitHold(db, { requestId: `s5_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 1n }),
+    ).toBe("insufficient_quota");
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
-  it("settlement and release race: exactly one wins", async () => {
+  it("a settlement racing the sweeper's release charges exactly once, whichever runs first", async () => {
     const { orgId, keyId } = await newOrg(1_000n);
     for (let i = 0; i < 20; i++) {
       const id = `race_${orgId}_${i}`;
       await admitHold(db, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n });
-      const [settled, released] = await Promise.all([
-        settleHold(db, id, 7n, log(id, orgId, keyId)),
-        releaseHold(db, id),
-      ]);
-      expect(Number(settled !== null) + Number(released)).toBe(1);
+      await Promise.all([settleHold(db, id, 7n, log(id, orgId, keyId)), releaseHold(db, id)]);
+      // A replay (the settlement journal retrying) changes nothing.
+      expect(await settleHold(db, id, 7n, log(id, orgId, keyId))).toBeNull();
     }
-    const state = await org(orgId);
-    expect(state.heldNanos).toBe(0n);
+    expect(await org(orgId)).toEqual({ balanceNanos: 1_000n - 20n * 7n, heldNanos: 0n });
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n FROM "LedgerEntry" WHERE kind = 'USAGE' AND "organizationId" = $1`,
+      [orgId],
+    );
+    expect(rows[0].n).toBe(20);
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it("settles a hold the sweeper already released: late, but never free", async () => {
+    const { orgId, keyId } = await newOrg(1_000n);
+    const id = `late_${orgId}`;
+    await admitHold(db, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 300n });
+    expect(await releaseHold(db, id)).toBe(true);
+    expect(await org(orgId)).toEqual({ balanceNanos: 1_000n, heldNanos: 0n });
+    expect(await settleHold(db, id, 120n, log(id, orgId, keyId))).toBe(120n);
+    expect(await org(orgId)).toEqual({ balanceNanos: 880n, heldNanos: 0n });
+    const { rows: key } = await db.query(`SELECT "spentNanos", "heldNanos" FROM "ApiKey" WHERE id = $1`, [keyId]);
+    expect(key[0]).toEqual({ spentNanos: 120n, heldNanos: 0n });
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
 });

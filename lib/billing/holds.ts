@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from "pg";
+import { DB_QUERY_TIMEOUT_MS, DB_SETTLE_TIMEOUT_MS, timedQuery } from "@/lib/db/pool";
 import type { RequestLogRow } from "./request-log";
 import { serializeLogRow } from "./request-log";
 
@@ -12,12 +13,13 @@ export async function admitHold(
   hold: { requestId: string; organizationId: string; apiKeyId: string | null; amountNanos: bigint },
 ): Promise<AdmitResult> {
   try {
-    const { rows } = await db.query<{ result: string }>("SELECT tf_admit($1, $2, $3, $4) AS result", [
-      hold.requestId,
-      hold.organizationId,
-      hold.apiKeyId,
-      hold.amountNanos.toString(),
-    ]);
+    const { rows } = await db.query<{ result: string }>(
+      timedQuery(
+        "SELECT tf_admit($1, $2, $3, $4) AS result",
+        [hold.requestId, hold.organizationId, hold.apiKeyId, hold.amountNanos.toString()],
+        DB_QUERY_TIMEOUT_MS,
+      ),
+    );
     return rows[0].result === "ok" ? "ok" : "insufficient_quota";
   } catch (err) {
     if ((err as { code?: string }).code === "TF001") return "key_spend_limit";
@@ -26,8 +28,9 @@ export async function admitHold(
 }
 
 /**
- * Charges min(cost, hold), releases the rest and writes the receipt, exactly once per request id.
- * Returns the nanos charged, or null when the request was already settled or released.
+ * Charges the actual cost (in full, even above the hold: an overage), releases the rest and writes
+ * the receipt, exactly once per request id. Returns the nanos charged, or null when the request was
+ * already settled.
  */
 export async function settleHold(
   db: Db,
@@ -35,11 +38,13 @@ export async function settleHold(
   costNanos: bigint,
   log: RequestLogRow,
 ): Promise<bigint | null> {
-  const { rows } = await db.query<{ charged: bigint | null }>("SELECT tf_settle($1, $2, $3::jsonb) AS charged", [
-    requestId,
-    costNanos.toString(),
-    serializeLogRow(log),
-  ]);
+  const { rows } = await db.query<{ charged: bigint | null }>(
+    timedQuery(
+      "SELECT tf_settle($1, $2, $3::jsonb) AS charged",
+      [requestId, costNanos.toString(), serializeLogRow(log)],
+      DB_SETTLE_TIMEOUT_MS,
+    ),
+  );
   return rows[0].charged;
 }
 

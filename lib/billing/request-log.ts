@@ -27,6 +27,8 @@ export interface RequestLogRow {
   latencyMs: number;
   ttftMs: number | null;
   createdAt: Date;
+  overageNanos: bigint; // charged above the hold (set by tf_settle)
+  requestCount: number; // 1, or how many refusals an aggregated receipt stands for
 }
 
 /** JSON for jsonb_populate_record: bigints as strings so nothing passes through a float. */

@@ -20,6 +20,20 @@ export const SESSION_OPTIONS = "-c TimeZone=UTC";
 // beats a stream that never ends.
 const HOT_PATH_OPTIONS = `${SESSION_OPTIONS} -c statement_timeout=30000 -c lock_timeout=10000`;
 
+/**
+ * How long the hot path waits for the database: a pool connection (also when connecting anew) and a
+ * read or admission query. Past it, /v1 answers 503 instead of hanging when Postgres is unreachable
+ * (refusing connections or silent). Settlement has its own, longer bound and a durable retry.
+ */
+export const DB_CONNECT_TIMEOUT_MS = Number(process.env.TOKENFLOW_DB_CONNECT_TIMEOUT_MS ?? 1_000);
+export const DB_QUERY_TIMEOUT_MS = Number(process.env.TOKENFLOW_DB_QUERY_TIMEOUT_MS ?? 800);
+export const DB_SETTLE_TIMEOUT_MS = 10_000;
+
+/** A query that gives up (client side) after `timeoutMs`: node-postgres's per-query `query_timeout`. */
+export function timedQuery(text: string, values: unknown[], timeoutMs: number): pg.QueryConfig {
+  return Object.assign({ text, values }, { query_timeout: timeoutMs });
+}
+
 export function databaseUrl(): string {
   const connectionString = process.env.DATABASE_URL;
   if (!connectionString) throw new Error("DATABASE_URL is not set (start TokenFlow with `npm start`)");
@@ -39,7 +53,7 @@ export function getPool(): pg.Pool {
       connectionString: databaseUrl(),
       max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
       idleTimeoutMillis: 30_000,
-      connectionTimeoutMillis: 30_000,
+      connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
       types: bigintTypes,
       options: HOT_PATH_OPTIONS,
     });

@@ -31,6 +31,8 @@ interface SeedModel {
   json: boolean;
   reasoning: boolean;
   qualityTier: number;
+  /** Most input tokens one image can cost (the hold's bound); only vision models need a figure. */
+  imageTokens?: number;
 }
 
 // Capabilities are conservative: model "auto" only routes a request needing tools/vision/JSON to a
@@ -55,11 +57,13 @@ export const SEED_MODELS: readonly SeedModel[] = [
     tools: true, vision: false, json: true, reasoning: false, qualityTier: 4 },
   { id: "gpt-4o", displayName: "GPT-4o", provider: "OpenAI", inputUsd: "2.50", outputUsd: "10.00",
     contextWindow: 128_000, maxOutputTokens: 16_384, defaultMaxOutputTokens: 4_096,
-    tools: true, vision: true, json: true, reasoning: false, qualityTier: 5 },
+    // Images: 85 + 170 per 512-px tile, at most 8 tiles after scaling (768 × 2048): 1,445 tokens.
+    tools: true, vision: true, json: true, reasoning: false, qualityTier: 5, imageTokens: 1_445 },
   // JSON mode off: Anthropic's API has no response_format, so we do not promise it for "auto".
   { id: "claude-sonnet", displayName: "Claude Sonnet", provider: "Anthropic", inputUsd: "3.00", outputUsd: "15.00",
     contextWindow: 200_000, maxOutputTokens: 64_000, defaultMaxOutputTokens: 4_096,
-    tools: true, vision: true, json: false, reasoning: true, qualityTier: 5 },
+    // Images: ≈ width × height / 750 after scaling to ≤ 1.15 MP, i.e. ≈ 1,600 tokens; rounded up.
+    tools: true, vision: true, json: false, reasoning: true, qualityTier: 5, imageTokens: 1_800 },
 ];
 
 export const SIGNUP_CREDIT_NANOS = usdToNanos("5.00");
@@ -102,8 +106,8 @@ async function seedModels(client: Client): Promise<number> {
     const res = await client.query(
       `INSERT INTO "Model" ("id", "displayName", "provider", "kind", "inputPriceNanos", "outputPriceNanos",
          "contextWindow", "maxOutputTokens", "defaultMaxOutputTokens", "supportsTools", "supportsVision",
-         "supportsJson", "supportsReasoning", "qualityTier", "enabled", "sortOrder", "updatedAt")
-       VALUES ($1, $2, $3, 'CHAT', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, true, $14, CURRENT_TIMESTAMP)
+         "supportsJson", "supportsReasoning", "qualityTier", "enabled", "sortOrder", "maxImageTokens", "updatedAt")
+       VALUES ($1, $2, $3, 'CHAT', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, true, $14, $15, CURRENT_TIMESTAMP)
        ON CONFLICT ("id") DO NOTHING`,
       [
         m.id,
@@ -120,6 +124,7 @@ async function seedModels(client: Client): Promise<number> {
         m.reasoning,
         m.qualityTier,
         (i + 1) * 10,
+        m.imageTokens ?? 2_000,
       ],
     );
     inserted += res.rowCount ?? 0;

@@ -1,5 +1,5 @@
 import { onInvalidation, publishInvalidation } from "@/lib/cache/invalidation";
-import { getPool } from "@/lib/db/pool";
+import { DB_QUERY_TIMEOUT_MS, getPool, timedQuery } from "@/lib/db/pool";
 import { hashApiKey, looksLikeApiKey } from "@/lib/keys/api-key";
 import { isIpAllowed, trustedClientIp } from "./client-ip";
 import { gatewayConfig } from "./config";
@@ -97,11 +97,14 @@ function invalidKey() {
 
 async function loadKey(keyHash: string): Promise<KeyRow | null> {
   const { rows } = await getPool().query(
-    `SELECT k.id, k."organizationId", k."allowedModels", k."allowedIps", k."rpmLimit", k."tpmLimit", k."maxConcurrency",
+    timedQuery(
+      `SELECT k.id, k."organizationId", k."allowedModels", k."allowedIps", k."rpmLimit", k."tpmLimit", k."maxConcurrency",
             k."revokedAt" IS NOT NULL AS revoked, k."expiresAt", o."disabledAt" IS NOT NULL AS "orgDisabled", o."rpmLimit" AS "orgRpmLimit"
        FROM "ApiKey" k JOIN "Organization" o ON o.id = k."organizationId"
       WHERE k."keyHash" = $1 AND k.scope = 'GATEWAY'`,
-    [keyHash],
+      [keyHash],
+      DB_QUERY_TIMEOUT_MS,
+    ),
   );
   const r = rows[0];
   if (!r) return null;

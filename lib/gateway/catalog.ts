@@ -1,5 +1,5 @@
 import { onInvalidation, publishInvalidation } from "@/lib/cache/invalidation";
-import { getPool } from "@/lib/db/pool";
+import { DB_QUERY_TIMEOUT_MS, getPool, timedQuery } from "@/lib/db/pool";
 import { appEncryptionKey } from "@/lib/crypto/app-key";
 import { decryptSecret } from "@/lib/crypto/secrets";
 import type { Prices } from "@/lib/billing/money";
@@ -21,8 +21,16 @@ export interface CatalogModel {
   supportsVision: boolean;
   supportsJson: boolean;
   qualityTier: number;
+  /** Overrides the channel's output-cap field for this model (null: the channel decides). */
+  outputCapField: OutputCapField | null;
+  /** Most input tokens one image can cost on this model: the hold counts every image at this. */
+  maxImageTokens: number;
+  /** Top-level request fields forwarded beyond the provider's allow-list. */
+  extraRequestFields: ReadonlySet<string>;
   createdAt: Date;
 }
+
+export type OutputCapField = "max_tokens" | "max_completion_tokens";
 
 export interface CatalogChannel {
   id: string;
@@ -34,6 +42,7 @@ export interface CatalogChannel {
   modelMapping: Record<string, string>;
   priority: number;
   weight: number;
+  outputCapField: OutputCapField;
 }
 
 export interface Catalog {
@@ -60,8 +69,8 @@ onInvalidation((message) => {
 async function loadCatalog(): Promise<Catalog> {
   const pool = getPool();
   const [models, channels] = await Promise.all([
-    pool.query(`SELECT * FROM "Model" WHERE enabled`),
-    pool.query(`SELECT * FROM "Channel" WHERE status = 'ENABLED'`),
+    pool.query(timedQuery(`SELECT * FROM "Model" WHERE enabled`, [], DB_QUERY_TIMEOUT_MS)),
+    pool.query(timedQuery(`SELECT * FROM "Channel" WHERE status = 'ENABLED'`, [], DB_QUERY_TIMEOUT_MS)),
   ]);
   return {
     models: new Map(
@@ -83,6 +92,9 @@ async function loadCatalog(): Promise<Catalog> {
           supportsVision: m.supportsVision,
           supportsJson: m.supportsJson,
           qualityTier: m.qualityTier,
+          outputCapField: m.outputCapField,
+          maxImageTokens: m.maxImageTokens,
+          extraRequestFields: new Set<string>(m.extraRequestFields ?? []),
           createdAt: m.createdAt,
         } satisfies CatalogModel,
       ]),
@@ -107,6 +119,7 @@ async function loadCatalog(): Promise<Catalog> {
           modelMapping: (c.modelMapping ?? {}) as Record<string, string>,
           priority: c.priority,
           weight: c.weight,
+          outputCapField: c.outputCapField,
         },
       ];
     }),

@@ -2,16 +2,23 @@ import { nanosToUsd, type TokenCounts } from "@/lib/billing/money";
 import { parseChatRequest, type ChatRequest } from "./chat-request";
 import { gatewayConfig } from "./config";
 import { GatewayError, sseErrorEvent } from "./errors";
-import { ClientClosedError, failureFromStatus, UpstreamFailure, withFailover } from "./failover";
+import { ClientClosedError, failureFromStatus, UpstreamFailure, withFailover, type AttemptContext } from "./failover";
 import type { Meter, UsageSource } from "./meter";
 import { handleBilledRequest, settleWithoutOutput, type RelayContext } from "./pipeline";
-import { buildUpstreamChatBody, chooseOutputCap, parseUsage, type OutputCap } from "./providers/openai-compatible";
+import {
+  buildUpstreamChatBody,
+  chooseOutputCap,
+  parseUsage,
+  refusePriceRaisingFields,
+  type OutputCap,
+} from "./providers/openai-compatible";
 import { demoChatCompletionBody, demoChatStreamEvents } from "./providers/demo";
 import { upstreamModelName } from "./route-model";
 import { ChatStreamTranslator } from "./stream-translator";
 import { estimateTokens, promptTokenUpperBound } from "./tokens";
 import { postUpstream, postUpstreamJson, readUpstreamBody } from "./upstream";
-import type { CatalogChannel } from "./catalog";
+import type { CatalogChannel, CatalogModel } from "./catalog";
+import { ServerShutdown } from "@/lib/server/lifecycle";
 
 // POST /v1/chat/completions, streaming or not, through the billed pipeline (pipeline.ts).
 
@@ -22,21 +29,24 @@ export function handleChatCompletions(request: Request): Promise<Response> {
     parse: parseChatRequest,
     modelId: (body) => body.model,
     isStream: (body) => Boolean(body.stream),
+    check: (body, model) => refusePriceRaisingFields(body, model.extraRequestFields),
     bounds: (body, model) => ({
-      promptTokensUpperBound: promptTokenUpperBound(body, model.contextWindow),
+      promptTokensUpperBound: promptTokenUpperBound(body, model.contextWindow, { imageTokens: model.maxImageTokens }),
       outputTokensCap: chooseOutputCap(body, model).value,
       n: body.n ?? 1,
     }),
     tokenEstimate: (body, model) => estimatePromptTokens(body) + chooseOutputCap(body, model).value * (body.n ?? 1),
-    relay: (context) => {
-      const cap = chooseOutputCap(context.body, context.model);
-      return context.body.stream ? relayStream(context, cap) : relayJson(context, cap);
-    },
+    relay: (context) => (context.body.stream ? relayStream(context) : relayJson(context)),
   });
 }
 
-function upstreamBodyFor(channel: CatalogChannel, body: ChatRequest, cap: OutputCap) {
-  return buildUpstreamChatBody(body, upstreamModelName(channel, body.model), cap);
+/**
+ * The body for one channel: the cap the hold covers, in the field this model (or else this channel)
+ * says the upstream honours.
+ */
+function upstreamBodyFor(channel: CatalogChannel, model: CatalogModel, body: ChatRequest) {
+  const cap: OutputCap = chooseOutputCap(body, model, model.outputCapField ?? channel.outputCapField);
+  return buildUpstreamChatBody(body, upstreamModelName(channel, body.model), cap, model.extraRequestFields);
 }
 
 function responseHeaders(
@@ -73,17 +83,21 @@ function estimatePromptTokens(body: ChatRequest): number {
 // ---------------------------------------------------------------------------------------------
 // Non-streaming
 
-async function relayJson(
-  { request, headers, body, channels, meter }: RelayContext<ChatRequest>,
-  cap: OutputCap,
-): Promise<Response> {
+async function relayJson({
+  request,
+  headers,
+  body,
+  model,
+  channels,
+  meter,
+}: RelayContext<ChatRequest>): Promise<Response> {
   const publicModel = meter.init.modelRouted;
   let result;
   try {
-    result = await withFailover(channels, request.signal, async (channel, signal) => {
+    result = await withFailover(channels, request.signal, async (channel, attempt) => {
       if (channel.provider === "demo")
-        return demoChatCompletionBody(body, publicModel, cap.value) as Record<string, unknown>;
-      return postUpstreamJson(channel, "/chat/completions", upstreamBodyFor(channel, body, cap), signal);
+        return demoChatCompletionBody(body, publicModel, chooseOutputCap(body, model).value) as Record<string, unknown>;
+      return postUpstreamJson(channel, "/chat/completions", upstreamBodyFor(channel, model, body), attempt);
     });
   } catch (err) {
     return settleWithoutOutput(meter, err);
@@ -132,38 +146,46 @@ const encoder = new TextEncoder();
 
 async function openStream(
   channel: CatalogChannel,
+  model: CatalogModel,
   body: ChatRequest,
-  cap: OutputCap,
   publicModel: string,
-  signal: AbortSignal,
+  { signal, remainingMs }: AttemptContext,
 ): Promise<StreamSource> {
   if (channel.provider === "demo") {
-    const events = demoChatStreamEvents(body, publicModel, cap.value);
+    const events = demoChatStreamEvents(body, publicModel, chooseOutputCap(body, model).value);
     const iterator = (async function* () {
       for (const event of events) yield encoder.encode(event);
     })();
     const first = await iterator.next();
     return { iterator, first: first.value as Uint8Array, close: () => void iterator.return(undefined) };
   }
-  const upstream = await postUpstream(channel, "/chat/completions", upstreamBodyFor(channel, body, cap), signal);
+  // A stream's headers come at once from a healthy upstream; the first-byte timeout bounds the wait.
+  const upstream = await postUpstream(channel, "/chat/completions", upstreamBodyFor(channel, model, body), {
+    signal,
+    headersTimeoutMs: Math.min(gatewayConfig().TOKENFLOW_FIRST_BYTE_TIMEOUT_MS, remainingMs),
+  });
   if (upstream.status !== 200)
-    throw failureFromStatus(upstream.status, await readUpstreamBody(upstream.body).catch(() => ""));
+    throw failureFromStatus(upstream.status, await readUpstreamBody(upstream.body, 1024 * 1024).catch(() => ""));
   const iterator = upstream.body[Symbol.asyncIterator]();
   // Wait for the first bytes before answering: a stream that dies here can still fail over.
   const first = await iterator.next();
-  if (first.done) throw new UpstreamFailure("upstream stream ended before any data", true);
+  if (first.done) throw new UpstreamFailure("upstream stream ended before any data", "transient");
   return { iterator, first: first.value, close: () => upstream.body.destroy?.() };
 }
 
-async function relayStream(
-  { request, headers, body, channels, meter }: RelayContext<ChatRequest>,
-  cap: OutputCap,
-): Promise<Response> {
+async function relayStream({
+  request,
+  headers,
+  body,
+  model,
+  channels,
+  meter,
+}: RelayContext<ChatRequest>): Promise<Response> {
   const publicModel = meter.init.modelRouted;
   let result;
   try {
-    result = await withFailover(channels, request.signal, (channel, signal) =>
-      openStream(channel, body, cap, publicModel, signal),
+    result = await withFailover(channels, request.signal, (channel, attempt) =>
+      openStream(channel, model, body, publicModel, attempt),
     );
   } catch (err) {
     return settleWithoutOutput(meter, err);
@@ -177,8 +199,11 @@ async function relayStream(
   let finished = false;
   // A stream must settle before the sweeper could take its hold for an orphan: past that age it is
   // cut (and billed for what was produced). Keep-alive comments alone would otherwise hold it open.
+  // Why the stream was cut on our side, if it was: billed for what was produced, and said in the receipt.
+  let cutBy: "max_duration" | "server_shutdown" | null = null;
   const maxDuration = setTimeout(() => {
-    controller.abort(new UpstreamFailure("stream exceeded the maximum duration", false));
+    cutBy = "max_duration";
+    controller.abort(new UpstreamFailure("stream exceeded the maximum duration", "timeout"));
     source.close();
   }, streamTimeLimitMs());
   maxDuration.unref();
@@ -201,7 +226,7 @@ async function relayStream(
         usageSource = usage ? "ESTIMATED" : "NONE";
       }
     }
-    const errorCode = clientGone ? "client_closed" : completed ? null : "upstream_stream_error";
+    const errorCode = clientGone ? "client_closed" : completed ? null : (cutBy ?? "upstream_stream_error");
     const charged = await meter.settle({
       status: 200,
       errorCode,
@@ -214,9 +239,11 @@ async function relayStream(
     });
     if (clientGone) return "";
     if (!completed) {
-      return sseErrorEvent(
-        new GatewayError("upstream_error", "The upstream model provider ended the stream unexpectedly."),
-      );
+      const message =
+        cutBy === "server_shutdown"
+          ? "The server is restarting: this stream was cut. You were billed only for the output produced."
+          : "The upstream model provider ended the stream unexpectedly.";
+      return sseErrorEvent(new GatewayError("upstream_error", message, { code: cutBy ?? "upstream_error" }));
     }
     const tail = includeUsage
       ? translator.usageEvent(
@@ -281,10 +308,16 @@ async function relayStream(
 
   // Belt and braces: if the runtime reports the disconnect on the request rather than by
   // cancelling the body, settle from here (and end the body, in case anyone still reads it).
+  // A server shutdown cuts the stream instead: the pull loop ends it with an error event and bills it.
   request.signal.addEventListener(
     "abort",
     () => {
       if (finished) return;
+      if (request.signal.reason instanceof ServerShutdown) {
+        cutBy = "server_shutdown";
+        source.close();
+        return;
+      }
       source.close();
       void finish(true).finally(closeOutput);
     },

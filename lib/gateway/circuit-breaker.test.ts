@@ -9,7 +9,7 @@ let breaker: CircuitBreaker;
 
 beforeEach(() => {
   now = 1_000_000;
-  breaker = new CircuitBreaker(THRESHOLD, COOLDOWN_MS, () => now);
+  breaker = new CircuitBreaker({ threshold: THRESHOLD, cooldownMs: COOLDOWN_MS, now: () => now });
 });
 
 function fail(times: number, channelId = "ch") {
@@ -135,7 +135,7 @@ describe("CircuitBreaker: half-open", () => {
   });
 
   it("works with a threshold of 1 (the first failure opens)", () => {
-    const strict = new CircuitBreaker(1, 100, () => now);
+    const strict = new CircuitBreaker({ threshold: 1, cooldownMs: 100, now: () => now });
     expect(strict.onFailure("x")).toBe(true);
     expect(strict.isAvailable("x")).toBe(false);
     now += 100;
@@ -155,7 +155,7 @@ describe("CircuitBreaker: half-open", () => {
 describe("onAbandon", () => {
   it("frees the probe slot at once when the probe ended without a verdict", () => {
     let now = 0;
-    const breaker = new CircuitBreaker(1, 1000, () => now);
+    const breaker = new CircuitBreaker({ threshold: 1, cooldownMs: 1000, now: () => now });
     breaker.onFailure("ch");
     now = 1000;
     breaker.onAttempt("ch");

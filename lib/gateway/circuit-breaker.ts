@@ -1,23 +1,58 @@
 // Per-channel circuit breaker, per instance (health is not money: process memory is fine here).
-// closed → (threshold consecutive failures) → open for the cool-down → half-open: one probe request
-// decides: success closes, failure re-opens. A probe whose outcome never comes back (the client
-// left, the request itself was bad) frees its slot after another cool-down.
+// closed → open → half-open: one probe request decides: success closes, failure re-opens. Two
+// reasons open it, each counted in consecutive failures (any success resets both):
+//   - transient failures (network, 5xx, 429 …): `threshold` of them, open for `cooldownMs`;
+//   - account failures (401/402/403: key revoked, out of credit, suspended): `authThreshold` of them,
+//     open for the longer `authCooldownMs`, so a fixed credential or a top-up brings the channel back
+//     by itself, while one odd answer (e.g. an upstream 403 caused by one request) cannot eject it.
+// A probe whose outcome never comes back (the client left, the request itself was bad) frees its
+// slot after another cool-down.
 
-type State = { failures: number; openUntil: number; probeStartedAt: number | null };
+export type FailureClass = "transient" | "auth";
+
+type State = {
+  failures: number;
+  authFailures: number;
+  openUntil: number;
+  probeStartedAt: number | null;
+};
+
+export interface BreakerOptions {
+  threshold: number;
+  cooldownMs: number;
+  authThreshold?: number;
+  authCooldownMs?: number;
+  now?: () => number;
+}
 
 export class CircuitBreaker {
   private states = new Map<string, State>();
+  private readonly threshold: number;
+  private readonly cooldownMs: number;
+  private readonly authThreshold: number;
+  private readonly authCooldownMs: number;
+  private readonly now: () => number;
 
-  constructor(
-    private threshold: number,
-    private cooldownMs: number,
-    private now: () => number = Date.now,
-  ) {}
+  constructor(options: BreakerOptions) {
+    this.threshold = options.threshold;
+    this.cooldownMs = options.cooldownMs;
+    this.authThreshold = options.authThreshold ?? 3;
+    this.authCooldownMs = options.authCooldownMs ?? 5 * 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  private isTripped(state: State): boolean {
+    return state.failures >= this.threshold || state.authFailures >= this.authThreshold;
+  }
+
+  private probeWindowMs(state: State): number {
+    return state.authFailures >= this.authThreshold ? this.authCooldownMs : this.cooldownMs;
+  }
 
   /** May this channel take a request now? In half-open state only one probe at a time. */
   isAvailable(channelId: string): boolean {
     const state = this.states.get(channelId);
-    if (!state || state.failures < this.threshold) return true;
+    if (!state || !this.isTripped(state)) return true;
     const now = this.now();
     if (now < state.openUntil) return false;
     return state.probeStartedAt === null || now - state.probeStartedAt >= this.cooldownMs;
@@ -26,7 +61,7 @@ export class CircuitBreaker {
   /** Call when a request is sent: marks the probe of a half-open channel. */
   onAttempt(channelId: string) {
     const state = this.states.get(channelId);
-    if (state && state.failures >= this.threshold && this.now() >= state.openUntil) state.probeStartedAt = this.now();
+    if (state && this.isTripped(state) && this.now() >= state.openUntil) state.probeStartedAt = this.now();
   }
 
   onSuccess(channelId: string) {
@@ -40,13 +75,14 @@ export class CircuitBreaker {
   }
 
   /** Returns true when this failure opened (or re-opened) the circuit. */
-  onFailure(channelId: string): boolean {
-    const state = this.states.get(channelId) ?? { failures: 0, openUntil: 0, probeStartedAt: null };
-    state.failures += 1;
+  onFailure(channelId: string, kind: FailureClass = "transient"): boolean {
+    const state = this.states.get(channelId) ?? { failures: 0, authFailures: 0, openUntil: 0, probeStartedAt: null };
+    if (kind === "auth") state.authFailures += 1;
+    else state.failures += 1;
     state.probeStartedAt = null;
     this.states.set(channelId, state);
-    if (state.failures >= this.threshold) {
-      state.openUntil = this.now() + this.cooldownMs;
+    if (this.isTripped(state)) {
+      state.openUntil = this.now() + this.probeWindowMs(state);
       return true;
     }
     return false;
@@ -54,6 +90,6 @@ export class CircuitBreaker {
 
   isOpen(channelId: string): boolean {
     const state = this.states.get(channelId);
-    return Boolean(state && state.failures >= this.threshold && this.now() < state.openUntil);
+    return Boolean(state && this.isTripped(state) && this.now() < state.openUntil);
   }
 }

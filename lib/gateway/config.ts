@@ -10,10 +10,14 @@ const schema = z.object({
   TOKENFLOW_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   TOKENFLOW_FIRST_BYTE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   TOKENFLOW_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
-  TOKENFLOW_REQUEST_DEADLINE_MS: z.coerce.number().int().positive().default(120_000),
+  // Non-streaming answers arrive whole, after the full generation: at least the OpenAI SDK's own
+  // 10-minute timeout, so long generations are served.
+  TOKENFLOW_REQUEST_DEADLINE_MS: z.coerce.number().int().positive().default(600_000),
   TOKENFLOW_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
   TOKENFLOW_BREAKER_THRESHOLD: z.coerce.number().int().positive().default(5),
   TOKENFLOW_BREAKER_COOLDOWN_MS: z.coerce.number().int().positive().default(30_000),
+  TOKENFLOW_BREAKER_AUTH_THRESHOLD: z.coerce.number().int().positive().default(3),
+  TOKENFLOW_BREAKER_AUTH_COOLDOWN_MS: z.coerce.number().int().positive().default(300_000),
   TOKENFLOW_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2_000),
   TOKENFLOW_HOLD_TTL_MS: z.coerce
     .number()

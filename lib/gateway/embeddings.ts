@@ -3,7 +3,7 @@ import { parseEmbeddingsRequest, type EmbeddingsRequest } from "./chat-request";
 import { withFailover } from "./failover";
 import { handleBilledRequest, settleWithoutOutput, type RelayContext } from "./pipeline";
 import { demoEmbeddingsBody } from "./providers/demo";
-import { parseUsage } from "./providers/openai-compatible";
+import { buildUpstreamEmbeddingsBody, parseUsage } from "./providers/openai-compatible";
 import { upstreamModelName } from "./route-model";
 import { embeddingInputUpperBound, estimateTokens } from "./tokens";
 import { postUpstreamJson } from "./upstream";
@@ -37,9 +37,14 @@ async function relayEmbeddings({
 }: RelayContext<EmbeddingsRequest>): Promise<Response> {
   let result;
   try {
-    result = await withFailover(channels, request.signal, async (channel, signal) => {
+    result = await withFailover(channels, request.signal, async (channel, attempt) => {
       if (channel.provider === "demo") return demoEmbeddingsBody(body.input, model.id) as Record<string, unknown>;
-      return postUpstreamJson(channel, "/embeddings", { ...body, model: upstreamModelName(channel, model.id) }, signal);
+      const upstreamBody = buildUpstreamEmbeddingsBody(
+        body,
+        upstreamModelName(channel, model.id),
+        model.extraRequestFields,
+      );
+      return postUpstreamJson(channel, "/embeddings", upstreamBody, attempt);
     });
   } catch (err) {
     return settleWithoutOutput(meter, err);

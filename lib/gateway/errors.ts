@@ -2,6 +2,7 @@
 // statuses. Every status, type and code comes from the single ERRORS table so routes cannot drift.
 // Messages are ours: upstream bodies, hosts and secrets never reach the client, and unknown
 // exceptions become a generic internal_error (the original stays on `cause`, for logs only).
+import { isDatabaseUnavailable } from "@/lib/db/errors";
 
 interface ErrorSpec {
   readonly status: number;
@@ -171,9 +172,17 @@ export function rateLimitExceeded(
   );
 }
 
-/** Unknown errors become a generic internal_error that never repeats the original message. */
+/**
+ * Unknown errors become a generic internal_error that never repeats the original message; a
+ * database outage becomes a 503 (nothing was charged, retrying later is right).
+ */
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new GatewayError("service_unavailable", "The service is temporarily unavailable. Please retry shortly.", {
+      cause: error,
+    });
+  }
   return new GatewayError("internal_error", undefined, { cause: error });
 }
 

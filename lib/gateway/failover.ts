@@ -1,26 +1,18 @@
 import { getPool } from "@/lib/db/pool";
-import { invalidateCatalog, type CatalogChannel } from "./catalog";
+import { ServerShutdown } from "@/lib/server/lifecycle";
+import type { CatalogChannel } from "./catalog";
 import { orderChannels } from "./channel-selection";
 import { CircuitBreaker } from "./circuit-breaker";
 import { gatewayConfig } from "./config";
 import { GatewayError } from "./errors";
+import { failureFromError, UpstreamFailure } from "./upstream-failure";
 
-// Tries channels in order until one answers, before anything was sent to the client:
-// network errors, timeouts, 401/403 (channel credential), 404, 408, 409, 429 and 5xx move on to the
-// next channel; a 400-class answer about the request itself goes back to the client at once.
+// Tries channels in order until one answers, before anything was sent to the client. What moves on
+// to the next channel, what is answered at once and what counts against a channel's health is
+// decided by the failure's kind (upstream-failure.ts). Errors of our own code are not failures of
+// the channel: they neither fail over nor touch its breaker.
 
-/** A failed upstream attempt, classified. */
-export class UpstreamFailure extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    readonly status?: number,
-    readonly clientMessage?: string, // for 4xx about the request: the upstream's own words
-    readonly isAuthFailure = false,
-  ) {
-    super(message);
-  }
-}
+export { failureFromStatus, UpstreamFailure } from "./upstream-failure";
 
 /** The client went away before the answer started. */
 export class ClientClosedError extends Error {
@@ -32,38 +24,13 @@ export class ClientClosedError extends Error {
 const globalForBreaker = globalThis as unknown as { tokenflowBreaker?: CircuitBreaker };
 export function breaker(): CircuitBreaker {
   const config = gatewayConfig();
-  globalForBreaker.tokenflowBreaker ??= new CircuitBreaker(
-    config.TOKENFLOW_BREAKER_THRESHOLD,
-    config.TOKENFLOW_BREAKER_COOLDOWN_MS,
-  );
+  globalForBreaker.tokenflowBreaker ??= new CircuitBreaker({
+    threshold: config.TOKENFLOW_BREAKER_THRESHOLD,
+    cooldownMs: config.TOKENFLOW_BREAKER_COOLDOWN_MS,
+    authThreshold: config.TOKENFLOW_BREAKER_AUTH_THRESHOLD,
+    authCooldownMs: config.TOKENFLOW_BREAKER_AUTH_COOLDOWN_MS,
+  });
   return globalForBreaker.tokenflowBreaker;
-}
-
-/** Maps an upstream HTTP error to a failure; the body is read only for the message of 4xx answers. */
-export function failureFromStatus(status: number, bodyText: string): UpstreamFailure {
-  if (status === 401 || status === 403)
-    return new UpstreamFailure(`upstream rejected the channel credential (${status})`, true, status, undefined, true);
-  if (status === 404 || status === 408 || status === 409 || status === 429 || status >= 500) {
-    return new UpstreamFailure(`upstream answered ${status}`, true, status);
-  }
-  return new UpstreamFailure(`upstream answered ${status}`, false, status, upstreamErrorMessage(bodyText));
-}
-
-/** The upstream's error message, stripped of anything that could identify the upstream account. */
-function upstreamErrorMessage(bodyText: string): string {
-  let message = "The upstream provider rejected the request.";
-  try {
-    const parsed = JSON.parse(bodyText) as { error?: { message?: unknown } | string; message?: unknown };
-    const candidate = typeof parsed.error === "string" ? parsed.error : (parsed.error?.message ?? parsed.message);
-    if (typeof candidate === "string" && candidate.trim()) message = candidate;
-  } catch {
-    /* not JSON: keep the generic message */
-  }
-  return message
-    .replace(/https?:\/\/\S+/g, "[url]")
-    .replace(/\b(sk|tf|key)-[A-Za-z0-9_-]{6,}/g, "[redacted]")
-    .replace(/\borg-[A-Za-z0-9]{6,}/g, "[redacted]")
-    .slice(0, 1000);
 }
 
 export interface FailoverResult<T> {
@@ -71,6 +38,12 @@ export interface FailoverResult<T> {
   channel: CatalogChannel;
   attempts: number;
   controller: AbortController; // aborts the chosen upstream call (client disconnect)
+}
+
+export interface AttemptContext {
+  signal: AbortSignal;
+  /** Milliseconds left of the request's deadline when this attempt started. */
+  remainingMs: number;
 }
 
 /**
@@ -81,7 +54,7 @@ export interface FailoverResult<T> {
 export async function withFailover<T>(
   channels: CatalogChannel[],
   clientSignal: AbortSignal,
-  attempt: (channel: CatalogChannel, signal: AbortSignal) => Promise<T>,
+  attempt: (channel: CatalogChannel, context: AttemptContext) => Promise<T>,
 ): Promise<FailoverResult<T>> {
   const config = gatewayConfig();
   const health = breaker();
@@ -93,18 +66,18 @@ export async function withFailover<T>(
   for (const channel of ordered) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
-    if (clientSignal.aborted) throw new ClientClosedError();
+    if (clientSignal.aborted) throw clientGone(clientSignal);
     attempts++;
     health.onAttempt(channel.id);
     const controller = new AbortController();
-    const onClientAbort = () => controller.abort(new ClientClosedError());
+    const onClientAbort = () => controller.abort(clientSignal.reason ?? new ClientClosedError());
     clientSignal.addEventListener("abort", onClientAbort, { once: true });
     const timer = setTimeout(
-      () => controller.abort(new UpstreamFailure("request deadline exceeded", false)),
+      () => controller.abort(new UpstreamFailure("request deadline exceeded", "timeout")),
       remaining,
     );
     try {
-      const value = await attempt(channel, controller.signal);
+      const value = await attempt(channel, { signal: controller.signal, remainingMs: remaining });
       clearTimeout(timer);
       health.onSuccess(channel.id);
       // The client listener stays: a disconnect while streaming must still abort the upstream.
@@ -114,57 +87,70 @@ export async function withFailover<T>(
       clientSignal.removeEventListener("abort", onClientAbort);
       if (clientSignal.aborted) {
         health.onAbandon(channel.id);
-        throw new ClientClosedError();
+        throw clientGone(clientSignal);
       }
-      const failure = classify(err, controller.signal);
+      const failure = failureFromError(err, controller.signal);
+      if (!failure) {
+        health.onAbandon(channel.id);
+        throw err; // ours, not the channel's: an internal error, and no other channel would do better
+      }
       lastFailure = failure;
-      if (failure.isAuthFailure) {
-        await disableChannel(channel.id, failure.message);
-      } else if (failure.retryable || failure.message === "request deadline exceeded") {
-        if (health.onFailure(channel.id)) recordChannelHealth(channel.id, failure.message);
-      } else {
-        health.onSuccess(channel.id); // it answered: the request was at fault, not the channel
-      }
+      recordFailure(channel, failure);
       if (!failure.retryable) break;
     }
   }
+  throw finalError(lastFailure);
+}
 
-  if (lastFailure && !lastFailure.retryable && lastFailure.clientMessage) {
-    throw new GatewayError("invalid_request", lastFailure.clientMessage);
+function recordFailure(channel: CatalogChannel, failure: UpstreamFailure) {
+  const health = breaker();
+  if (failure.kind === "request") {
+    health.onSuccess(channel.id); // it answered: the request was at fault, not the channel
+    return;
   }
-  if (!lastFailure)
-    throw new GatewayError(
+  const opened = health.onFailure(channel.id, failure.kind === "auth" ? "auth" : "transient");
+  if (opened) noteChannelOutOfRotation(channel, failure);
+}
+
+/** What the client is told when no channel answered. Never the upstream's own words. */
+function finalError(failure: UpstreamFailure | undefined): GatewayError {
+  if (!failure) {
+    return new GatewayError(
       "service_unavailable",
       "No upstream channel is available for this model right now. Please try again later.",
     );
-  throw new GatewayError("upstream_error", "The upstream model provider failed to answer. Please try again.");
-}
-
-function classify(err: unknown, signal: AbortSignal): UpstreamFailure {
-  if (err instanceof UpstreamFailure) return err;
-  if (signal.aborted && signal.reason instanceof UpstreamFailure) return signal.reason;
-  const code = (err as { code?: string }).code ?? "";
-  return new UpstreamFailure(`upstream connection failed${code ? ` (${code})` : ""}`, true);
-}
-
-/** An upstream 401/403 means the credential is bad: take the channel out until an admin fixes it. */
-async function disableChannel(channelId: string, reason: string) {
-  try {
-    await getPool().query(
-      `UPDATE "Channel" SET status = 'AUTH_FAILED', "disabledReason" = $2, "lastError" = $2, "updatedAt" = (now() AT TIME ZONE 'UTC') WHERE id = $1 AND status = 'ENABLED'`,
-      [channelId, reason],
-    );
-  } catch (err) {
-    console.error("[gateway] could not disable channel", channelId, (err as Error).message);
   }
-  invalidateCatalog();
+  if (failure.kind === "request" && failure.clientError) return failure.clientError;
+  if (failure.kind === "timeout") {
+    // The upstream may still be generating: asking the SDK not to retry avoids piling up generations.
+    return new GatewayError("timeout", "The upstream model provider did not answer in time.", {
+      headers: { "x-should-retry": "false" },
+    });
+  }
+  return new GatewayError("upstream_error", "The upstream model provider failed to answer. Please try again.");
 }
 
-function recordChannelHealth(channelId: string, error: string) {
+/** A shutdown cut is answered 503 (retry elsewhere); a client that left gets nothing. */
+function clientGone(signal: AbortSignal): Error {
+  if (signal.reason instanceof ServerShutdown) {
+    return new GatewayError("service_unavailable", "The server is restarting. Please retry the request.", {
+      code: "server_shutdown",
+    });
+  }
+  return new ClientClosedError();
+}
+
+/** The channel left rotation on this instance: tell the admin (log and the channel's health fields). */
+function noteChannelOutOfRotation(channel: CatalogChannel, failure: UpstreamFailure) {
+  const config = gatewayConfig();
+  const probeInS =
+    (failure.kind === "auth" ? config.TOKENFLOW_BREAKER_AUTH_COOLDOWN_MS : config.TOKENFLOW_BREAKER_COOLDOWN_MS) / 1000;
+  const reason = `${failure.message}; out of rotation, probed again in ${probeInS} s`;
+  console.error(`[gateway] channel ${channel.id} (${channel.name}): ${reason}`);
   getPool()
     .query(
       `UPDATE "Channel" SET "consecutiveFailures" = "consecutiveFailures" + 1, "lastError" = $2, "lastCheckedAt" = (now() AT TIME ZONE 'UTC') WHERE id = $1`,
-      [channelId, error],
+      [channel.id, reason],
     )
     .catch(() => undefined);
 }

@@ -12,58 +12,95 @@ const MINUTE_MS = 60_000;
 export interface LimitGrant {
   /** OpenAI's x-ratelimit-* headers for the limits this request counted against. */
   headers: Record<string, string>;
+  /**
+   * Counts the request's tokens against the key's tokens-per-minute limit, once its body is known.
+   * `estimateTokens` is only called when the key has such a limit. On refusal the request units are
+   * given back and the concurrency slot freed, and a 429 (or 400 for a request larger than the
+   * whole limit) is thrown.
+   */
+  consumeTokens(estimateTokens: () => number): Promise<void>;
   /** Frees the concurrency slot; call once when the request is over. */
   release(): Promise<void>;
   /** Gives back the rate units of a request refused later (e.g. 402). */
   refund(): Promise<void>;
 }
 
-const NOTHING: LimitGrant = { headers: {}, release: async () => undefined, refund: async () => undefined };
+const NOTHING: LimitGrant = {
+  headers: {},
+  consumeTokens: async () => undefined,
+  release: async () => undefined,
+  refund: async () => undefined,
+};
 
-/** `estimateTokens` is only called when the key has a tokens-per-minute limit. */
-export async function enforceLimits(key: KeyContext, estimateTokens: () => number): Promise<LimitGrant> {
+/**
+ * The limits that need no body: requests per minute (key, organization) and concurrent requests.
+ * Checked before the body is read, so a refused request costs no parse. Tokens per minute follow
+ * through `consumeTokens`.
+ */
+export async function enforceLimits(key: KeyContext): Promise<LimitGrant> {
   const checks: LimitCheck[] = [];
   if (key.rpmLimit) checks.push({ key: `key:${key.apiKeyId}:rpm`, limit: key.rpmLimit, windowMs: MINUTE_MS, cost: 1 });
-  if (key.tpmLimit)
-    checks.push({ key: `key:${key.apiKeyId}:tpm`, limit: key.tpmLimit, windowMs: MINUTE_MS, cost: estimateTokens() });
   if (key.orgRpmLimit)
     checks.push({ key: `org:${key.organizationId}:rpm`, limit: key.orgRpmLimit, windowMs: MINUTE_MS, cost: 1 });
-  if (checks.length === 0 && !key.maxConcurrency) return NOTHING;
+  if (checks.length === 0 && !key.maxConcurrency && !key.tpmLimit) return NOTHING;
 
   const limiter = getRateLimiter();
-  let headers: Record<string, string> = {};
+  let states: LimitDecision["states"] = [];
   if (checks.length > 0) {
     const decision = await limiter.consume(checks);
     if (!decision.allowed) throw refusal(decision, checks);
-    headers = rateLimitHeaders(decision.states);
+    states = decision.states;
   }
+  const consumed = [...checks];
   const refund = async () => {
-    if (checks.length > 0) await limiter.refund?.(checks).catch(() => undefined);
+    if (consumed.length > 0) await limiter.refund?.(consumed).catch(() => undefined);
   };
-  if (!key.maxConcurrency) return { headers, release: async () => undefined, refund };
 
   // A slot lost by a crashed instance frees itself once no request could still be running.
-  const lease = await limiter.acquire(
-    `key:${key.apiKeyId}:concurrency`,
-    key.maxConcurrency,
-    gatewayConfig().TOKENFLOW_HOLD_TTL_MS,
-  );
-  if (!lease) {
+  const lease = key.maxConcurrency
+    ? await limiter.acquire(
+        `key:${key.apiKeyId}:concurrency`,
+        key.maxConcurrency,
+        gatewayConfig().TOKENFLOW_HOLD_TTL_MS,
+      )
+    : null;
+  if (key.maxConcurrency && !lease) {
     await refund();
     throw rateLimitExceeded(1000, {
       reason: `Too many concurrent requests for this API key (limit ${key.maxConcurrency}).`,
     });
   }
   let released = false;
-  return {
-    headers,
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await lease?.release().catch(() => undefined);
+  };
+
+  const grant: LimitGrant = {
+    headers: rateLimitHeaders(states),
     refund,
-    async release() {
-      if (released) return;
-      released = true;
-      await lease.release().catch(() => undefined);
+    release,
+    async consumeTokens(estimateTokens) {
+      if (!key.tpmLimit) return;
+      const tokens: LimitCheck = {
+        key: `key:${key.apiKeyId}:tpm`,
+        limit: key.tpmLimit,
+        windowMs: MINUTE_MS,
+        cost: estimateTokens(),
+      };
+      const decision = await limiter.consume([tokens]);
+      if (!decision.allowed) {
+        await refund();
+        await release();
+        throw refusal({ ...decision, states: [...states, ...decision.states] }, [tokens]);
+      }
+      consumed.push(tokens);
+      states = [...states, ...decision.states];
+      grant.headers = rateLimitHeaders(states);
     },
   };
+  return grant;
 }
 
 function refusal(decision: LimitDecision, checks: LimitCheck[]): GatewayError {

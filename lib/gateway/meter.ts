@@ -1,7 +1,9 @@
 import { getPool } from "@/lib/db/pool";
 import { costNanos, type Prices, type TokenCounts } from "@/lib/billing/money";
 import { settleHold } from "@/lib/billing/holds";
-import { insertRequestLog, type RequestLogRow } from "@/lib/billing/request-log";
+import { refusalLog } from "@/lib/billing/refusals";
+import type { RequestLogRow } from "@/lib/billing/request-log";
+import { settlementJournal } from "@/lib/billing/settlement-journal";
 import type { KeyContext } from "./auth";
 
 // One meter per request: it knows what was held and at which prices, and settles exactly once
@@ -36,6 +38,9 @@ export interface MeterInit {
   holdNanos: bigint;
 }
 
+/** Requests charged above their hold since start (an upstream billing past the cap we sent). */
+export const overages = { count: 0, nanos: 0n };
+
 // Settlements still running, so a draining server can wait for them before it exits.
 const pendingSettlements = new Set<Promise<unknown>>();
 
@@ -55,7 +60,7 @@ export class Meter {
     this.afterSettle.push(fn);
   }
 
-  /** Charges the actual cost (never more than the hold) and writes the receipt. Returns the nanos charged. */
+  /** Charges the actual cost and writes the receipt, exactly once. Returns the nanos charged. */
   settle(outcome: MeterOutcome): Promise<bigint> {
     if (!this.settled) {
       const settled = this.doSettle(outcome).finally(() =>
@@ -72,12 +77,39 @@ export class Meter {
     const usage = outcome.usage ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
     const cost = costNanos(usage, this.init.prices);
     const row = this.logRow(outcome, usage, cost);
+    let charged: bigint;
     try {
-      const charged = await settleHold(getPool(), this.init.requestId, cost, row);
-      return charged ?? 0n;
+      charged = (await settleHold(getPool(), this.init.requestId, cost, row)) ?? 0n;
     } catch (err) {
-      // The hold stays HELD; the sweeper releases it later (the request is then free, never double-charged).
-      console.error(`[billing] settlement failed for ${this.init.requestId}:`, (err as Error).message);
+      return this.deferSettlement(cost, row, err);
+    }
+    if (charged > this.init.holdNanos) {
+      // The upstream billed past the cap we sent: charged in full, flagged on the receipt, counted.
+      overages.count++;
+      overages.nanos += charged - this.init.holdNanos;
+      console.warn(
+        `[billing] overage on ${this.init.requestId}: charged ${charged} nanos against a hold of ${this.init.holdNanos} (model ${this.init.modelRouted}, channel ${outcome.channelId ?? "-"})`,
+      );
+    }
+    return charged;
+  }
+
+  /**
+   * The database did not take the settlement (down, or the connection died mid-statement): journal it
+   * durably and let the journal retry until it lands. The cost will be charged, so it is reported.
+   */
+  private async deferSettlement(cost: bigint, row: RequestLogRow, err: unknown): Promise<bigint> {
+    const requestId = this.init.requestId;
+    try {
+      await settlementJournal().add({ kind: "settle", requestId, costNanos: cost.toString(), log: row });
+      console.warn(`[billing] settlement of ${requestId} deferred (${(err as Error).message}); journaled`);
+      return cost;
+    } catch (journalError) {
+      // Last resort: the hold stays HELD and the sweeper releases it (the request is then free).
+      console.error(
+        `[billing] settlement of ${requestId} failed (${(err as Error).message}) and could not be journaled:`,
+        (journalError as Error).message,
+      );
       return 0n;
     }
   }
@@ -110,12 +142,14 @@ export class Meter {
       latencyMs: Math.round(performance.now() - i.startedAt),
       ttftMs: outcome.ttftMs ?? null,
       createdAt: i.createdAt,
+      overageNanos: 0n, // tf_settle records the real figure
+      requestCount: 1,
     };
   }
 }
 
 /** Receipt of an authenticated request refused before any money was held (400/402/403/404 …). */
-export async function logRefusedRequest(args: {
+export function logRefusedRequest(args: {
   requestId: string;
   startedAt: number;
   createdAt: Date;
@@ -125,8 +159,8 @@ export async function logRefusedRequest(args: {
   isStream: boolean;
   status: number;
   errorCode: string;
-}): Promise<void> {
-  await insertRequestLog(getPool(), {
+}): void {
+  refusalLog().record({
     id: args.requestId,
     organizationId: args.key.organizationId,
     apiKeyId: args.key.apiKeyId,
@@ -152,5 +186,7 @@ export async function logRefusedRequest(args: {
     latencyMs: Math.round(performance.now() - args.startedAt),
     ttftMs: null,
     createdAt: args.createdAt,
-  }).catch((err) => console.error("[billing] could not write request log:", (err as Error).message));
+    overageNanos: 0n,
+    requestCount: 1,
+  });
 }

@@ -1,7 +1,10 @@
 import { admitHold } from "@/lib/billing/holds";
 import { holdNanos } from "@/lib/billing/hold-amount";
 import type { RequestLogRow } from "@/lib/billing/request-log";
+import { settlementJournal } from "@/lib/billing/settlement-journal";
+import { isDatabaseUnavailable } from "@/lib/db/errors";
 import { getPool } from "@/lib/db/pool";
+import { ServerShutdown } from "@/lib/server/lifecycle";
 import { authenticateRequest, type KeyContext } from "./auth";
 import type { CatalogChannel, CatalogModel } from "./catalog";
 import { gatewayConfig } from "./config";
@@ -13,8 +16,11 @@ import { readJsonBody } from "./read-body";
 import { routeModel } from "./route-model";
 
 // The one request pipeline of every billed /v1 endpoint:
-//   authenticate → parse → route → hold (one atomic step) → relay with failover → settle (once).
-// Admission happens here, before any upstream call; settlement happens in the Meter, after it.
+//   authenticate → request limits → read + parse → route → check → token limit → hold (one atomic
+//   step) → relay with failover → settle (once).
+// Everything that can refuse without the body (key, key and organization state, requests/min,
+// concurrency) runs before the body is read, so a refusal costs no parse. Admission happens here,
+// before any upstream call; settlement happens in the Meter, after it.
 
 export interface HoldBounds {
   promptTokensUpperBound: number;
@@ -38,6 +44,8 @@ export interface BilledEndpoint<B> {
   parse(body: unknown): B;
   modelId(body: B): string;
   isStream(body: B): boolean;
+  /** Refuses what this model cannot take or we cannot price (400), before anything is held. */
+  check?(body: B, model: CatalogModel): void;
   /** Token bounds of this request on this model: the hold covers their worst case. */
   bounds(body: B, model: CatalogModel): HoldBounds;
   /** A realistic token count (prompt estimate + output cap) for tokens-per-minute limits, as OpenAI counts them. */
@@ -56,18 +64,15 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
   let meter: Meter | undefined;
   try {
     key = await authenticateRequest(request.headers);
+    limits = await enforceLimits(key);
     body = spec.parse(await readJsonBody(request, gatewayConfig().TOKENFLOW_MAX_BODY_BYTES));
     const modelId = spec.modelId(body);
     const { model, channels } = await routeModel(key, modelId, spec.kind);
+    spec.check?.(body, model);
     const parsed = body;
-    limits = await enforceLimits(key, () => spec.tokenEstimate(parsed, model));
+    await limits.consumeTokens(() => spec.tokenEstimate(parsed, model));
     const hold = holdNanos(spec.bounds(body, model), model.prices);
-    const admitted = await admitHold(getPool(), {
-      requestId,
-      organizationId: key.organizationId,
-      apiKeyId: key.apiKeyId,
-      amountNanos: hold,
-    });
+    const admitted = await admit(requestId, key, hold);
     if (admitted !== "ok") {
       await limits.refund(); // a request refused for money does not count against rate limits
       throw quotaError(admitted);
@@ -89,11 +94,12 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
     return await spec.relay({ request, headers: limits.headers, body, model, channels, meter });
   } catch (err) {
     if (!meter) await limits?.release(); // refused before a meter took over the slot
-    const clientLeft = err instanceof ClientClosedError || request.signal.aborted;
-    const error = clientLeft ? null : toGatewayError(err);
-    // The receipt of a refused request; a no-op when the meter already wrote this request's receipt.
-    if (key) {
-      await logRefusedRequest({
+    const shutdown = request.signal.reason instanceof ServerShutdown;
+    const clientLeft = err instanceof ClientClosedError || (request.signal.aborted && !shutdown);
+    const error = clientLeft ? null : shutdown && !(err instanceof GatewayError) ? restarting() : toGatewayError(err);
+    // The receipt of a refused request (the meter writes those of admitted ones).
+    if (key && !meter) {
+      logRefusedRequest({
         requestId,
         startedAt,
         createdAt,
@@ -110,6 +116,47 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
       ? errorResponse(error, requestId)
       : new Response(null, { status: 499, headers: { "x-request-id": requestId } });
   }
+}
+
+/**
+ * Admission, bounded in time. If the database stopped answering after the statement was sent, the
+ * hold may exist although we answer 503: the settlement journal releases it once the database is back.
+ */
+async function admit(requestId: string, key: KeyContext, amountNanos: bigint) {
+  try {
+    return await admitHold(getPool(), {
+      requestId,
+      organizationId: key.organizationId,
+      apiKeyId: key.apiKeyId,
+      amountNanos,
+    });
+  } catch (err) {
+    if (isDatabaseUnavailable(err) && mayHaveRun(err)) {
+      await settlementJournal()
+        .add({ kind: "release", requestId })
+        .catch((journalError: Error) =>
+          console.error(`[billing] could not journal the release of ${requestId}:`, journalError.message),
+        );
+    }
+    throw err;
+  }
+}
+
+/** Errors after which the statement may have reached the server (not a refused or timed-out connect). */
+function mayHaveRun(err: unknown): boolean {
+  const message = (err as { message?: unknown }).message;
+  const code = (err as { code?: unknown }).code;
+  return !(
+    code === "ECONNREFUSED" ||
+    code === "ENOTFOUND" ||
+    (typeof message === "string" && /timeout exceeded when trying to connect/i.test(message))
+  );
+}
+
+function restarting(): GatewayError {
+  return new GatewayError("service_unavailable", "The server is restarting. Please retry the request.", {
+    code: "server_shutdown",
+  });
 }
 
 function quotaError(result: "insufficient_quota" | "key_spend_limit"): GatewayError {

@@ -2,7 +2,8 @@ import type { Agent } from "undici";
 import { allowListFromEnv, createGuardedAgent } from "@/lib/security/ssrf";
 import type { CatalogChannel } from "./catalog";
 import { gatewayConfig } from "./config";
-import { failureFromStatus, UpstreamFailure } from "./failover";
+import type { AttemptContext } from "./failover";
+import { failureFromStatus, UpstreamFailure } from "./upstream-failure";
 import { joinUrl } from "./providers/openai-compatible";
 
 // The only place the gateway talks to upstreams: undici keep-alive pools (much cheaper than
@@ -24,12 +25,18 @@ function agent(): Agent {
   return globalForAgent.tokenflowAgent;
 }
 
+export interface PostOptions {
+  signal: AbortSignal;
+  /** Most to wait for the response headers: for a non-streaming call, the whole generation. */
+  headersTimeoutMs: number;
+}
+
 /** POSTs JSON to an OpenAI-compatible channel. Throws on network errors and timeouts. */
 export async function postUpstream(
   channel: CatalogChannel,
   path: string,
   body: unknown,
-  signal: AbortSignal,
+  { signal, headersTimeoutMs }: PostOptions,
 ): Promise<UpstreamResponse> {
   const url = new URL(joinUrl(channel.baseUrl, path));
   const config = gatewayConfig();
@@ -44,7 +51,7 @@ export async function postUpstream(
     },
     body: JSON.stringify(body),
     signal,
-    headersTimeout: config.TOKENFLOW_FIRST_BYTE_TIMEOUT_MS,
+    headersTimeout: Math.max(1, Math.round(headersTimeoutMs)),
     bodyTimeout: config.TOKENFLOW_IDLE_TIMEOUT_MS,
   });
   return { status: response.statusCode, headers: response.headers, body: response.body };
@@ -56,7 +63,7 @@ export async function readUpstreamBody(body: AsyncIterable<Uint8Array>, maxBytes
   let size = 0;
   for await (const chunk of body) {
     size += chunk.byteLength;
-    if (size > maxBytes) throw new Error("upstream response too large");
+    if (size > maxBytes) throw new UpstreamFailure("upstream response too large", "transient");
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");
@@ -70,14 +77,15 @@ export async function postUpstreamJson(
   channel: CatalogChannel,
   path: string,
   body: unknown,
-  signal: AbortSignal,
+  { signal, remainingMs }: AttemptContext,
 ): Promise<Record<string, unknown>> {
-  const upstream = await postUpstream(channel, path, body, signal);
+  // Non-streaming answers come whole after the generation: wait for them until the request deadline.
+  const upstream = await postUpstream(channel, path, body, { signal, headersTimeoutMs: remainingMs });
   const text = await readUpstreamBody(upstream.body);
   if (upstream.status !== 200) throw failureFromStatus(upstream.status, text);
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new UpstreamFailure("upstream sent invalid JSON", true, upstream.status);
+    throw new UpstreamFailure("upstream sent invalid JSON", "transient", upstream.status);
   }
 }

@@ -1,12 +1,21 @@
 import { describe, expect, it } from "vitest";
 import type { ChatRequest } from "../chat-request";
-import { buildUpstreamChatBody, chooseOutputCap, countChunkDeltas, joinUrl, parseUsage } from "./openai-compatible";
+import { GatewayError } from "../errors";
+import {
+  buildUpstreamChatBody,
+  buildUpstreamEmbeddingsBody,
+  chooseOutputCap,
+  countChunkDeltas,
+  joinUrl,
+  parseUsage,
+  refusePriceRaisingFields,
+} from "./openai-compatible";
 
 const messages = [{ role: "user", content: "Hello" }];
 const model = { defaultMaxOutputTokens: 4096, maxOutputTokens: 8192 };
 
 describe("buildUpstreamChatBody", () => {
-  it("replaces only the model name and leaves every other field, known or unknown, untouched", () => {
+  it("forwards the allow-listed fields as they are, with the mapped model name", () => {
     const tools = [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }];
     const request: ChatRequest = {
       model: "deepseek-v3",
@@ -16,12 +25,40 @@ describe("buildUpstreamChatBody", () => {
       response_format: { type: "json_object" },
       seed: 7,
       user: "u-1",
-      some_future_field: { nested: [1, 2, 3] },
       max_tokens: 100,
     };
     const body = buildUpstreamChatBody(request, "deepseek-chat", { field: "max_tokens", value: 100 });
     expect(body).toEqual({ ...request, model: "deepseek-chat" });
     expect(body.tools).toBe(tools); // passed through, not rebuilt
+  });
+
+  it("drops fields outside the allow-list: unknown ones, store/metadata and provider thinking switches", () => {
+    const request: ChatRequest = {
+      model: "pub",
+      messages,
+      some_future_field: { nested: [1, 2, 3] },
+      store: true,
+      metadata: { a: "b" },
+      enable_thinking: true,
+      thinking: { type: "enabled" },
+      thinking_budget: 100_000,
+      extra_body: { x: 1 },
+    };
+    expect(buildUpstreamChatBody(request, "up", { field: "max_tokens", value: 10 })).toEqual({
+      model: "up",
+      messages,
+      max_tokens: 10,
+    });
+  });
+
+  it("forwards a model's extra fields", () => {
+    const body = buildUpstreamChatBody(
+      { model: "pub", messages, enable_thinking: true, other: 1 },
+      "up",
+      { field: "max_tokens", value: 10 },
+      new Set(["enable_thinking"]),
+    );
+    expect(body).toEqual({ model: "up", messages, max_tokens: 10, enable_thinking: true });
   });
 
   it("does not modify the client's request object", () => {
@@ -49,6 +86,21 @@ describe("buildUpstreamChatBody", () => {
   it("adds the cap when the client sent none", () => {
     const body = buildUpstreamChatBody({ model: "pub", messages }, "up", { field: "max_tokens", value: 4096 });
     expect(body.max_tokens).toBe(4096);
+  });
+
+  it("sends only the upstream's own cap field, whichever field the client used", () => {
+    // An upstream that ignores max_completion_tokens (DeepSeek & co.) must still be capped.
+    const deepseek = buildUpstreamChatBody({ model: "pub", messages, max_completion_tokens: 300 }, "up", {
+      field: "max_tokens",
+      value: 300,
+    });
+    expect(deepseek).toEqual({ model: "up", messages, max_tokens: 300 });
+    // An o-series upstream refuses max_tokens.
+    const openai = buildUpstreamChatBody({ model: "pub", messages, max_tokens: 300 }, "up", {
+      field: "max_completion_tokens",
+      value: 300,
+    });
+    expect(openai).toEqual({ model: "up", messages, max_completion_tokens: 300 });
   });
 
   it("writes max_completion_tokens and removes max_tokens when max_completion_tokens is the field", () => {
@@ -116,10 +168,7 @@ describe("chooseOutputCap", () => {
       field: "max_tokens",
       value: 8192,
     });
-    expect(chooseOutputCap({ model: "m", messages, max_completion_tokens: 100_000 }, model)).toEqual({
-      field: "max_completion_tokens",
-      value: 8192,
-    });
+    expect(chooseOutputCap({ model: "m", messages, max_completion_tokens: 100_000 }, model).value).toBe(8192);
   });
 
   it("clamps a default that is above the maximum too", () => {
@@ -128,15 +177,18 @@ describe("chooseOutputCap", () => {
     ).toBe(2000);
   });
 
-  it("lets max_completion_tokens win over max_tokens, field and value, as OpenAI does", () => {
+  it("lets max_completion_tokens win over max_tokens, as OpenAI does; the field is the upstream's", () => {
     expect(chooseOutputCap({ model: "m", messages, max_tokens: 100, max_completion_tokens: 300 }, model)).toEqual({
-      field: "max_completion_tokens",
+      field: "max_tokens",
       value: 300,
     });
-    expect(chooseOutputCap({ model: "m", messages, max_tokens: 300, max_completion_tokens: 100 }, model)).toEqual({
-      field: "max_completion_tokens",
-      value: 100,
-    });
+    expect(
+      chooseOutputCap(
+        { model: "m", messages, max_tokens: 300, max_completion_tokens: 100 },
+        model,
+        "max_completion_tokens",
+      ),
+    ).toEqual({ field: "max_completion_tokens", value: 100 });
   });
 
   it("falls back to max_tokens when max_completion_tokens is null", () => {
@@ -144,6 +196,52 @@ describe("chooseOutputCap", () => {
       field: "max_tokens",
       value: 123,
     });
+  });
+});
+
+describe("refusePriceRaisingFields", () => {
+  const none = new Set<string>();
+  it.each([
+    [{ service_tier: "priority" }, "service_tier"],
+    [{ service_tier: "flex" }, "service_tier"],
+    [{ web_search_options: {} }, "web_search_options"],
+    [{ modalities: ["text", "audio"] }, "modalities"],
+    [{ audio: { voice: "alloy", format: "wav" } }, "modalities"],
+    [{ prediction: { type: "content", content: "x" } }, "prediction"],
+  ])("refuses %o with a 400 naming %s", (fields, param) => {
+    try {
+      refusePriceRaisingFields(fields, none);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(GatewayError);
+      expect(err).toMatchObject({ status: 400, param, code: "unsupported_parameter" });
+    }
+  });
+
+  it.each([
+    {},
+    { service_tier: "auto" },
+    { service_tier: "default" },
+    { service_tier: null },
+    { modalities: ["text"] },
+    { web_search_options: null },
+  ])("lets %o through", (fields) => {
+    expect(() => refusePriceRaisingFields(fields, none)).not.toThrow();
+  });
+
+  it("lets a model that prices a field through", () => {
+    expect(() => refusePriceRaisingFields({ web_search_options: {} }, new Set(["web_search_options"]))).not.toThrow();
+  });
+});
+
+describe("buildUpstreamEmbeddingsBody", () => {
+  it("forwards the embeddings fields only", () => {
+    expect(
+      buildUpstreamEmbeddingsBody(
+        { model: "pub", input: "hi", dimensions: 8, encoding_format: "float", other: 1 },
+        "up",
+      ),
+    ).toEqual({ model: "up", input: "hi", dimensions: 8, encoding_format: "float" });
   });
 });
 

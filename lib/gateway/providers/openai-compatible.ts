@@ -2,6 +2,7 @@
 // mode, OpenAI, vLLM …). Pure translation: no I/O here.
 import type { TokenCounts } from "@/lib/billing/money";
 import type { ChatRequest } from "../chat-request";
+import { GatewayError } from "../errors";
 
 export interface OutputCap {
   field: "max_tokens" | "max_completion_tokens";
@@ -9,16 +10,94 @@ export interface OutputCap {
 }
 
 /**
- * The body sent upstream: the client's body untouched except the mapped model name, an output cap
- * that never exceeds what the hold covers, and usage forced on for streams (we bill from it).
+ * Top-level chat fields an OpenAI-compatible upstream receives
+ * (https://platform.openai.com/docs/api-reference/chat/create). Everything else is dropped, unless
+ * the model lists it in its `extraRequestFields`: unknown fields could raise the upstream's price or
+ * change how it keeps the data, and the hold would not cover them. The output cap
+ * (`max_tokens` / `max_completion_tokens`) is ours to set, in the field the upstream honours.
+ */
+export const FORWARDED_CHAT_FIELDS: ReadonlySet<string> = new Set([
+  "messages",
+  "stream",
+  "stream_options",
+  "n",
+  "stop",
+  "temperature",
+  "top_p",
+  "presence_penalty",
+  "frequency_penalty",
+  "logit_bias",
+  "logprobs",
+  "top_logprobs",
+  "seed",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "functions",
+  "function_call",
+  "response_format",
+  "reasoning_effort", // reasoning tokens are output tokens, bounded by the cap
+  "service_tier", // only "auto"/"default" get this far (refusePriceRaisingFields)
+  "user",
+  "safety_identifier",
+  "prompt_cache_key",
+  "verbosity",
+]);
+
+/** Top-level embeddings fields forwarded (https://platform.openai.com/docs/api-reference/embeddings/create). */
+export const FORWARDED_EMBEDDINGS_FIELDS: ReadonlySet<string> = new Set([
+  "input",
+  "encoding_format",
+  "dimensions",
+  "user",
+]);
+
+/**
+ * Refuses (400) the request fields that would make the upstream charge more than our price table
+ * says or keep the tenant's data: a paid service tier, web search, audio output and predicted
+ * outputs. (`store`/`metadata` and unknown fields are dropped instead, see FORWARDED_CHAT_FIELDS.)
+ */
+export function refusePriceRaisingFields(request: Record<string, unknown>, extraFields: ReadonlySet<string>): void {
+  const refuse = (param: string, message: string) => {
+    if (!extraFields.has(param))
+      throw new GatewayError("invalid_request", message, { param, code: "unsupported_parameter" });
+  };
+  const tier = request.service_tier;
+  if (tier !== undefined && tier !== null && tier !== "auto" && tier !== "default") {
+    refuse(
+      "service_tier",
+      `service_tier '${String(tier).slice(0, 40)}' is not available through TokenFlow; use 'auto' or leave it out.`,
+    );
+  }
+  if (request.web_search_options !== undefined && request.web_search_options !== null) {
+    refuse("web_search_options", "Web search is not available through TokenFlow on this model.");
+  }
+  const modalities = request.modalities;
+  if (
+    (request.audio !== undefined && request.audio !== null) ||
+    (Array.isArray(modalities) && modalities.some((m) => m !== "text"))
+  ) {
+    refuse("modalities", "Audio output is not available through TokenFlow on this model.");
+  }
+  if (request.prediction !== undefined && request.prediction !== null) {
+    refuse("prediction", "Predicted outputs are not available through TokenFlow on this model.");
+  }
+}
+
+/**
+ * The body sent upstream: the allow-listed fields of the client's body, the mapped model name, the
+ * output cap the hold covers in the one field this upstream honours (the client's other cap field
+ * is removed: an upstream that ignores it would otherwise generate without a bound), and usage
+ * forced on for streams (we bill from it).
  */
 export function buildUpstreamChatBody(
   request: ChatRequest,
   upstreamModel: string,
   cap: OutputCap,
+  extraFields: ReadonlySet<string> = NO_FIELDS,
 ): Record<string, unknown> {
-  const body: Record<string, unknown> = { ...request, model: upstreamModel };
-  if (cap.field === "max_completion_tokens") delete body.max_tokens;
+  const body = pickFields(request, FORWARDED_CHAT_FIELDS, extraFields);
+  body.model = upstreamModel;
   body[cap.field] = cap.value;
   if (request.stream) {
     body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
@@ -26,13 +105,42 @@ export function buildUpstreamChatBody(
   return body;
 }
 
-/** The output cap to send: the client's (clamped to the model's maximum) or the model's default. */
+export function buildUpstreamEmbeddingsBody(
+  request: Record<string, unknown>,
+  upstreamModel: string,
+  extraFields: ReadonlySet<string> = NO_FIELDS,
+): Record<string, unknown> {
+  const body = pickFields(request, FORWARDED_EMBEDDINGS_FIELDS, extraFields);
+  body.model = upstreamModel;
+  return body;
+}
+
+const NO_FIELDS: ReadonlySet<string> = new Set();
+const CAP_FIELDS = new Set(["max_tokens", "max_completion_tokens", "model"]);
+
+function pickFields(
+  request: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+  extra: ReadonlySet<string>,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const key of Object.keys(request)) {
+    if (CAP_FIELDS.has(key)) continue;
+    if (allowed.has(key) || extra.has(key)) body[key] = request[key];
+  }
+  return body;
+}
+
+/**
+ * The output cap to send: the client's (clamped to the model's maximum) or the model's default, in
+ * the field the model (or else the channel) says the upstream honours.
+ */
 export function chooseOutputCap(
   request: ChatRequest,
   model: { defaultMaxOutputTokens: number; maxOutputTokens: number },
+  field: OutputCap["field"] = "max_tokens",
 ): OutputCap {
   // OpenAI's newer field wins when both are given, as OpenAI does.
-  const field = request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
   const asked = request.max_completion_tokens ?? request.max_tokens ?? model.defaultMaxOutputTokens;
   return { field, value: Math.min(asked, model.maxOutputTokens) };
 }
@@ -55,8 +163,14 @@ export function parseUsage(usage: unknown): TokenCounts | null {
   return { inputTokens: prompt - cached, cachedInputTokens: cached, outputTokens: nonNegative(u.completion_tokens) };
 }
 
+// Token counts are INTEGER columns: an upstream reporting absurd usage is clamped, not allowed to
+// make the settlement fail (a 2^31 count at the highest allowed price still fits a BIGINT cost).
+const MAX_TOKEN_COUNT = 2_147_483_647;
+
 function nonNegative(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+  return typeof value === "number" && Number.isFinite(value) && value > 0
+    ? Math.min(Math.floor(value), MAX_TOKEN_COUNT)
+    : 0;
 }
 
 /** Number of output pieces in a stream chunk (content, reasoning or tool-call argument deltas). */

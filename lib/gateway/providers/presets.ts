@@ -12,6 +12,8 @@ export interface ProviderPreset {
   readonly baseUrl: string;
   readonly models: readonly string[];
   readonly modelMapping: Readonly<Record<string, string>>;
+  /** The request field this upstream honours as the output cap. */
+  readonly outputCapField: "max_tokens" | "max_completion_tokens";
 }
 
 export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
@@ -25,6 +27,7 @@ export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
       "deepseek-v3": "deepseek-chat",
       "deepseek-r1": "deepseek-reasoner",
     },
+    outputCapField: "max_tokens",
   },
   {
     id: "moonshot",
@@ -35,6 +38,7 @@ export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
     // Moonshot's dated K2 id (newer kimi-k2.5 / kimi-k2-thinking exist as separate models); the
     // admin can remap when Moonshot retires it.
     modelMapping: { "kimi-k2": "kimi-k2-0905-preview" },
+    outputCapField: "max_tokens",
   },
   {
     id: "zhipu",
@@ -43,6 +47,7 @@ export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
     baseUrl: "https://open.bigmodel.cn/api/paas/v4",
     models: ["glm-4-plus"],
     modelMapping: { "glm-4-plus": "glm-4-plus" },
+    outputCapField: "max_tokens",
   },
   {
     id: "dashscope",
@@ -53,6 +58,7 @@ export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
     baseUrl: "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
     models: ["qwen-max"],
     modelMapping: { "qwen-max": "qwen-max" },
+    outputCapField: "max_tokens",
   },
   {
     id: "openai",
@@ -61,6 +67,9 @@ export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
     baseUrl: "https://api.openai.com/v1",
     models: ["gpt-4o"],
     modelMapping: { "gpt-4o": "gpt-4o" },
+    // https://platform.openai.com/docs/api-reference/chat/create#chat-create-max_completion_tokens:
+    // max_tokens is deprecated and refused by o-series models.
+    outputCapField: "max_completion_tokens",
   },
   {
     id: "anthropic",
@@ -70,6 +79,7 @@ export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
     models: ["claude-sonnet"],
     // Anthropic's alias for the current Sonnet 4.5 snapshot (claude-sonnet-4-5-20250929).
     modelMapping: { "claude-sonnet": "claude-sonnet-4-5" },
+    outputCapField: "max_tokens",
   },
 ];
 
