@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { connection } from "next/server";
 import type { ReactNode } from "react";
 import { SiteHeader } from "@/components/site-header";
 import "./globals.css";
@@ -8,7 +9,10 @@ export const metadata: Metadata = {
   description: "OpenAI-compatible gateway to DeepSeek, Kimi, GLM, Qwen, GPT-4o and Claude, with one prepaid balance.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Every page renders per request: Next stamps proxy.ts's CSP nonce on its scripts only while
+  // rendering, and a page prerendered at build time would carry none (its scripts would be blocked).
+  await connection();
   return (
     <html lang="en">
       <body className="min-h-screen font-sans">

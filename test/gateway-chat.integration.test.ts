@@ -56,8 +56,9 @@ describe("chat completions", () => {
       seed: 7,
       user: "end-user-1",
       top_p: 0.9,
-      // @ts-expect-error provider extension fields pass through untouched
+      // @ts-expect-error fields outside the forwarded allow-list are dropped
       custom_vendor_field: { keep: true },
+      store: true,
     });
     expect(completion.object).toBe("chat.completion");
     expect(completion.model).toBe("deepseek-v3");
@@ -71,7 +72,8 @@ describe("chat completions", () => {
     expect(sent.body.seed).toBe(7);
     expect(sent.body.user).toBe("end-user-1");
     expect(sent.body.top_p).toBe(0.9);
-    expect(sent.body.custom_vendor_field).toEqual({ keep: true });
+    expect(sent.body).not.toHaveProperty("custom_vendor_field");
+    expect(sent.body).not.toHaveProperty("store");
     expect(sent.body.max_tokens).toBe(4096); // the model's default output cap, so the hold is a true bound
     expect(sent.headers.authorization).toBe("Bearer chan-deepseek");
   });

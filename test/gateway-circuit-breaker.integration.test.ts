@@ -1,5 +1,6 @@
 // The circuit breaker per channel, end to end: out of rotation after repeated failures, back after
-// a successful probe; a rejected credential disables the channel.
+// a successful probe; a rejected credential takes it out only after repeated rejections, and a
+// probe brings it back once the credential works again.
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearRequests, clearScenarios, getRequests, setScenario } from "@/e2e/fake-upstream/client";
@@ -10,7 +11,14 @@ let client: OpenAI;
 let channelA: string;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { TOKENFLOW_BREAKER_THRESHOLD: "3", TOKENFLOW_BREAKER_COOLDOWN_MS: "1500" } });
+  stack = await startStack({
+    env: {
+      TOKENFLOW_BREAKER_THRESHOLD: "3",
+      TOKENFLOW_BREAKER_COOLDOWN_MS: "1500",
+      TOKENFLOW_BREAKER_AUTH_THRESHOLD: "3",
+      TOKENFLOW_BREAKER_AUTH_COOLDOWN_MS: "1500",
+    },
+  });
   await stack.admin.disableAllChannels();
   channelA = (
     await stack.admin.createChannel({
@@ -60,17 +68,26 @@ describe("circuit breaker", () => {
     expect(await getRequests(stack.upstream.url, { apiKey: "chan-b" })).toHaveLength(0);
   });
 
-  it("disables a channel whose credential the upstream rejects, and says why", async () => {
+  it("takes a channel whose credential is rejected out of rotation only after repeated rejections, says why, and probes it back", async () => {
     await stack.admin.updateChannel(channelA, { apiKey: "bad-key" });
-    const completion = await ask();
-    expect(completion.choices).toHaveLength(1);
-    const { body } = await stack.admin.request("GET", `/api/admin/channels/${channelA}`);
-    expect(body.status).toBe("AUTH_FAILED");
-    expect(body.disabledReason).toMatch(/401/);
+    // One rejection (or two) does not eject a channel: a single odd answer must not take it out.
+    for (let i = 0; i < 2; i++) expect((await ask()).choices).toHaveLength(1);
+    let { body } = await stack.admin.request("GET", `/api/admin/channels/${channelA}`);
+    expect(body.health.lastError ?? "").not.toMatch(/401/);
+    expect((await ask()).choices).toHaveLength(1); // the third rejection opens the circuit
+    ({ body } = await stack.admin.request("GET", `/api/admin/channels/${channelA}`));
+    expect(body.status).toBe("ENABLED"); // still configured: it comes back by itself once fixed
+    expect(body.health.lastError).toMatch(/401.*out of rotation/);
     expect(JSON.stringify(body)).not.toContain("bad-key");
-    await clearRequests(stack.upstream.url);
+    expect(await getRequests(stack.upstream.url, { apiKey: "bad-key" })).toHaveLength(3);
     await ask();
-    expect(await getRequests(stack.upstream.url, { apiKey: "bad-key" })).toHaveLength(0);
-    await stack.admin.updateChannel(channelA, { apiKey: "chan-a", enabled: true });
+    expect(await getRequests(stack.upstream.url, { apiKey: "bad-key" })).toHaveLength(3); // skipped now
+
+    await stack.admin.updateChannel(channelA, { apiKey: "chan-a" }); // the admin fixes the credential
+    await new Promise((r) => setTimeout(r, 1700)); // the cool-down passes: the next request probes A
+    await clearRequests(stack.upstream.url);
+    for (let i = 0; i < 3; i++) await ask();
+    expect(await getRequests(stack.upstream.url, { apiKey: "chan-a" })).toHaveLength(3);
+    expect(await getRequests(stack.upstream.url, { apiKey: "chan-b" })).toHaveLength(0);
   });
 });

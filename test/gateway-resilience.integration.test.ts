@@ -59,7 +59,7 @@ describe("failover", () => {
     expect(await getRequests(stack.upstream.url, { apiKey: "chan-b" })).toHaveLength(1);
   });
 
-  for (const fault of ["status:429", "status:503", "cut-after:0", "hang"]) {
+  for (const fault of ["status:429", "status:503", "cut-after:0", "status:404", "redirect:307", "leaky:402"]) {
     it(`fails over on ${fault}`, async () => {
       await setScenario(stack.upstream.url, { match: { apiKey: "chan-a" }, fault, times: 1 });
       const completion = await ask();
@@ -69,12 +69,37 @@ describe("failover", () => {
     });
   }
 
-  it("does not retry a 400 about the request, and passes its message on", async () => {
+  it("does not retry a 400 about the request, and answers it in its own words", async () => {
     await setScenario(stack.upstream.url, { match: { apiKey: "chan-a" }, fault: "status:400", times: 1 });
     const error = await ask().catch((e) => e);
     expect(error, JSON.stringify(error)).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.error).toMatchObject({ code: "upstream_invalid_request" });
+    expect(error.message).not.toContain("fake upstream error");
     expect(await getRequests(stack.upstream.url)).toHaveLength(1);
   });
+
+  for (const stream of [false, true]) {
+    it(`never starts a request the upstream took and went silent on again elsewhere (${stream ? "stream" : "non-stream"})`, async () => {
+      await setScenario(stack.upstream.url, { match: { apiKey: "chan-a" }, fault: "hang", times: 1 });
+      const error = await (
+        stream
+          ? client.chat.completions
+              .create({ model: "gpt-4o", messages: [{ role: "user", content: "hello" }], stream: true })
+              .then(async (s) => {
+                for await (const chunk of s) void chunk;
+              })
+          : ask()
+      ).catch((e) => e);
+      expect(error).toBeInstanceOf(OpenAI.APIError);
+      expect(error.status).toBe(502);
+      expect(error.error).toMatchObject({ code: "timeout" });
+      // One generation at most: the channel that may be generating is not joined by another one,
+      // and the SDK is told not to retry on its own.
+      expect(error.headers.get("x-should-retry")).toBe("false");
+      expect(await getRequests(stack.upstream.url, { apiKey: "chan-a" })).toHaveLength(1);
+      expect(await getRequests(stack.upstream.url, { apiKey: "chan-b" })).toHaveLength(0);
+    });
+  }
 
   it("answers an OpenAI-shaped 502 within the deadline when every channel fails", async () => {
     await setScenario(stack.upstream.url, { fault: "status:500" });

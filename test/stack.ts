@@ -18,12 +18,19 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * The fake upstream's per-request knobs (e2e/fake-upstream/README.md) are request fields the gateway
+ * does not forward by default; tests allow them per model, as an operator would a provider extra.
+ */
+export const FAKE_UPSTREAM_FIELDS = ["fake_fault", "fake_output_tokens", "fake_chunk_delay_ms", "fake_tool_call"];
+
 export async function startStack(opts: { env?: Record<string, string>; upstreamHost?: string } = {}): Promise<Stack> {
   const database = await createFreshDatabase({ seed: true });
   const upstream = await spawnFakeUpstream(opts.upstreamHost ? { host: opts.upstreamHost } : {});
   const app = await startAppServer({ databaseUrl: database.url, env: opts.env });
   const db = new pg.Pool({ connectionString: database.url, max: 4, types: bigintTypes });
   db.on("error", () => undefined);
+  await db.query(`UPDATE "Model" SET "extraRequestFields" = $1`, [FAKE_UPSTREAM_FIELDS]);
   return {
     app,
     upstream,
@@ -96,7 +103,7 @@ export class AdminClient {
   }
 
   createModel(model: Record<string, unknown>) {
-    return this.expectOk("POST", "/api/admin/models", model);
+    return this.expectOk("POST", "/api/admin/models", { extraRequestFields: FAKE_UPSTREAM_FIELDS, ...model });
   }
 
   updateModel(id: string, patch: Record<string, unknown>) {

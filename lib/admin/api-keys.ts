@@ -7,7 +7,18 @@ import { forgetKey } from "@/lib/gateway/auth";
 import { generateApiKey } from "@/lib/keys/api-key";
 import { recordAudit } from "./audit";
 import type { AdminActor } from "./auth";
-import { futureDate, positiveInt, text, usdAmount, usdOrNull } from "./fields";
+import {
+  futureDate,
+  intInRange,
+  MAX_CONCURRENCY_LIMIT,
+  MAX_CREDIT_NANOS,
+  MAX_RPM_LIMIT,
+  MAX_TPM_LIMIT,
+  modelRef,
+  text,
+  usdAmount,
+  usdOrNull,
+} from "./fields";
 
 // Gateway API keys of any organization (admin only). The full key exists once, in the create
 // answer; the database keeps its sha256 and a short partial.
@@ -27,9 +38,9 @@ export function normalizeIpOrCidr(value: string): string | null {
 }
 
 const ipOrCidr = z.string().transform((value, ctx) => {
-  const normalized = normalizeIpOrCidr(value);
+  const normalized = value.length > 100 ? null : normalizeIpOrCidr(value);
   if (normalized === null) {
-    ctx.addIssue({ code: "custom", message: `"${value.slice(0, 60)}" is not an IP address or CIDR range` });
+    ctx.addIssue({ code: "custom", message: "is not an IP address or CIDR range" });
     return z.NEVER;
   }
   return normalized;
@@ -40,13 +51,13 @@ const dedupe = <T>(items: T[]): T[] => [...new Set(items)];
 // Optional limits also accept null ("no limit"), as JSON clients often send it.
 export const createApiKeySchema = z.strictObject({
   name: text(100),
-  allowedModels: z.array(text(200)).max(500).transform(dedupe).nullish(),
-  allowedIps: z.array(ipOrCidr).max(100).transform(dedupe).nullish(),
+  allowedModels: z.array(modelRef).max(500, "must list at most 500 models").transform(dedupe).nullish(),
+  allowedIps: z.array(ipOrCidr).max(100, "must list at most 100 addresses").transform(dedupe).nullish(),
   expiresAt: futureDate.nullish(),
-  rpmLimit: positiveInt.nullish(),
-  tpmLimit: positiveInt.nullish(),
-  maxConcurrency: positiveInt.nullish(),
-  spendLimitUsd: usdAmount("non_negative").nullish(),
+  rpmLimit: intInRange(1, MAX_RPM_LIMIT).nullish(),
+  tpmLimit: intInRange(1, MAX_TPM_LIMIT).nullish(),
+  maxConcurrency: intInRange(1, MAX_CONCURRENCY_LIMIT).nullish(),
+  spendLimitUsd: usdAmount("non_negative", MAX_CREDIT_NANOS).nullish(),
 });
 export type CreateApiKeyInput = z.output<typeof createApiKeySchema>;
 

@@ -10,7 +10,7 @@ import { allowListFromEnv, validateUpstreamUrl } from "@/lib/security/ssrf";
 import { recordAudit } from "./audit";
 import type { AdminActor } from "./auth";
 import { isRecordNotFound } from "./db-errors";
-import { text } from "./fields";
+import { httpUrl, intInRange, modelRef, text, upstreamModelName } from "./fields";
 
 // Channels (DESIGN §5): one upstream credential each. The API key is write-only: it is encrypted at
 // rest, and only its last four characters ever leave the server. Every write invalidates the catalog.
@@ -25,18 +25,28 @@ type ChannelProvider = "openai" | "anthropic" | "demo";
 const providerSchema = z.enum(["openai", "anthropic", "demo"], {
   error: 'must be one of "openai", "anthropic", "demo"',
 });
+const MAX_CHANNEL_MODELS = 500;
 const modelIdsSchema = z
-  .array(text(200), { error: "must be an array of model ids" })
+  .array(modelRef, { error: "must be an array of model ids" })
   .min(1, "must list at least one model")
-  .max(500)
+  .max(MAX_CHANNEL_MODELS, `must list at most ${MAX_CHANNEL_MODELS} models`)
   .transform((ids) => [...new Set(ids)]);
-const modelMappingSchema = z.record(z.string().min(1).max(200), text(200), {
-  error: "must be an object of public model id → upstream model id",
-});
-const baseUrlSchema = z.string().trim().min(1, "must not be empty").max(2048);
-const apiKeySchema = z.string().trim().min(1, "must not be empty").max(4096);
-const prioritySchema = z.int("must be an integer").min(-1_000_000).max(1_000_000);
-const weightSchema = z.int("must be an integer").min(0, "must not be negative").max(1_000_000);
+const modelMappingSchema = z
+  .record(modelRef, upstreamModelName, { error: "must be an object of public model id → upstream model id" })
+  .refine(
+    (mapping) => Object.keys(mapping).length <= MAX_CHANNEL_MODELS,
+    `must have at most ${MAX_CHANNEL_MODELS} entries`,
+  );
+const baseUrlSchema = httpUrl(2048);
+// Sent upstream in a header: printable ASCII only, so it can never split or inject a header.
+const apiKeySchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(4096, "must be at most 4096 characters")
+  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
+const prioritySchema = intInRange(-1_000_000, 1_000_000);
+const weightSchema = intInRange(0, 1_000_000);
 export const outputCapFieldSchema = z.enum(["max_tokens", "max_completion_tokens"], {
   error: 'must be "max_tokens" or "max_completion_tokens"',
 });
@@ -53,7 +63,7 @@ export const createChannelSchema = z.strictObject({
   enabled: z.boolean().optional(),
   // The field this upstream honours as the output cap; presets fill it (default max_tokens).
   outputCapField: outputCapFieldSchema.optional(),
-  preset: z.string().max(100).optional(),
+  preset: text(100).optional(),
 });
 export type CreateChannelInput = z.output<typeof createChannelSchema>;
 

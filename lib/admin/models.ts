@@ -8,23 +8,18 @@ import { recordAudit } from "./audit";
 import type { AdminActor } from "./auth";
 import { isRecordNotFound, isUniqueViolation } from "./db-errors";
 import { outputCapFieldSchema } from "./channels";
-import { positiveInt, priceUsd, text, usdOrNull } from "./fields";
+import { intInRange, MAX_MODEL_TOKENS, modelRef, priceUsd, text, usdOrNull } from "./fields";
 
 // Models and their prices (USD per 1M tokens on the wire, nano-USD per 1M tokens in the table).
 // Every write invalidates the gateway catalog.
 
 // Public ids travel in URL paths (/api/admin/models/{id}), so no "/"; "auto" and "auto:*" are the router's.
-export const modelIdSchema = z
-  .string()
-  .trim()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/,
-    "must be 1-100 characters: letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
-  )
-  .refine(
-    (id) => id.toLowerCase() !== "auto" && !id.toLowerCase().startsWith("auto:"),
-    "is reserved for automatic model routing",
-  );
+export const modelIdSchema = modelRef.refine(
+  (id) => id.toLowerCase() !== "auto" && !id.toLowerCase().startsWith("auto:"),
+  "is reserved for automatic model routing",
+);
+
+const modelTokens = intInRange(1, MAX_MODEL_TOKENS);
 
 const modelFields = {
   displayName: text(200),
@@ -33,19 +28,19 @@ const modelFields = {
   inputPriceUsd: priceUsd,
   outputPriceUsd: priceUsd,
   cachedInputPriceUsd: priceUsd.nullable(), // null = billed at the input price
-  contextWindow: positiveInt,
-  maxOutputTokens: positiveInt,
-  defaultMaxOutputTokens: positiveInt,
+  contextWindow: modelTokens,
+  maxOutputTokens: modelTokens,
+  defaultMaxOutputTokens: modelTokens,
   supportsTools: z.boolean(),
   supportsVision: z.boolean(),
   supportsJson: z.boolean(),
   supportsReasoning: z.boolean(),
-  qualityTier: z.int("must be an integer").min(1, "must be 1..5").max(5, "must be 1..5"),
+  qualityTier: intInRange(1, 5),
   enabled: z.boolean(),
-  sortOrder: z.int("must be an integer").min(-1_000_000).max(1_000_000),
+  sortOrder: intInRange(-1_000_000, 1_000_000),
   // null: the channel's setting decides.
   outputCapField: outputCapFieldSchema.nullable(),
-  maxImageTokens: z.int("must be an integer").min(0, "must not be negative").max(1_000_000),
+  maxImageTokens: intInRange(0, 1_000_000),
   // Top-level request fields forwarded to this model beyond the provider's allow-list (e.g. a
   // provider's thinking switch once its output is bounded and priced): snake_case names.
   extraRequestFields: z

@@ -1,7 +1,13 @@
 import { z } from "zod";
 import { ApiError, notFound } from "@/lib/api/errors";
 import { nanosToUsd } from "@/lib/billing/money";
-import { BalanceTooLowError, creditOrganization, OrganizationNotFoundError } from "@/lib/billing/credits";
+import {
+  BalanceTooHighError,
+  BalanceTooLowError,
+  creditOrganization,
+  MAX_BALANCE_NANOS,
+  OrganizationNotFoundError,
+} from "@/lib/billing/credits";
 import { getPrisma } from "@/lib/db/client";
 import { getPool } from "@/lib/db/pool";
 import type { Prisma } from "@/generated/prisma/client";
@@ -9,7 +15,7 @@ import { forgetAllKeys } from "@/lib/gateway/auth";
 import { recordAudit } from "./audit";
 import { isRecordNotFound } from "./db-errors";
 import type { AdminActor } from "./auth";
-import { pageQuery, text, usdAmount } from "./fields";
+import { freeText, intInRange, MAX_CREDIT_NANOS, MAX_RPM_LIMIT, pageQuery, text, usdAmount } from "./fields";
 
 // Organizations across tenants (admin only). Balances change only through creditOrganization,
 // which writes the ledger entry in the same step.
@@ -17,21 +23,21 @@ import { pageQuery, text, usdAmount } from "./fields";
 export const createOrganizationSchema = z.strictObject({ name: text(200) });
 
 export const listOrganizationsQuery = z.object({
-  q: z.string().trim().max(200).optional(),
+  q: freeText(200).optional(),
   ...pageQuery,
 });
 
 export const updateOrganizationSchema = z.strictObject({
   name: text(200).optional(),
-  rpmLimit: z.int("must be an integer").positive("must be positive").max(10_000_000).nullish(),
+  rpmLimit: intInRange(1, MAX_RPM_LIMIT).nullish(),
   disabled: z.boolean().optional(),
 });
 
 export const creditOrganizationSchema = z.strictObject({
-  amountUsd: usdAmount("non_zero"),
-  note: z.string().trim().max(500).optional(),
+  amountUsd: usdAmount("non_zero", MAX_CREDIT_NANOS),
+  note: freeText(500).optional(),
   // Idempotency key: a repeated request with the same reference changes nothing (scoped per organization).
-  reference: z.string().trim().min(1).max(200).optional(),
+  reference: text(200).optional(),
 });
 
 export interface OrganizationJson {
@@ -152,6 +158,7 @@ export async function adjustOrganizationCredit(
     if (err instanceof OrganizationNotFoundError) throw notFound("Organization");
     if (err instanceof BalanceTooLowError)
       throw new ApiError("balance_too_low", "This adjustment would take the balance below zero.");
+    if (err instanceof BalanceTooHighError) throw balanceTooHigh("amountUsd");
     throw err;
   }
   await recordAudit(actor, {
@@ -161,4 +168,13 @@ export async function adjustOrganizationCredit(
     data: { amountUsd: nanosToUsd(input.amountUsd), note: input.note ?? null, reference: input.reference ?? null },
   });
   return { balanceUsd: nanosToUsd(balanceNanos) };
+}
+
+/** A credit refused by tf_credit's ceiling on balance + held. */
+export function balanceTooHigh(field: string): ApiError {
+  return new ApiError(
+    "validation_error",
+    `${field}: the balance would exceed its maximum of ${nanosToUsd(MAX_BALANCE_NANOS)} USD`,
+    { field },
+  );
 }

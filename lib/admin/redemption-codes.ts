@@ -2,12 +2,13 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ApiError } from "@/lib/api/errors";
 import { nanosToUsd } from "@/lib/billing/money";
-import { creditOrganization } from "@/lib/billing/credits";
+import { BalanceTooHighError, creditOrganization } from "@/lib/billing/credits";
 import { getPrisma } from "@/lib/db/client";
 import { getPool } from "@/lib/db/pool";
 import { recordAudit } from "./audit";
+import { balanceTooHigh } from "./organizations";
 import type { AdminActor } from "./auth";
-import { futureDate, usdAmount } from "./fields";
+import { futureDate, idRef, intInRange, MAX_CREDIT_NANOS, queryInt, usdAmount } from "./fields";
 
 // Prepaid credit codes: TF-XXXX-XXXX-XXXX-XXXX, 16 symbols of Crockford's base32 (no I, L, O, U),
 // i.e. exactly 80 random bits. Only the sha256 of the canonical form and a partial are stored; the
@@ -55,15 +56,21 @@ function formatCode(symbols: string): string {
 
 // ---------- admin ----------
 
-export const createRedemptionCodesSchema = z.strictObject({
-  amountUsd: usdAmount("positive"),
-  count: z.int("must be an integer").min(1, "must be 1..1000").max(1000, "must be 1..1000"),
-  expiresAt: futureDate.nullish(),
-});
+// A batch is worth at most MAX_CREDIT_NANOS in total (amountUsd × count), like one credit adjustment.
+export const createRedemptionCodesSchema = z
+  .strictObject({
+    amountUsd: usdAmount("positive", MAX_CREDIT_NANOS),
+    count: intInRange(1, 1000),
+    expiresAt: futureDate.nullish(),
+  })
+  .refine((batch) => batch.amountUsd * BigInt(batch.count) <= MAX_CREDIT_NANOS, {
+    path: ["amountUsd"],
+    message: `amountUsd × count must be at most ${nanosToUsd(MAX_CREDIT_NANOS)} USD per batch`,
+  });
 
 export const listRedemptionCodesQuery = z.object({
-  batchId: z.string().min(1).max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(1000),
+  batchId: idRef.optional(),
+  limit: queryInt(1, 1000, 1000),
 });
 
 export interface RedemptionCodeJson {
@@ -131,7 +138,7 @@ export async function listRedemptionCodes(
 
 // ---------- tenant ----------
 
-export const redeemCodeSchema = z.strictObject({ code: z.string().max(100) });
+export const redeemCodeSchema = z.strictObject({ code: z.string().max(100, "must be at most 100 characters") });
 
 /**
  * Redeems a code for an organization, once: the code is claimed and the credit written in one
@@ -167,6 +174,10 @@ export async function redeemCode(
         kind: "REDEMPTION",
         reference: claimed.id,
         note: `redemption code ${partialRedemptionCode(canonical)}`,
+      }).catch((err: unknown) => {
+        // Rolled back below: the code stays unused for when the balance has room.
+        if (err instanceof BalanceTooHighError) throw balanceTooHigh("code");
+        throw err;
       });
       await client.query("COMMIT");
       return { balanceUsd: nanosToUsd(balanceNanos), creditedUsd: nanosToUsd(claimed.amountNanos) };

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { ApiError } from "./errors";
 import { MAX_BODY_BYTES, json, noContent, parseBody, parseQuery, withAdmin, withApi, withGatewayKey } from "./handler";
 
-const post = (body: BodyInit | null, headers: Record<string, string> = {}) =>
+const JSON_TYPE = { "content-type": "application/json" };
+const post = (body: BodyInit | null, headers: Record<string, string> = JSON_TYPE) =>
   new Request("http://localhost/api/x", { method: "POST", body, headers, duplex: "half" } as RequestInit);
 const context = <P extends Record<string, string>>(params: P) => ({ params: Promise.resolve(params) });
 const schema = z.strictObject({ name: z.string().min(1), count: z.int().optional() });
@@ -24,9 +25,38 @@ describe("parseBody", () => {
   it.each([
     ["", "bad_request"],
     ["{nope", "bad_request"],
+    ["\ufeff{}", "bad_request"],
     ['"text"', "validation_error"],
+    ["[]", "validation_error"],
+    ["null", "validation_error"],
+    ["42", "validation_error"],
+    ['[{"name":"a"}]', "validation_error"],
   ])("refuses body %j as %s", async (body, code) => {
-    await expect(parseBody(post(body || null), schema)).rejects.toMatchObject({ code });
+    await expect(parseBody(post(body || null), schema)).rejects.toMatchObject({ code, status: 400 });
+  });
+
+  it.each(["text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "json"])(
+    "refuses Content-Type %j",
+    async (type) => {
+      await expect(parseBody(post('{"name":"a"}', { "content-type": type }), schema)).rejects.toMatchObject({
+        code: "bad_request",
+        status: 400,
+        message: "The request body must be JSON: send Content-Type: application/json.",
+      });
+    },
+  );
+
+  it.each(["application/json", "application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"])(
+    "accepts Content-Type %j",
+    async (type) => {
+      await expect(parseBody(post('{"name":"a"}', { "content-type": type }), schema)).resolves.toEqual({ name: "a" });
+    },
+  );
+
+  it("reads a body without Content-Type as JSON (curl --data-binary)", async () => {
+    const request = new Request("http://localhost/api/x", { method: "POST", body: new Blob(['{"name":"a"}']) });
+    expect(request.headers.get("content-type")).toBeNull();
+    await expect(parseBody(request, schema)).resolves.toEqual({ name: "a" });
   });
 
   it("caps the body size, declared or streamed", async () => {
@@ -89,6 +119,31 @@ describe("withApi", () => {
     log.mockRestore();
   });
 
+  it("answers a value the database refused as out of range with 400 validation_error, not 500", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const prismaError = Object.assign(new Error("Invalid `prisma.organization.create()` invocation"), {
+      code: "P2020",
+      meta: { driverAdapterError: { cause: { originalCode: "22003" } } },
+    });
+    const pgError = Object.assign(new Error("bigint out of range"), { code: "22003" });
+    const nulError = Object.assign(new Error("P2039"), {
+      code: "P2039",
+      meta: { driverAdapterError: { cause: { originalCode: "22021" } } },
+    });
+    for (const error of [prismaError, pgError, nulError]) {
+      const res = await withApi(async () => {
+        throw error;
+      })(new Request("http://localhost/x"), context({}));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        error: { code: "validation_error", message: "A value is out of range or malformed." },
+      });
+    }
+    expect(warn).toHaveBeenCalledTimes(3);
+    expect(String(warn.mock.calls[0][0])).not.toContain("invocation");
+    warn.mockRestore();
+  });
+
   it("answers 204 without a body", async () => {
     const res = await withApi(async () => noContent())(new Request("http://localhost/x"), context({}));
     expect(res.status).toBe(204);
@@ -113,6 +168,22 @@ describe("withAdmin / withGatewayKey", () => {
     );
     expect(refused.status).toBe(401);
     expect((await refused.json()).error.code).toBe("unauthorized");
+  });
+
+  it("refuses path ids no row can have, after authentication", async () => {
+    vi.stubEnv("TOKENFLOW_ADMIN_KEY", "boot-key-0123456789");
+    const handler = withAdmin<{ id: string }>(async ({ params }) => json({ id: params.id }));
+    const call = (id: string, authorization = "Bearer boot-key-0123456789") =>
+      handler(new Request("http://localhost/x", { headers: { authorization } }), context({ id }));
+    expect(await (await call("cmabc123_x-y.z:1")).json()).toEqual({ id: "cmabc123_x-y.z:1" });
+    for (const id of ["a\u0000b", "a b", "../x", "x".repeat(201), "", "ü"]) {
+      const res = await call(id);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        error: { code: "validation_error", message: "id: is not a valid id", field: "id" },
+      });
+    }
+    expect((await call("a\u0000b", "Bearer nope")).status).toBe(401);
   });
 
   it("refuses a request without a gateway key in this surface's shape", async () => {

@@ -1,5 +1,7 @@
 import type { z } from "zod";
 import { authenticateAdmin, type AdminActor } from "@/lib/admin/auth";
+import { isDataRangeError } from "@/lib/admin/db-errors";
+import { ID_PATTERN } from "@/lib/admin/fields";
 import { authenticateRequest, type KeyContext } from "@/lib/gateway/auth";
 import { GatewayError } from "@/lib/gateway/errors";
 import { ApiError, apiErrorBody, apiErrorStatus, validationError } from "./errors";
@@ -56,7 +58,11 @@ export function withApi<P extends Params = Params>(
 export function withAdmin<P extends Params = Params>(
   handler: (ctx: AdminContext<P>) => Promise<Response>,
 ): RouteHandler<P> {
-  return withApi<P>(async (ctx) => handler({ ...ctx, admin: await authenticateAdmin(ctx.request) }));
+  return withApi<P>(async (ctx) => {
+    const admin = await authenticateAdmin(ctx.request);
+    assertIdParams(ctx.params);
+    return handler({ ...ctx, admin });
+  });
 }
 
 /** Routes a tenant calls with its gateway key (`Authorization: Bearer tf-…`). */
@@ -77,8 +83,12 @@ export function withGatewayKey<P extends Params = Params>(
   });
 }
 
-/** Reads a JSON body (at most MAX_BODY_BYTES) and validates it; failures are 400/413 ApiErrors. */
+/**
+ * Reads a JSON body (at most MAX_BODY_BYTES) and validates it; failures are 400/413 ApiErrors.
+ * A declared Content-Type must be JSON: a form or text/plain post is refused rather than guessed at.
+ */
 export async function parseBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+  assertJsonContentType(request.headers.get("content-type"));
   const text = await readBodyText(request, MAX_BODY_BYTES);
   if (!text.trim()) throw new ApiError("bad_request", "The request body is empty; expected a JSON object.");
   let value: unknown;
@@ -108,6 +118,26 @@ export function noContent(): Response {
   return new Response(null, { status: 204 });
 }
 
+/** No Content-Type is read as JSON (curl users); any other than application/json or *+json is refused. */
+function assertJsonContentType(contentType: string | null): void {
+  if (contentType === null) return;
+  const mediaType = contentType.split(";")[0].trim().toLowerCase();
+  if (mediaType === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType)) return;
+  throw new ApiError("bad_request", "The request body must be JSON: send Content-Type: application/json.");
+}
+
+/**
+ * Path segments of the management API name rows by id; one no id can match (a NUL byte, a space, a
+ * 10 kB string) is refused before it reaches a query.
+ */
+function assertIdParams(params: Params): void {
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value === "string" && !ID_PATTERN.test(value)) {
+      throw new ApiError("validation_error", `${name}: is not a valid id`, { field: name });
+    }
+  }
+}
+
 async function readBodyText(request: Request, maxBytes: number): Promise<string> {
   const text = await readCappedBody(request, maxBytes);
   if (text === null) throw tooLarge(maxBytes);
@@ -118,10 +148,17 @@ function tooLarge(maxBytes: number): ApiError {
   return new ApiError("payload_too_large", `Request body too large: the limit is ${maxBytes} bytes.`);
 }
 
-function errorResponse(err: unknown, request: Request, requestId: string): Response {
+function errorResponse(thrown: unknown, request: Request, requestId: string): Response {
+  const where = `${request.method} ${new URL(request.url).pathname}`;
+  let err = thrown;
+  if (isDataRangeError(thrown)) {
+    // A value validation should have refused reached the database: the client's fault, but our gap.
+    console.warn(`[api] ${requestId} ${where}: the database refused a value as out of range or malformed`);
+    err = new ApiError("validation_error", "A value is out of range or malformed.");
+  }
   if (!(err instanceof ApiError)) {
     // Logged for operators only; the client gets a generic message with the id to quote.
-    console.error(`[api] ${requestId} ${request.method} ${new URL(request.url).pathname} failed:`, err);
+    console.error(`[api] ${requestId} ${where} failed:`, err);
   }
   return Response.json(apiErrorBody(err, requestId), { status: apiErrorStatus(err) });
 }

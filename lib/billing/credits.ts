@@ -8,6 +8,18 @@ export class BalanceTooLowError extends Error {
     super("The balance cannot go below zero");
   }
 }
+/**
+ * The most an organization may hold (balance + held): $1,000,000,000 (1e18 nano-USD), about a ninth
+ * of BIGINT, so no sum the billing functions form can overflow. tf_credit refuses a credit beyond it
+ * (TF004); the number is repeated there (migration 20261201000000_credit_balance_cap).
+ */
+export const MAX_BALANCE_NANOS = 1_000_000_000_000_000_000n;
+
+export class BalanceTooHighError extends Error {
+  constructor() {
+    super("The balance cannot exceed its maximum");
+  }
+}
 export class OrganizationNotFoundError extends Error {
   constructor() {
     super("Organization not found");
@@ -16,7 +28,8 @@ export class OrganizationNotFoundError extends Error {
 
 /**
  * Adds (or, negative, removes) funds with its ledger entry in one step. Idempotent by
- * (kind, reference): a replay returns the current balance and changes nothing.
+ * (kind, reference): a replay returns the current balance and changes nothing. Throws
+ * BalanceTooLowError below zero and BalanceTooHighError above MAX_BALANCE_NANOS.
  */
 export async function creditOrganization(
   db: Pool | PoolClient,
@@ -43,6 +56,7 @@ export async function creditOrganization(
     const code = (err as { code?: string }).code;
     if (code === "TF002") throw new BalanceTooLowError();
     if (code === "TF003") throw new OrganizationNotFoundError();
+    if (code === "TF004") throw new BalanceTooHighError();
     throw err;
   }
 }

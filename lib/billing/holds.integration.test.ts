@@ -135,10 +135,10 @@ describe("settlement", () => {
 
   it("charges a cost above the hold in full, as an overage on the receipt, and nothing for zero cost", async () => {
     const { orgId, keyId } = await newOrg(1_000n);
-    await admitHold(db, { requestId: `s3_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 100n });
-    expect(await settleHold(db, `s3_${orgId}`, 5_000n, log(`s3_${orgId}`, orgId, keyId))).toBe(5_000n);
     await admitHold(db, { requestId: `s4_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 100n });
     expect(await settleHold(db, `s4_${orgId}`, 0n, log(`s4_${orgId}`, orgId, keyId))).toBe(0n);
+    await admitHold(db, { requestId: `s3_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 100n });
+    expect(await settleHold(db, `s3_${orgId}`, 5_000n, log(`s3_${orgId}`, orgId, keyId))).toBe(5_000n);
     // The balance goes below zero by the overage only; the next admission is refused until a top-up.
     expect(await org(orgId)).toEqual({ balanceNanos: -4_000n, heldNanos: 0n });
     const { rows } = await db.query(`SELECT "costNanos", "holdNanos", "overageNanos" FROM "RequestLog" WHERE id = $1`, [
@@ -235,6 +235,21 @@ describe("credits", () => {
       creditOrganization(db, { organizationId: orgId, amountNanos: -501n, kind: "ADJUSTMENT" }),
     ).rejects.toBeInstanceOf(BalanceTooLowError);
     expect(await creditOrganization(db, { organizationId: orgId, amountNanos: -500n, kind: "ADJUSTMENT" })).toBe(0n);
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it("a top-up lands on a balance an overage made negative, even when it does not cover it all", async () => {
+    const { orgId, keyId } = await newOrg(100n);
+    const id = `neg_${orgId}`;
+    await admitHold(db, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 100n });
+    await settleHold(db, id, 600n, log(id, orgId, keyId)); // an upstream billed past the cap
+    expect(await org(orgId)).toEqual({ balanceNanos: -500n, heldNanos: 0n });
+    expect(
+      await creditOrganization(db, { organizationId: orgId, amountNanos: 300n, kind: "TOPUP", reference: `p_${id}` }),
+    ).toBe(-200n);
+    await expect(
+      creditOrganization(db, { organizationId: orgId, amountNanos: -1n, kind: "ADJUSTMENT" }),
+    ).rejects.toBeInstanceOf(BalanceTooLowError);
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
 

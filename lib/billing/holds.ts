@@ -1,9 +1,9 @@
-import type { Pool, PoolClient } from "pg";
+import type { Queryable } from "@/lib/db/hot-path";
 import { DB_QUERY_TIMEOUT_MS, DB_SETTLE_TIMEOUT_MS, timedQuery } from "@/lib/db/pool";
 import type { RequestLogRow } from "./request-log";
 import { serializeLogRow } from "./request-log";
 
-type Db = Pool | PoolClient;
+type Db = Queryable;
 
 export type AdmitResult = "ok" | "insufficient_quota" | "key_spend_limit";
 
@@ -50,6 +50,9 @@ export async function settleHold(
 
 /** Releases a hold without charging; true when this call released it. */
 export async function releaseHold(db: Db, requestId: string): Promise<boolean> {
-  const { rows } = await db.query<{ released: boolean }>("SELECT tf_release($1) AS released", [requestId]);
+  const { rows } = await db.query<{ released: boolean }>({
+    text: "SELECT tf_release($1) AS released",
+    values: [requestId],
+  });
   return rows[0].released;
 }

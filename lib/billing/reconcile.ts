@@ -10,7 +10,9 @@ export interface LedgerMismatch {
 
 /**
  * Every organization must satisfy balance + held = Σ ledger, and held = Σ open holds.
- * Returns the organizations that do not (empty when the books balance).
+ * Returns the organizations that do not (empty when the books balance). A negative balance is not
+ * a mismatch: an overage (an upstream billing past the cap), a late settlement or a refund can
+ * legitimately take it there, and admission refuses the organization until it is topped up.
  */
 export async function findLedgerMismatches(db: Pool): Promise<LedgerMismatch[]> {
   const { rows } = await db.query<LedgerMismatch>(`
@@ -20,7 +22,6 @@ export async function findLedgerMismatches(db: Pool): Promise<LedgerMismatch[]> 
       LEFT JOIN (SELECT "organizationId", SUM("amountNanos") AS total FROM "LedgerEntry" GROUP BY 1) l ON l."organizationId" = o.id
       LEFT JOIN (SELECT "organizationId", SUM("amountNanos") AS total FROM "Hold" WHERE state = 'HELD' GROUP BY 1) h ON h."organizationId" = o.id
      WHERE o."balanceNanos" + o."heldNanos" <> COALESCE(l.total, 0)
-        OR o."heldNanos" <> COALESCE(h.total, 0)
-        OR o."balanceNanos" < 0`);
+        OR o."heldNanos" <> COALESCE(h.total, 0)`);
   return rows;
 }

@@ -1,4 +1,4 @@
-import { getPool } from "@/lib/db/pool";
+import { hotPathDb } from "@/lib/db/hot-path";
 import { newRequestId } from "@/lib/http/request-id";
 import { insertRequestLog, type RequestLogRow } from "./request-log";
 
@@ -32,8 +32,8 @@ export class RefusalLog {
     private now: () => number = Date.now,
   ) {}
 
-  /** Records one refusal: its own receipt, or a count in this minute's aggregate. */
-  record(row: RequestLogRow): void {
+  /** Records one refusal: its own receipt (resolved once written), or a count in this minute's aggregate. */
+  record(row: RequestLogRow): Promise<void> {
     const keyId = row.apiKeyId ?? row.organizationId;
     const minute = Math.floor(this.now() / MINUTE_MS);
     let window = this.windows.get(keyId);
@@ -44,14 +44,16 @@ export class RefusalLog {
     }
     if (window.logged < REFUSALS_LOGGED_PER_MINUTE) {
       window.logged++;
-      this.write(row).catch((err) => console.error("[billing] could not write a receipt:", (err as Error).message));
-      return;
+      return this.write(row).catch((err) =>
+        console.error("[billing] could not write a receipt:", (err as Error).message),
+      );
     }
     const bucket = `${minute}|${keyId}|${row.endpoint}|${row.status}|${row.errorCode ?? ""}`;
     const aggregate = this.aggregates.get(bucket);
     if (aggregate) aggregate.count++;
     else this.aggregates.set(bucket, { row, count: 1 });
     this.scheduleFlush();
+    return Promise.resolve();
   }
 
   /** Writes every aggregate of a minute that has ended (all of them with `all`). */
@@ -84,6 +86,6 @@ export class RefusalLog {
 const globalForRefusals = globalThis as unknown as { tokenflowRefusals?: RefusalLog };
 
 export function refusalLog(): RefusalLog {
-  globalForRefusals.tokenflowRefusals ??= new RefusalLog((row) => insertRequestLog(getPool(), row));
+  globalForRefusals.tokenflowRefusals ??= new RefusalLog((row) => insertRequestLog(hotPathDb, row));
   return globalForRefusals.tokenflowRefusals;
 }

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from "pg";
+import type { Queryable } from "@/lib/db/hot-path";
 
 // The receipt of one request, in the "RequestLog" table's column names.
 export interface RequestLogRow {
@@ -37,9 +37,9 @@ export function serializeLogRow(row: RequestLogRow): string {
 }
 
 /** Receipt for a request that never held money (refused before admission). */
-export async function insertRequestLog(db: Pool | PoolClient, row: RequestLogRow): Promise<void> {
-  await db.query(
-    `INSERT INTO "RequestLog" SELECT * FROM jsonb_populate_record(NULL::"RequestLog", $1::jsonb) ON CONFLICT ("id") DO NOTHING`,
-    [serializeLogRow(row)],
-  );
+export async function insertRequestLog(db: Queryable, row: RequestLogRow): Promise<void> {
+  await db.query({
+    text: `INSERT INTO "RequestLog" SELECT * FROM jsonb_populate_record(NULL::"RequestLog", $1::jsonb) ON CONFLICT ("id") DO NOTHING`,
+    values: [serializeLogRow(row)],
+  });
 }

@@ -18,7 +18,7 @@ const UNAVAILABLE_CODES = new Set([
   "EAI_AGAIN",
 ]);
 const UNAVAILABLE_MESSAGES =
-  /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|connection is not open|Connection ended unexpectedly|the database system is (starting up|shutting down)/i;
+  /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|connection is not open|Connection ended unexpectedly|timeout expired|the database system is (starting up|shutting down)/i;
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {

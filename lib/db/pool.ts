@@ -21,13 +21,25 @@ export const SESSION_OPTIONS = "-c TimeZone=UTC";
 const HOT_PATH_OPTIONS = `${SESSION_OPTIONS} -c statement_timeout=30000 -c lock_timeout=10000`;
 
 /**
- * How long the hot path waits for the database: a pool connection (also when connecting anew) and a
- * read or admission query. Past it, /v1 answers 503 instead of hanging when Postgres is unreachable
- * (refusing connections or silent). Settlement has its own, longer bound and a durable retry.
+ * How long the database may take before we call it unreachable: to open a connection, and to
+ * answer a key lookup or an admission. Past them /v1 answers 503 (see hot-path.ts) instead of
+ * hanging when Postgres refuses connections or goes silent. Settlement has its own, longer bound
+ * and a durable retry. Waiting for a free connection is not bounded by these (a burst queues).
  */
 export const DB_CONNECT_TIMEOUT_MS = Number(process.env.TOKENFLOW_DB_CONNECT_TIMEOUT_MS ?? 1_000);
 export const DB_QUERY_TIMEOUT_MS = Number(process.env.TOKENFLOW_DB_QUERY_TIMEOUT_MS ?? 800);
 export const DB_SETTLE_TIMEOUT_MS = 10_000;
+const POOL_WAIT_TIMEOUT_MS = 30_000;
+
+/** pg-pool uses one timeout for waiting in its queue and for connecting; this client connects faster. */
+class QuickConnectClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super({
+      ...(typeof config === "string" ? { connectionString: config } : config),
+      connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
+    });
+  }
+}
 
 /** A query that gives up (client side) after `timeoutMs`: node-postgres's per-query `query_timeout`. */
 export function timedQuery(text: string, values: unknown[], timeoutMs: number): pg.QueryConfig {
@@ -53,7 +65,8 @@ export function getPool(): pg.Pool {
       connectionString: databaseUrl(),
       max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
       idleTimeoutMillis: 30_000,
-      connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
+      connectionTimeoutMillis: POOL_WAIT_TIMEOUT_MS,
+      Client: QuickConnectClient,
       types: bigintTypes,
       options: HOT_PATH_OPTIONS,
     });

@@ -1,4 +1,5 @@
 import { onInvalidation, publishInvalidation } from "@/lib/cache/invalidation";
+import { hotPathDb } from "@/lib/db/hot-path";
 import { DB_QUERY_TIMEOUT_MS, getPool, timedQuery } from "@/lib/db/pool";
 import { hashApiKey, looksLikeApiKey } from "@/lib/keys/api-key";
 import { isIpAllowed, trustedClientIp } from "./client-ip";
@@ -96,7 +97,7 @@ function invalidKey() {
 }
 
 async function loadKey(keyHash: string): Promise<KeyRow | null> {
-  const { rows } = await getPool().query(
+  const { rows } = await hotPathDb.query(
     timedQuery(
       `SELECT k.id, k."organizationId", k."allowedModels", k."allowedIps", k."rpmLimit", k."tpmLimit", k."maxConcurrency",
             k."revokedAt" IS NOT NULL AS revoked, k."expiresAt", o."disabledAt" IS NOT NULL AS "orgDisabled", o."rpmLimit" AS "orgRpmLimit"

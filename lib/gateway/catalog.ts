@@ -1,5 +1,6 @@
 import { onInvalidation, publishInvalidation } from "@/lib/cache/invalidation";
-import { DB_QUERY_TIMEOUT_MS, getPool, timedQuery } from "@/lib/db/pool";
+import { hotPathDb } from "@/lib/db/hot-path";
+import { DB_QUERY_TIMEOUT_MS, timedQuery } from "@/lib/db/pool";
 import { appEncryptionKey } from "@/lib/crypto/app-key";
 import { decryptSecret } from "@/lib/crypto/secrets";
 import type { Prices } from "@/lib/billing/money";
@@ -67,10 +68,9 @@ onInvalidation((message) => {
 });
 
 async function loadCatalog(): Promise<Catalog> {
-  const pool = getPool();
   const [models, channels] = await Promise.all([
-    pool.query(timedQuery(`SELECT * FROM "Model" WHERE enabled`, [], DB_QUERY_TIMEOUT_MS)),
-    pool.query(timedQuery(`SELECT * FROM "Channel" WHERE status = 'ENABLED'`, [], DB_QUERY_TIMEOUT_MS)),
+    hotPathDb.query(timedQuery(`SELECT * FROM "Model" WHERE enabled`, [], DB_QUERY_TIMEOUT_MS)),
+    hotPathDb.query(timedQuery(`SELECT * FROM "Channel" WHERE status = 'ENABLED'`, [], DB_QUERY_TIMEOUT_MS)),
   ]);
   return {
     models: new Map(

@@ -1,4 +1,4 @@
-import { getPool } from "@/lib/db/pool";
+import { hotPathDb } from "@/lib/db/hot-path";
 import { costNanos, type Prices, type TokenCounts } from "@/lib/billing/money";
 import { settleHold } from "@/lib/billing/holds";
 import { refusalLog } from "@/lib/billing/refusals";
@@ -79,7 +79,7 @@ export class Meter {
     const row = this.logRow(outcome, usage, cost);
     let charged: bigint;
     try {
-      charged = (await settleHold(getPool(), this.init.requestId, cost, row)) ?? 0n;
+      charged = (await settleHold(hotPathDb, this.init.requestId, cost, row)) ?? 0n;
     } catch (err) {
       return this.deferSettlement(cost, row, err);
     }
@@ -159,8 +159,8 @@ export function logRefusedRequest(args: {
   isStream: boolean;
   status: number;
   errorCode: string;
-}): void {
-  refusalLog().record({
+}): Promise<void> {
+  return refusalLog().record({
     id: args.requestId,
     organizationId: args.key.organizationId,
     apiKeyId: args.key.apiKeyId,

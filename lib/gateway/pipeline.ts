@@ -3,7 +3,7 @@ import { holdNanos } from "@/lib/billing/hold-amount";
 import type { RequestLogRow } from "@/lib/billing/request-log";
 import { settlementJournal } from "@/lib/billing/settlement-journal";
 import { isDatabaseUnavailable } from "@/lib/db/errors";
-import { getPool } from "@/lib/db/pool";
+import { hotPathDb } from "@/lib/db/hot-path";
 import { ServerShutdown } from "@/lib/server/lifecycle";
 import { authenticateRequest, type KeyContext } from "./auth";
 import type { CatalogChannel, CatalogModel } from "./catalog";
@@ -99,7 +99,7 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
     const error = clientLeft ? null : shutdown && !(err instanceof GatewayError) ? restarting() : toGatewayError(err);
     // The receipt of a refused request (the meter writes those of admitted ones).
     if (key && !meter) {
-      logRefusedRequest({
+      await logRefusedRequest({
         requestId,
         startedAt,
         createdAt,
@@ -124,7 +124,7 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
  */
 async function admit(requestId: string, key: KeyContext, amountNanos: bigint) {
   try {
-    return await admitHold(getPool(), {
+    return await admitHold(hotPathDb, {
       requestId,
       organizationId: key.organizationId,
       apiKeyId: key.apiKeyId,

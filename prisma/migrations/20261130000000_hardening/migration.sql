@@ -18,6 +18,12 @@ ALTER TABLE "Channel" ADD COLUMN "outputCapField" "OutputCapField" NOT NULL DEFA
 ALTER TABLE "RequestLog" ADD COLUMN "overageNanos" BIGINT NOT NULL DEFAULT 0,
 ADD COLUMN "requestCount" INTEGER NOT NULL DEFAULT 1;
 
+-- A balance may go below zero, by an overage only (DESIGN §3): admission still never takes it there.
+ALTER TABLE "Organization" DROP CONSTRAINT "Organization_balanceNanos_nonnegative";
+ALTER TABLE "Hold" DROP CONSTRAINT "Hold_chargedNanos_range";
+ALTER TABLE "Hold" ADD CONSTRAINT "Hold_chargedNanos_nonnegative" CHECK ("chargedNanos" IS NULL OR "chargedNanos" >= 0);
+ALTER TABLE "RequestLog" ADD CONSTRAINT "RequestLog_overageNanos_nonnegative" CHECK ("overageNanos" >= 0);
+
 -- The OpenAI preset's channels honour max_completion_tokens (o-series models refuse max_tokens).
 UPDATE "Channel" SET "outputCapField" = 'max_completion_tokens' WHERE "baseUrl" LIKE 'https://api.openai.com/%';
 
@@ -36,19 +42,22 @@ DECLARE
   v_charge BIGINT;
   v_released BIGINT;
 BEGIN
-  SELECT "organizationId", "apiKeyId", "amountNanos", state INTO v_org, v_key, v_amount, v_state
-    FROM "Hold" WHERE id = p_request_id AND state <> 'SETTLED';
+  SELECT "organizationId" INTO v_org FROM "Hold" WHERE id = p_request_id;
   IF NOT FOUND THEN
     RETURN NULL;
   END IF;
-  -- Lock the organization before the hold row, in admission's order, so the two never deadlock.
+  -- Lock the organization before the hold row, in admission's and release's order, so none of them
+  -- deadlock; with both locked the hold's state cannot change under us (a release racing this
+  -- settlement either ran before, and the cost is then taken from the balance, or waits).
   PERFORM 1 FROM "Organization" WHERE id = v_org FOR UPDATE;
+  SELECT "apiKeyId", "amountNanos", state INTO v_key, v_amount, v_state
+    FROM "Hold" WHERE id = p_request_id FOR UPDATE;
+  IF v_state = 'SETTLED' THEN
+    RETURN NULL; -- a replay: settled exactly once already
+  END IF;
   v_charge := GREATEST(p_cost, 0);
   UPDATE "Hold" SET state = 'SETTLED', "chargedNanos" = v_charge, "resolvedAt" = (now() AT TIME ZONE 'UTC')
-   WHERE id = p_request_id AND state = v_state;
-  IF NOT FOUND THEN
-    RETURN NULL; -- a concurrent settlement or the sweeper won; a replay sees the final state
-  END IF;
+   WHERE id = p_request_id;
   -- What still sits in "held" for this request: all of it while HELD, nothing once released.
   v_released := CASE WHEN v_state = 'HELD' THEN v_amount ELSE 0 END;
   UPDATE "Organization"

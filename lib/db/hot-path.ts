@@ -1,0 +1,112 @@
+import type { QueryConfig, QueryResult, QueryResultRow } from "pg";
+import { isDatabaseUnavailable } from "./errors";
+import { getPool } from "./pool";
+
+// The /v1 hot path's way to Postgres (key lookups, the catalog, admission, settlement, receipts).
+// Two needs pull against each other: a burst of a thousand requests must queue for connections as
+// long as it takes, while an unreachable database (refusing, or silently hanging) must turn into
+// 503s within about a second instead of a growing queue. So the queue is ours: at most `pool max`
+// hot queries run at once and the rest wait here, unbounded while the database answers; the first
+// sign of an outage (a refused or timed-out connection, a query read timeout, a terminated backend)
+// rejects everything waiting and fails new calls at once, letting one probe through every
+// PROBE_INTERVAL_MS until one succeeds.
+
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(config: QueryConfig): Promise<QueryResult<R>>;
+}
+
+const PROBE_INTERVAL_MS = 500;
+
+export class DatabaseUnavailableError extends Error {
+  constructor() {
+    super("database unavailable (fast fail while it does not answer)");
+    this.name = "DatabaseUnavailableError";
+    // Recognised by isDatabaseUnavailable() like a refused connection.
+    Object.assign(this, { code: "ECONNREFUSED" });
+  }
+}
+
+export class HotPathGate {
+  private active = 0;
+  private waiting: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  private downSince: number | null = null;
+  private lastProbeAt = 0;
+  private probing = false;
+
+  constructor(
+    private maxActive: () => number,
+    private now: () => number = Date.now,
+  ) {}
+
+  get isDown(): boolean {
+    return this.downSince !== null;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    let probe = false;
+    if (this.downSince !== null) {
+      if (this.probing || this.now() - this.lastProbeAt < PROBE_INTERVAL_MS) throw new DatabaseUnavailableError();
+      probe = true;
+      this.probing = true;
+      this.lastProbeAt = this.now();
+    }
+    try {
+      if (!probe) await this.acquire();
+      else this.active++;
+      try {
+        const result = await fn();
+        this.downSince = null;
+        return result;
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) this.markDown();
+        throw err;
+      } finally {
+        this.release();
+      }
+    } finally {
+      if (probe) this.probing = false;
+    }
+  }
+
+  private acquire(): Promise<void> {
+    if (this.active < this.maxActive()) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  private release() {
+    const next = this.waiting.shift();
+    if (next) next.resolve();
+    else this.active--;
+  }
+
+  private markDown() {
+    if (this.downSince === null) {
+      this.downSince = this.now();
+      this.lastProbeAt = this.now();
+    }
+    const waiting = this.waiting.splice(0); // their slots were never taken
+    for (const waiter of waiting) waiter.reject(new DatabaseUnavailableError());
+  }
+}
+
+const globalForGate = globalThis as unknown as { tokenflowHotPath?: HotPathGate };
+
+function gate(): HotPathGate {
+  globalForGate.tokenflowHotPath ??= new HotPathGate(() => getPool().options.max ?? 10);
+  return globalForGate.tokenflowHotPath;
+}
+
+/** The hot path's database: pool queries through the gate. */
+export const hotPathDb: Queryable = {
+  query<R extends QueryResultRow>(config: QueryConfig): Promise<QueryResult<R>> {
+    return gate().run(() => getPool().query<R>(config));
+  },
+};
+
+/** Is the database known to be unavailable right now (the gate fails calls fast)? */
+export function isDatabaseDown(): boolean {
+  return gate().isDown;
+}
