@@ -3,6 +3,7 @@
 import { signIn } from "next-auth/react";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState, type FormEvent } from "react";
+import { safeRedirectPath } from "@/lib/auth/safe-redirect";
 
 export function LoginForm() {
   const router = useRouter();
@@ -26,8 +27,7 @@ export function LoginForm() {
       return;
     }
     // Only same-site paths: an attacker-supplied callbackUrl must not redirect elsewhere.
-    const next = params.get("callbackUrl") ?? "/";
-    router.push(next.startsWith("/") && !next.startsWith("//") ? next : "/");
+    router.push(safeRedirectPath(params.get("callbackUrl"), "/", window.location.origin));
     router.refresh();
   }
 

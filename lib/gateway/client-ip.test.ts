@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { isIpAllowed, trustedClientIp } from "./client-ip";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { clientIpForThrottling, isIpAllowed, trustedClientIp } from "./client-ip";
 
 describe("trustedClientIp", () => {
   it("trusts only the configured header", () => {
@@ -19,6 +19,46 @@ describe("trustedClientIp", () => {
   it("returns null for garbage", () => {
     expect(trustedClientIp(new Headers({ "x-real-ip": "not-an-ip" }), "x-real-ip")).toBeNull();
     expect(trustedClientIp(new Headers(), "x-real-ip")).toBeNull();
+  });
+});
+
+describe("clientIpForThrottling", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("uses the trusted proxy header when one is configured, ignoring the peer header", () => {
+    const headers = new Headers({ "x-real-ip": "203.0.113.9", "x-tokenflow-peer-address": "10.0.0.2" });
+    expect(clientIpForThrottling(headers, "x-real-ip")).toBe("203.0.113.9");
+  });
+
+  it("falls back to the socket address our server sets when the trusted header is unset or unusable", () => {
+    const headers = new Headers({ "x-real-ip": "garbage", "x-tokenflow-peer-address": "::ffff:198.51.100.4" });
+    expect(clientIpForThrottling(headers, "x-real-ip")).toBe("198.51.100.4");
+    expect(clientIpForThrottling(headers, undefined)).toBe("198.51.100.4");
+    expect(clientIpForThrottling(new Headers({ "x-tokenflow-peer-address": "2001:db8::7" }), "")).toBe("2001:db8::7");
+  });
+
+  it("never trusts client-sent forwarding headers that were not configured", () => {
+    const headers = new Headers({ "x-forwarded-for": "1.1.1.1", "x-real-ip": "2.2.2.2" });
+    expect(clientIpForThrottling(headers, undefined)).toBe("unknown");
+    expect(clientIpForThrottling(headers, "x-client-ip")).toBe("unknown");
+  });
+
+  it('answers "unknown" when there is no usable address at all', () => {
+    expect(clientIpForThrottling(new Headers(), undefined)).toBe("unknown");
+    expect(clientIpForThrottling(new Headers({ "x-tokenflow-peer-address": "nope" }), undefined)).toBe("unknown");
+  });
+
+  it("accepts next-auth's plain header object (lower-case names, possibly arrays)", () => {
+    expect(clientIpForThrottling({ "x-real-ip": "192.0.2.1", host: "a" }, "x-real-ip")).toBe("192.0.2.1");
+    expect(clientIpForThrottling({ "x-tokenflow-peer-address": "192.0.2.2" }, undefined)).toBe("192.0.2.2");
+    expect(clientIpForThrottling({ "x-forwarded-for": ["6.6.6.6", "192.0.2.3"] }, "x-forwarded-for")).toBe("192.0.2.3");
+    expect(clientIpForThrottling({ "x-real-ip": undefined }, "x-real-ip")).toBe("unknown");
+  });
+
+  it("reads TOKENFLOW_CLIENT_IP_HEADER by default", () => {
+    vi.stubEnv("TOKENFLOW_CLIENT_IP_HEADER", "x-test-client-ip");
+    const headers = new Headers({ "x-test-client-ip": "192.0.2.77", "x-tokenflow-peer-address": "127.0.0.1" });
+    expect(clientIpForThrottling(headers)).toBe("192.0.2.77");
   });
 });
 
