@@ -22,15 +22,39 @@ const MAX_USER_CHARS = 512;
 const MAX_TOOL_NAME_CHARS = 256;
 const ROLES = ["system", "developer", "user", "assistant", "tool", "function"];
 
-const contentPartSchema = z.looseObject({ type: boundedString(200, 1) });
+/** A content part: an object with a `type`; the rest passes through. */
+export interface ContentPart {
+  type: string;
+  [field: string]: unknown;
+}
+
+// Checked by hand rather than as zod objects: a 20 MiB body can hold 700,000 tiny parts, and zod
+// would copy every one of them (a second or more on the event loop); this loop only reads them.
+const contentSchema = z.custom<string | null | ContentPart[] | undefined>().superRefine((content, context) => {
+  if (content === undefined || content === null || typeof content === "string") return;
+  if (!Array.isArray(content)) {
+    context.addIssue({ code: "custom", message: "expected a string, null or an array of content parts" });
+    return;
+  }
+  for (let i = 0; i < content.length; i++) {
+    const part: unknown = content[i];
+    const problem = !isRecord(part)
+      ? { path: [i], message: "expected an object (a content part with a type)" }
+      : part.type === undefined
+        ? { path: [i, "type"], message: "missing", params: { missing: true } }
+        : typeof part.type !== "string" || part.type.length === 0 || part.type.length > 200
+          ? { path: [i, "type"], message: "expected a string of 1 to 200 characters" }
+          : null;
+    if (problem) {
+      context.addIssue({ code: "custom", ...problem });
+      return;
+    }
+  }
+});
 
 const messageSchema = z.looseObject({
   role: z.string().refine((role) => ROLES.includes(role), `must be one of ${ROLES.map((r) => `'${r}'`).join(", ")}`),
-  content: z
-    .union([z.string(), z.null(), z.array(contentPartSchema)], {
-      error: "expected a string, null or an array of content parts",
-    })
-    .optional(),
+  content: contentSchema.optional(),
   name: z.string().nullish(),
   tool_call_id: z.string().nullish(),
   tool_calls: z

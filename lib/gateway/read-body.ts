@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { readCappedBytes } from "@/lib/http/read-capped-body";
 import { gatewayConfig } from "./config";
 import { GatewayError } from "./errors";
@@ -5,9 +6,7 @@ import { scanJson } from "./json-guard";
 
 // Malformed input of any shape is a fast 400 (413 for size) before anything recursive runs on it:
 // size cap while reading, then a linear scan of the bytes (nesting depth, overflowing numbers),
-// then a strict UTF-8 decode (Buffer#toString would silently swap bad bytes for U+FFFD), then JSON.parse.
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+// then a strict UTF-8 check (Buffer#toString alone would silently swap bad bytes for U+FFFD), then JSON.parse.
 
 const NOT_JSON =
   "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)";
@@ -46,12 +45,10 @@ export function parseJsonBytes(bytes: Uint8Array, maxDepth: number): unknown {
       `The JSON body of your request contains a number out of range (${problem.literal}); numbers must be finite.`,
     );
   }
-  let text: string;
-  try {
-    text = strictUtf8.decode(bytes);
-  } catch {
-    throw new GatewayError("invalid_request", `${NOT_JSON} The body is not valid UTF-8.`);
-  }
+  // isUtf8 (simdutf) checks 19 MiB in a few ms; Buffer#toString then decodes what is known to be valid.
+  if (!isUtf8(bytes)) throw new GatewayError("invalid_request", `${NOT_JSON} The body is not valid UTF-8.`);
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0; // a byte-order mark, as TextDecoder drops it
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, bytes.byteLength - start).toString("utf8");
   try {
     return JSON.parse(text);
   } catch {
