@@ -16,7 +16,7 @@ const schema = z.object({
     .number()
     .int()
     .min(0)
-    .default(1024 * 1024),
+    .default(256 * 1024),
   TOKENFLOW_BODY_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
   TOKENFLOW_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   TOKENFLOW_FIRST_BYTE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
