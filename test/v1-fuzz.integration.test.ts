@@ -71,8 +71,8 @@ interface Case {
   what: string;
   path: string;
   body: Uint8Array;
-  /** "invalid": must be refused (400, or 413 when `status` says so); "any": whatever, within the invariants. */
-  expect: "invalid" | "any";
+  /** "invalid": must be refused (400, or 413 when `status` says so); "valid": must be served; "any": within the invariants. */
+  expect: "invalid" | "valid" | "any";
   status?: number;
 }
 
@@ -246,7 +246,10 @@ const outOfRange = fc
 const tooDeep = fc
   .tuple(
     valid,
-    fc.integer({ min: LIMITS.maxDepth, max: LIMITS.maxDepth + 5_000 }),
+    fc.oneof(
+      fc.integer({ min: LIMITS.maxDepth, max: LIMITS.maxDepth + 8 }),
+      fc.integer({ min: LIMITS.maxDepth, max: LIMITS.maxDepth + 5_000 }),
+    ),
     fc.boolean(),
     fc.constantFrom("messages", "input", "x_nested", "tools"),
   )
@@ -367,6 +370,20 @@ const oversized = fc.constantFrom(CHAT, EMBEDDINGS).map((path): Case => {
   };
 });
 
+// Exactly at every limit: served.
+const atTheLimits = fc.tuple(validChat, fc.boolean()).map(([chat, asObjects]): Case => {
+  const levels = LIMITS.maxDepth - 1; // + the body object itself = the limit
+  const open = asObjects ? '{"a":'.repeat(levels) : "[".repeat(levels);
+  const close = (asObjects ? "}" : "]").repeat(levels);
+  const messages = Array.from({ length: LIMITS.maxMessages }, (_, i) => chat.messages[i % chat.messages.length]);
+  const tools = Array.from({ length: LIMITS.maxTools }, (_, i) => ({ type: "function", function: { name: `f${i}` } }));
+  const text = JSON.stringify({ ...chat, messages, tools, x_nested: "__DEEP__" }).replace(
+    '"__DEEP__"',
+    `${open}1${close}`,
+  );
+  return { what: "a body at every limit", path: CHAT, body: bytes(text), expect: "valid" };
+});
+
 const unchanged = valid.map(({ path, body }): Case => ({
   what: "a valid body",
   path,
@@ -376,6 +393,7 @@ const unchanged = valid.map(({ path, body }): Case => ({
 
 const anyCase: fc.Arbitrary<Case> = fc.oneof(
   { arbitrary: unchanged, weight: 3 },
+  { arbitrary: atTheLimits, weight: 1 },
   { arbitrary: wrongType, weight: 6 },
   { arbitrary: brokenMessage, weight: 2 },
   { arbitrary: outOfRange, weight: 4 },
@@ -400,7 +418,7 @@ function post(path: string, body: Uint8Array): Promise<Response> {
   return fetch(`${stack.app.url}${path}`, {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body,
+    body: new Uint8Array(body), // a copy typed as fetch wants it (ArrayBuffer-backed)
   });
 }
 
@@ -432,6 +450,7 @@ describe("/v1 under malformed input", () => {
           expect(response.status, context).toBe(200);
           expect(calls, context).toBe(1);
         }
+        if (c.expect === "valid") expect(response.status, context).toBe(200);
         if (c.expect === "invalid") {
           expect(response.status, context).toBe(c.status ?? 400);
           if (response.status === 400) expect(JSON.parse(text).error.type, context).toBe("invalid_request_error");

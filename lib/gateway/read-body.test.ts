@@ -64,3 +64,22 @@ describe("readJsonBody", () => {
     expect((await refusal(readJsonBody(post("[[[[1]]]]"), 1024, 3))).status).toBe(400);
   });
 });
+
+describe("readJsonBody: a broken body stream", () => {
+  it("is the request's fault (400), not ours", async () => {
+    const broken = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"model":'));
+        controller.error(new Error("connection reset"));
+      },
+    });
+    const request = new Request("http://gateway.test/v1", {
+      method: "POST",
+      body: broken,
+      duplex: "half",
+    } as RequestInit);
+    const error = await readJsonBody(request, 1024).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).status).toBe(400);
+  });
+});

@@ -22,7 +22,13 @@ export async function readJsonBody(
 
 /** The raw body, or a 413 once it is known to exceed `maxBytes`. */
 export async function readBodyBytes(request: Request, maxBytes: number): Promise<Buffer> {
-  const bytes = await readCappedBytes(request, maxBytes);
+  let bytes: Buffer | null;
+  try {
+    bytes = await readCappedBytes(request, maxBytes);
+  } catch (error) {
+    // The body stream broke (a bad chunked encoding, a client gone mid-upload): the request's fault, never a 5xx.
+    throw new GatewayError("invalid_request", "We could not read the body of your request.", { cause: error });
+  }
   if (bytes === null) {
     throw new GatewayError("request_too_large", `Request body too large: the limit is ${maxBytes} bytes.`);
   }
