@@ -77,3 +77,15 @@ describe("body worker pool", () => {
     expect(prepared.map((p) => p.head.user)).toEqual(bodies.map((b) => b.user));
   });
 });
+
+describe("body worker pool: failures", () => {
+  it("fails the jobs of a stopped worker instead of leaving them hanging, then starts new workers", async () => {
+    const bytes = () => Buffer.from(JSON.stringify(denseBody(4 * MiB)));
+    const inFlight = prepareChatBody(bytes());
+    await new Promise((resolve) => setTimeout(resolve, 20)); // let the job reach the worker
+    await close();
+    await expect(inFlight).rejects.toThrow(/exited/);
+    const prepared = await prepareChatBody(bytes());
+    expect(prepared.head.model).toBe("m");
+  });
+});

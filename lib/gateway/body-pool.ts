@@ -29,22 +29,29 @@ interface Pending {
 
 interface PoolWorker {
   worker: Worker;
-  busy: number;
+  /** Jobs sent to this worker and not answered yet. */
+  jobs: Map<number, Pending>;
   ready: Promise<void>;
 }
 
 let workers: PoolWorker[] = [];
-const pending = new Map<number, Pending>();
 let nextJobId = 1;
+let warnedUnavailable = false;
 
 export function bodyLimits(): BodyLimits {
   return { ...chatBodyLimits(), maxDepth: gatewayConfig().TOKENFLOW_MAX_JSON_DEPTH };
 }
 
+/**
+ * Decodes, checks, parses, validates and measures a /v1/chat/completions body; rejects with the
+ * same GatewayErrors (400) as readJsonBody + parseChatRequest. A large `bytes` is handed over to
+ * a worker (its memory is transferred, so do not use it afterwards).
+ */
 export function prepareChatBody(bytes: Buffer): Promise<PreparedChatBody> {
   return prepare("chat", bytes) as Promise<PreparedChatBody>;
 }
 
+/** `prepareChatBody` for /v1/embeddings. */
 export function prepareEmbeddingsBody(bytes: Buffer): Promise<PreparedEmbeddingsBody> {
   return prepare("embeddings", bytes) as Promise<PreparedEmbeddingsBody>;
 }
@@ -53,20 +60,22 @@ async function prepare(kind: BodyKind, bytes: Buffer): Promise<PreparedBody> {
   const limits = bodyLimits();
   if (bytes.length <= gatewayConfig().TOKENFLOW_BODY_WORKER_THRESHOLD_BYTES) return prepareBody(kind, bytes, limits);
   const target = leastBusy();
-  await target.ready;
+  try {
+    await target.ready;
+  } catch (error) {
+    // Workers cannot start here (e.g. no tsx): correct but blocking beats failing every large request.
+    if (!warnedUnavailable) console.error("[gateway] body workers unavailable, preparing large bodies inline:", error);
+    warnedUnavailable = true;
+    return prepareBody(kind, bytes, limits);
+  }
   const id = nextJobId++;
   // The caller's buffer is handed over (no copy) when it owns its memory; a pooled slice is copied.
   const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
   const payload = owned ? bytes : Uint8Array.prototype.slice.call(bytes);
-  target.busy++;
-  try {
-    return await new Promise<PreparedBody>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      target.worker.postMessage({ id, kind, bytes: payload, limits }, [payload.buffer as ArrayBuffer]);
-    });
-  } finally {
-    target.busy--;
-  }
+  return new Promise<PreparedBody>((resolve, reject) => {
+    target.jobs.set(id, { resolve, reject });
+    target.worker.postMessage({ id, kind, bytes: payload, limits }, [payload.buffer as ArrayBuffer]);
+  });
 }
 
 /** Starts the workers now rather than on the first large body (they take a moment to load). */
@@ -74,22 +83,22 @@ export async function warm(): Promise<void> {
   await Promise.all(pool().map((w) => w.ready));
 }
 
-/** Stops the workers (tests, shutdown); the next large body starts new ones. */
+/** Stops the workers (tests, shutdown): their waiting jobs fail; the next large body starts new ones. */
 export async function close(): Promise<void> {
   const stopping = workers;
   workers = [];
   await Promise.all(stopping.map((w) => w.worker.terminate()));
 }
 
+/** The workers, topped up to the configured count (a crashed one is replaced on the next job). */
 function pool(): PoolWorker[] {
-  if (workers.length === 0) {
-    workers = Array.from({ length: gatewayConfig().TOKENFLOW_BODY_WORKERS }, () => startWorker());
-  }
+  const size = gatewayConfig().TOKENFLOW_BODY_WORKERS;
+  while (workers.length < size) workers.push(startWorker());
   return workers;
 }
 
 function leastBusy(): PoolWorker {
-  return pool().reduce((best, w) => (w.busy < best.busy ? w : best));
+  return pool().reduce((best, w) => (w.jobs.size < best.jobs.size ? w : best));
 }
 
 function startWorker(): PoolWorker {
@@ -107,18 +116,20 @@ function startWorker(): PoolWorker {
   // execArgv: [] so a parent's own loader flags (tsx, vitest) are not stacked on top.
   const worker = new Worker(code, { eval: true, execArgv: [], env: process.env, name: "tokenflow-body" });
   worker.unref();
-  const entry: PoolWorker = { worker, busy: 0, ready: Promise.resolve() };
+  const entry: PoolWorker = { worker, jobs: new Map(), ready: Promise.resolve() };
   entry.ready = new Promise<void>((resolve, reject) => {
     worker.once("error", reject);
+    worker.once("exit", () => reject(new Error("body worker exited before it was ready")));
     worker.on("message", (message: WorkerAnswer) => {
-      if ("ready" in message) return resolve();
-      settle(message);
+      if ("ready" in message) resolve();
+      else settle(entry, message);
     });
   });
-  worker.on("error", (error) => failAll(entry, error));
+  entry.ready.catch(() => undefined); // observed by prepare(); never an unhandled rejection
+  worker.on("error", (error) => failJobs(entry, error));
   worker.on("exit", () => {
     workers = workers.filter((w) => w !== entry);
-    failAll(entry, new Error("body worker exited"));
+    failJobs(entry, new Error("body worker exited"));
   });
   return entry;
 }
@@ -128,10 +139,10 @@ type WorkerAnswer =
   | { id: number; prepared: PreparedBody }
   | { id: number; failure: PrepareFailure | null; crash?: string };
 
-function settle(answer: Exclude<WorkerAnswer, { ready: true }>) {
-  const job = pending.get(answer.id);
+function settle(entry: PoolWorker, answer: Exclude<WorkerAnswer, { ready: true }>) {
+  const job = entry.jobs.get(answer.id);
   if (!job) return;
-  pending.delete(answer.id);
+  entry.jobs.delete(answer.id);
   if ("prepared" in answer) {
     // Structured clone turns the transferred Uint8Array into a plain one; Buffer views are handier.
     const raw = answer.prepared.raw;
@@ -140,17 +151,13 @@ function settle(answer: Exclude<WorkerAnswer, { ready: true }>) {
   } else if (answer.failure) {
     job.reject(fromPrepareFailure(answer.failure));
   } else {
-    job.reject(new Error(`body worker failed: ${answer.crash}`));
+    job.reject(new Error(`body worker failed: ${answer.crash}`)); // a bug: the pipeline answers 500
   }
 }
 
-function failAll(entry: PoolWorker, error: Error) {
-  // A worker's jobs are not tracked per worker: a crash is a bug, so every waiting job fails (500).
-  if (entry.busy === 0) return;
-  for (const [id, job] of pending) {
-    pending.delete(id);
-    job.reject(error);
-  }
+function failJobs(entry: PoolWorker, error: Error) {
+  for (const job of entry.jobs.values()) job.reject(error);
+  entry.jobs.clear();
 }
 
 function workerFile(): string {
