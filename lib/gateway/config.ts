@@ -7,6 +7,17 @@ const schema = z.object({
     .int()
     .positive()
     .default(20 * 1024 * 1024),
+  // Shape limits of a /v1 body, checked before anything recursive touches it (read-body.ts, chat-request.ts).
+  TOKENFLOW_MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(1_000).default(32),
+  TOKENFLOW_MAX_MESSAGES: z.coerce.number().int().positive().default(10_000),
+  TOKENFLOW_MAX_TOOLS: z.coerce.number().int().positive().default(512),
+  // Bodies larger than this are decoded, parsed and validated on a worker thread (body-worker-pool.ts).
+  TOKENFLOW_BODY_WORKER_THRESHOLD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(256 * 1024),
+  TOKENFLOW_BODY_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
   TOKENFLOW_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   TOKENFLOW_FIRST_BYTE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   TOKENFLOW_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),

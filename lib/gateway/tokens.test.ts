@@ -6,11 +6,18 @@ import {
   PER_REQUEST_OVERHEAD_TOKENS,
   TOOLS_OVERHEAD_TOKENS,
   countStreamedOutputTokens,
+  embeddingBoundFromItems,
   embeddingInputUpperBound,
+  embeddingItemBounds,
   estimateTokens,
+  jsonBytes,
+  normalizationGrowth,
+  promptBoundParts,
   promptTokenUpperBound,
+  promptTokenUpperBoundFromParts,
   utf8Bytes,
 } from "./tokens";
+import { NORMALIZATION_GROWTH_RANGES } from "./normalization-growth";
 
 const BIG_WINDOW = 10_000_000;
 
@@ -229,5 +236,129 @@ describe("countStreamedOutputTokens", () => {
     expect(countStreamedOutputTokens(-5, "abcd")).toBe(1);
     expect(countStreamedOutputTokens(Number.NaN, "abcd")).toBe(1);
     expect(countStreamedOutputTokens(2.7, "")).toBe(2);
+  });
+});
+
+describe("normalisation growth (the generated table)", () => {
+  const FORMS = ["NFC", "NFKC", "NFD", "NFKD"] as const;
+  const grows = (char: string) =>
+    Math.max(0, ...FORMS.map((form) => utf8Bytes(char.normalize(form)) - utf8Bytes(char)));
+  const isHangulSyllable = (cp: number) => cp >= 0xac00 && cp <= 0xd7a3;
+
+  it("matches this Node's ICU for every listed code point and a sample of all the others", () => {
+    const listed = new Set<number>();
+    for (const range of NORMALIZATION_GROWTH_RANGES.split(",")) {
+      const [span, growth] = range.split(":");
+      const [start, extra = "0"] = span.split("-");
+      for (let cp = parseInt(start, 36); cp <= parseInt(start, 36) + parseInt(extra, 36); cp++) {
+        listed.add(cp);
+        expect(normalizationGrowth(String.fromCodePoint(cp))).toBe(parseInt(growth, 36));
+        expect(grows(String.fromCodePoint(cp))).toBe(parseInt(growth, 36));
+      }
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: 0x80, max: 0x10ffff }), (cp) => {
+        if ((cp >= 0xd800 && cp <= 0xdfff) || isHangulSyllable(cp) || listed.has(cp)) return true;
+        return grows(String.fromCodePoint(cp)) === 0 && normalizationGrowth(String.fromCodePoint(cp)) === 0;
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it("never lets NFC or NFKC of a whole string outgrow raw bytes + growth (property)", () => {
+    // Combining marks that reorder and compose across code points, expanding compatibility
+    // characters, Hangul syllables and loose jamo (which recompose), astral letters, lone surrogates.
+    const tricky = [
+      ..."eé\u0301\u0323\u0302\u0308aA\uFDFA\uFB03\u2474\u0958\u0915\u093C가각\u1100\u1161\u11A8\u3131①ｶ😀\u{1D15E}\u{11099}\u{110BA}\uD800",
+    ];
+    const text = fc.array(fc.constantFrom(...tricky), { maxLength: 40 }).map((chars) => chars.join(""));
+    fc.assert(
+      fc.property(text, (s) => {
+        const bound = utf8Bytes(s) + normalizationGrowth(s);
+        return bound >= utf8Bytes(s.normalize("NFC")) && bound >= utf8Bytes(s.normalize("NFKC"));
+      }),
+      { numRuns: 5_000 },
+    );
+    // Reordering then composing can lengthen a string beyond each code point's own forms.
+    const reordered = "é\u0323";
+    expect(utf8Bytes(reordered.normalize("NFC"))).toBeGreaterThan(utf8Bytes(reordered));
+    expect(utf8Bytes(reordered) + normalizationGrowth(reordered)).toBeGreaterThanOrEqual(
+      utf8Bytes(reordered.normalize("NFC")),
+    );
+  });
+
+  it("leaves Korean at its raw size (NFC/NFKC recompose syllables)", () => {
+    const korean = "안녕하세요 세계";
+    expect(normalizationGrowth(korean)).toBe(0);
+    expect(utf8Bytes(korean.normalize("NFKC"))).toBe(utf8Bytes(korean));
+  });
+});
+
+describe("jsonBytes", () => {
+  it("is the byte length of JSON.stringify, plus normalisation growth (property)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue({ stringUnit: "binary" }), (ascii, unicode) => {
+        const exact = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+        const growth = normalizationGrowth(JSON.stringify(unicode));
+        return jsonBytes(ascii) >= exact(ascii) && jsonBytes(unicode) === exact(unicode) + growth;
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("counts JSON escapes and lone surrogates as JSON.stringify writes them", () => {
+    for (const value of ['say "hi"\\', "tab\tnew\nline\u0001", "\uD800 lone", "\uDC00", "ok 😀"]) {
+      expect(jsonBytes(value)).toBe(Buffer.byteLength(JSON.stringify(value)));
+    }
+  });
+});
+
+describe("bounds from parts (what the body workers compute)", () => {
+  it("gives the same prompt bound as the body itself", () => {
+    const body = {
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Hello 世界\uFDFA" },
+            { type: "image_url", image_url: { url: "x" } },
+          ],
+        },
+      ],
+      tools: [{ type: "function", function: { name: "f", parameters: {} } }],
+    };
+    const parts = promptBoundParts(body);
+    expect(parts.images).toBe(1);
+    expect(parts.messageCount).toBe(1);
+    expect(parts.hasTools).toBe(true);
+    expect(promptTokenUpperBoundFromParts(parts, BIG_WINDOW)).toBe(promptTokenUpperBound(body, BIG_WINDOW));
+    expect(promptTokenUpperBoundFromParts(parts, 100, { imageTokens: 5 })).toBe(
+      promptTokenUpperBound(body, 100, { imageTokens: 5 }),
+    );
+  });
+
+  it("gives the same embeddings bound as the input itself", () => {
+    for (const input of ["hello", ["a", "x".repeat(10_000)], [1, 2, 3], [[1, 2], [3]], { a: 1 }, undefined]) {
+      expect(embeddingBoundFromItems(embeddingItemBounds(input), 8192)).toBe(embeddingInputUpperBound(input, 8192));
+    }
+  });
+});
+
+describe("cost on the event loop", () => {
+  it("bounds a 19 MiB CJK prompt in well under a second, without normalising it", () => {
+    const text = "你好世界，今天天气很好。क़\uFDFA".repeat(600_000);
+    const started = performance.now();
+    const bound = promptTokenUpperBound({ messages: [{ role: "user", content: text }] }, 0); // 0: no window cap
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(bound).toBeGreaterThanOrEqual(utf8Bytes(text.normalize("NFKC")));
+  });
+
+  it("estimates a long prompt from samples, close to the full count", () => {
+    const unit = "Hello there, 你好, こんにちは! ";
+    const long = unit.repeat(200_000); // 5.4 M characters: sampled
+    const perUnit = estimateTokens(unit.repeat(100)) / 100;
+    const estimate = estimateTokens(long);
+    expect(Math.abs(estimate - perUnit * 200_000) / (perUnit * 200_000)).toBeLessThan(0.02);
+    expect(estimate).toBeLessThanOrEqual(utf8Bytes(long));
   });
 });

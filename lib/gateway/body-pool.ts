@@ -1,0 +1,167 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { chatBodyLimits } from "./chat-request";
+import { gatewayConfig } from "./config";
+import {
+  fromPrepareFailure,
+  prepareBody,
+  type BodyKind,
+  type BodyLimits,
+  type PrepareFailure,
+  type PreparedBody,
+  type PreparedChatBody,
+  type PreparedEmbeddingsBody,
+} from "./prepared-body";
+
+// Bodies above TOKENFLOW_BODY_WORKER_THRESHOLD_BYTES are prepared (decode, depth scan, parse,
+// validation, token bounds, pre-serialised large fields) on a small pool of worker threads, so no
+// request holds the event loop for long: the main thread only transfers the bytes in and receives
+// small fields plus one transferred buffer back. Smaller bodies are prepared inline (cheaper than a hop).
+// The workers run the TypeScript sources through tsx, as `npm start` does.
+
+interface Pending {
+  resolve(prepared: PreparedBody): void;
+  reject(error: Error): void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  /** Jobs sent to this worker and not answered yet. */
+  jobs: Map<number, Pending>;
+  ready: Promise<void>;
+}
+
+let workers: PoolWorker[] = [];
+let nextJobId = 1;
+let warnedUnavailable = false;
+
+export function bodyLimits(): BodyLimits {
+  return { ...chatBodyLimits(), maxDepth: gatewayConfig().TOKENFLOW_MAX_JSON_DEPTH };
+}
+
+/**
+ * Decodes, checks, parses, validates and measures a /v1/chat/completions body; rejects with the
+ * same GatewayErrors (400) as readJsonBody + parseChatRequest. A large `bytes` is handed over to
+ * a worker (its memory is transferred, so do not use it afterwards).
+ */
+export function prepareChatBody(bytes: Buffer): Promise<PreparedChatBody> {
+  return prepare("chat", bytes) as Promise<PreparedChatBody>;
+}
+
+/** `prepareChatBody` for /v1/embeddings. */
+export function prepareEmbeddingsBody(bytes: Buffer): Promise<PreparedEmbeddingsBody> {
+  return prepare("embeddings", bytes) as Promise<PreparedEmbeddingsBody>;
+}
+
+async function prepare(kind: BodyKind, bytes: Buffer): Promise<PreparedBody> {
+  const limits = bodyLimits();
+  if (bytes.length <= gatewayConfig().TOKENFLOW_BODY_WORKER_THRESHOLD_BYTES) return prepareBody(kind, bytes, limits);
+  const target = leastBusy();
+  try {
+    await target.ready;
+  } catch (error) {
+    // Workers cannot start here (e.g. no tsx): correct but blocking beats failing every large request.
+    if (!warnedUnavailable) console.error("[gateway] body workers unavailable, preparing large bodies inline:", error);
+    warnedUnavailable = true;
+    return prepareBody(kind, bytes, limits);
+  }
+  const id = nextJobId++;
+  // The caller's buffer is handed over (no copy) when it owns its memory; a pooled slice is copied.
+  const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const payload = owned ? bytes : Uint8Array.prototype.slice.call(bytes);
+  return new Promise<PreparedBody>((resolve, reject) => {
+    target.jobs.set(id, { resolve, reject });
+    target.worker.postMessage({ id, kind, bytes: payload, limits }, [payload.buffer as ArrayBuffer]);
+  });
+}
+
+/** Starts the workers now rather than on the first large body (they take a moment to load). */
+export async function warm(): Promise<void> {
+  await Promise.all(pool().map((w) => w.ready));
+}
+
+/** Stops the workers (tests, shutdown): their waiting jobs fail; the next large body starts new ones. */
+export async function close(): Promise<void> {
+  const stopping = workers;
+  workers = [];
+  await Promise.all(stopping.map((w) => w.worker.terminate()));
+}
+
+/** The workers, topped up to the configured count (a crashed one is replaced on the next job). */
+function pool(): PoolWorker[] {
+  const size = gatewayConfig().TOKENFLOW_BODY_WORKERS;
+  while (workers.length < size) workers.push(startWorker());
+  return workers;
+}
+
+function leastBusy(): PoolWorker {
+  return pool().reduce((best, w) => (w.jobs.size < best.jobs.size ? w : best));
+}
+
+function startWorker(): PoolWorker {
+  const file = workerFile();
+  // tsx's API loads the TypeScript entry (and its imports) inside the thread. Its ESM entry is
+  // named by the package's exports; resolved here from the worker file, wherever this module runs.
+  const tsxPackage = createRequire(file).resolve("tsx/package.json");
+  const tsx = pathToFileURL(path.join(path.dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
+  const url = pathToFileURL(file).href;
+  const code = [
+    `import(${JSON.stringify(tsx)})`,
+    `.then((api) => api.tsImport(${JSON.stringify(url)}, ${JSON.stringify(url)}))`,
+    `.then(() => require("node:worker_threads").parentPort.postMessage({ ready: true }))`,
+  ].join("");
+  // execArgv: [] so a parent's own loader flags (tsx, vitest) are not stacked on top.
+  const worker = new Worker(code, { eval: true, execArgv: [], env: process.env, name: "tokenflow-body" });
+  worker.unref();
+  const entry: PoolWorker = { worker, jobs: new Map(), ready: Promise.resolve() };
+  entry.ready = new Promise<void>((resolve, reject) => {
+    worker.once("error", reject);
+    worker.once("exit", () => reject(new Error("body worker exited before it was ready")));
+    worker.on("message", (message: WorkerAnswer) => {
+      if ("ready" in message) resolve();
+      else settle(entry, message);
+    });
+  });
+  entry.ready.catch(() => undefined); // observed by prepare(); never an unhandled rejection
+  worker.on("error", (error) => failJobs(entry, error));
+  worker.on("exit", () => {
+    workers = workers.filter((w) => w !== entry);
+    failJobs(entry, new Error("body worker exited"));
+  });
+  return entry;
+}
+
+type WorkerAnswer =
+  | { ready: true }
+  | { id: number; prepared: PreparedBody }
+  | { id: number; failure: PrepareFailure | null; crash?: string };
+
+function settle(entry: PoolWorker, answer: Exclude<WorkerAnswer, { ready: true }>) {
+  const job = entry.jobs.get(answer.id);
+  if (!job) return;
+  entry.jobs.delete(answer.id);
+  if ("prepared" in answer) {
+    // Structured clone turns the transferred Uint8Array into a plain one; Buffer views are handier.
+    const raw = answer.prepared.raw;
+    raw.bytes = Buffer.from(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength);
+    job.resolve(answer.prepared);
+  } else if (answer.failure) {
+    job.reject(fromPrepareFailure(answer.failure));
+  } else {
+    job.reject(new Error(`body worker failed: ${answer.crash}`)); // a bug: the pipeline answers 500
+  }
+}
+
+function failJobs(entry: PoolWorker, error: Error) {
+  for (const job of entry.jobs.values()) job.reject(error);
+  entry.jobs.clear();
+}
+
+function workerFile(): string {
+  const beside = path.join(path.dirname(fileURLToPath(import.meta.url)), "body-worker.ts");
+  // Bundled (Next), this module's URL is a chunk's: fall back to the sources of the running checkout.
+  return existsSync(beside) ? beside : path.join(process.cwd(), "lib/gateway/body-worker.ts");
+}
