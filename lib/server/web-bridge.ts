@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
 
 // node:http ⇄ web Request/Response, for the gateway core (which speaks web Request → Response and
 // knows nothing of Node's server). The client going away aborts the Request's signal and cancels the
@@ -14,10 +13,34 @@ export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request
   return new Request(`http://localhost${req.url ?? "/"}`, {
     method: req.method,
     headers,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+    body: hasBody ? lazyBody(req) : undefined,
     duplex: "half",
     signal,
   } as RequestInit);
+}
+
+/**
+ * The request body as a web stream that reads from the socket only when the gateway reads it. A
+ * request refused before its body is read (bad key, rate limit) leaves it untouched, so Node
+ * discards it after the answer and the connection stays usable; a body abandoned half-way (413)
+ * is drained and discarded, never left in the connection for the next request to trip on.
+ */
+function lazyBody(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let chunks: AsyncIterator<Buffer> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        chunks ??= req[Symbol.asyncIterator]();
+        const { done, value } = await chunks.next();
+        if (done) controller.close();
+        else controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+      },
+      cancel() {
+        req.resume();
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 /**
