@@ -7,6 +7,7 @@ import { startHoldSweeper } from "@/lib/billing/sweeper-loop";
 import { closeInvalidation } from "@/lib/cache/invalidation";
 import { closePrisma } from "@/lib/db/client";
 import { closePool } from "@/lib/db/pool";
+import { close as closeBodyWorkers, warm as warmBodyWorkers } from "@/lib/gateway/body-pool";
 import { gatewayConfig } from "@/lib/gateway/config";
 import { settlementsInFlight } from "@/lib/gateway/meter";
 import { closeRateLimiter } from "@/lib/ratelimit";
@@ -29,6 +30,9 @@ async function main() {
   const { server, lifecycle } = createTokenflowServer(app.getRequestHandler() as never);
   if (dev) server.on("upgrade", app.getUpgradeHandler() as never); // hot reload's websocket
   await app.prepare();
+  await warmBodyWorkers().catch((err: Error) =>
+    log(`body workers unavailable (${err.message}); large bodies are prepared inline`),
+  );
   const stopSweeper = startHoldSweeper();
 
   let shutdown: Promise<void> | undefined;
@@ -49,7 +53,13 @@ async function main() {
       graceMs: gatewayConfig().TOKENFLOW_SHUTDOWN_TIMEOUT_MS,
       flush: settlementsInFlight,
       close: async () => {
-        await Promise.allSettled([closePool(), closePrisma(), closeRateLimiter(), closeInvalidation()]);
+        await Promise.allSettled([
+          closePool(),
+          closePrisma(),
+          closeRateLimiter(),
+          closeInvalidation(),
+          closeBodyWorkers(),
+        ]);
       },
     }).then(() => process.exit());
   };

@@ -83,3 +83,22 @@ describe("HotPathGate", () => {
     expect(await gate.run(async () => "ok")).toBe("ok");
   });
 });
+
+describe("HotPathGate and query timeouts", () => {
+  const readTimeout = () => new Error("Query read timeout");
+  it("does not take one late answer for an outage, but two in a row", async () => {
+    let now = 0;
+    const gate = new HotPathGate(
+      () => 4,
+      () => now,
+    );
+    await expect(gate.run(() => Promise.reject(readTimeout()))).rejects.toThrow();
+    expect(gate.isDown).toBe(false);
+    now += 10_000; // long after: still one isolated timeout
+    await expect(gate.run(() => Promise.reject(readTimeout()))).rejects.toThrow();
+    expect(gate.isDown).toBe(false);
+    now += 1_000;
+    await expect(gate.run(() => Promise.reject(readTimeout()))).rejects.toThrow();
+    expect(gate.isDown).toBe(true);
+  });
+});

@@ -5,17 +5,20 @@ import { getPool } from "./pool";
 // The /v1 hot path's way to Postgres (key lookups, the catalog, admission, settlement, receipts).
 // Two needs pull against each other: a burst of a thousand requests must queue for connections as
 // long as it takes, while an unreachable database (refusing, or silently hanging) must turn into
-// 503s within about a second instead of a growing queue. So the queue is ours: at most `pool max`
-// hot queries run at once and the rest wait here, unbounded while the database answers; the first
-// sign of an outage (a refused or timed-out connection, a query read timeout, a terminated backend)
-// rejects everything waiting and fails new calls at once, letting one probe through every
-// PROBE_INTERVAL_MS until one succeeds.
+// 503s within a couple of seconds instead of a growing queue. So the queue is ours: at most
+// `pool max` hot queries run at once and the rest wait here, unbounded while the database answers;
+// a sign of an outage (a refused or timed-out connection, a terminated backend, or two queries
+// timing out within a few seconds) rejects everything waiting and fails new calls at once, letting
+// one probe through every PROBE_INTERVAL_MS until one succeeds. A single query timeout is not
+// enough: a burst can stall the event loop for half a second, and one late answer must not turn a
+// busy instance into a 503 storm.
 
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(config: QueryConfig): Promise<QueryResult<R>>;
 }
 
 const PROBE_INTERVAL_MS = 500;
+const TIMEOUTS_WINDOW_MS = 5_000;
 
 export class DatabaseUnavailableError extends Error {
   constructor() {
@@ -32,6 +35,7 @@ export class HotPathGate {
   private downSince: number | null = null;
   private lastProbeAt = 0;
   private probing = false;
+  private lastTimeoutAt = -Infinity;
 
   constructor(
     private maxActive: () => number,
@@ -58,7 +62,7 @@ export class HotPathGate {
         this.downSince = null;
         return result;
       } catch (err) {
-        if (isDatabaseUnavailable(err)) this.markDown();
+        if (isDatabaseUnavailable(err) && (probe || this.isConclusive(err))) this.markDown();
         throw err;
       } finally {
         this.release();
@@ -66,6 +70,15 @@ export class HotPathGate {
     } finally {
       if (probe) this.probing = false;
     }
+  }
+
+  /** A query timeout is conclusive only when another one happened shortly before. */
+  private isConclusive(err: unknown): boolean {
+    if (!/Query read timeout/.test((err as Error)?.message ?? "")) return true;
+    const now = this.now();
+    const conclusive = now - this.lastTimeoutAt < TIMEOUTS_WINDOW_MS;
+    this.lastTimeoutAt = now;
+    return conclusive;
   }
 
   private acquire(): Promise<void> {

@@ -26,8 +26,8 @@ const HOT_PATH_OPTIONS = `${SESSION_OPTIONS} -c statement_timeout=30000 -c lock_
  * hanging when Postgres refuses connections or goes silent. Settlement has its own, longer bound
  * and a durable retry. Waiting for a free connection is not bounded by these (a burst queues).
  */
-export const DB_CONNECT_TIMEOUT_MS = Number(process.env.TOKENFLOW_DB_CONNECT_TIMEOUT_MS ?? 1_000);
-export const DB_QUERY_TIMEOUT_MS = Number(process.env.TOKENFLOW_DB_QUERY_TIMEOUT_MS ?? 800);
+export const DB_CONNECT_TIMEOUT_MS = Number(process.env.TOKENFLOW_DB_CONNECT_TIMEOUT_MS ?? 1_500);
+export const DB_QUERY_TIMEOUT_MS = Number(process.env.TOKENFLOW_DB_QUERY_TIMEOUT_MS ?? 1_500);
 export const DB_SETTLE_TIMEOUT_MS = 10_000;
 const POOL_WAIT_TIMEOUT_MS = 30_000;
 

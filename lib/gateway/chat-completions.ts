@@ -1,5 +1,6 @@
 import { nanosToUsd, type TokenCounts } from "@/lib/billing/money";
-import { parseChatRequest, type ChatRequest } from "./chat-request";
+import { prepareChatBody } from "./body-pool";
+import type { ChatRequest } from "./chat-request";
 import { gatewayConfig } from "./config";
 import { GatewayError, sseErrorEvent } from "./errors";
 import { ClientClosedError, failureFromStatus, UpstreamFailure, withFailover, type AttemptContext } from "./failover";
@@ -15,7 +16,8 @@ import {
 import { demoChatCompletionBody, demoChatStreamEvents } from "./providers/demo";
 import { upstreamModelName } from "./route-model";
 import { ChatStreamTranslator } from "./stream-translator";
-import { estimateTokens, promptTokenUpperBound } from "./tokens";
+import { materializeBody, type PreparedChatBody } from "./prepared-body";
+import { estimateTokens, promptTokenUpperBoundFromParts } from "./tokens";
 import { postUpstream, postUpstreamJson, readUpstreamBody } from "./upstream";
 import type { CatalogChannel, CatalogModel } from "./catalog";
 import { ServerShutdown } from "@/lib/server/lifecycle";
@@ -23,30 +25,43 @@ import { ServerShutdown } from "@/lib/server/lifecycle";
 // POST /v1/chat/completions, streaming or not, through the billed pipeline (pipeline.ts).
 
 export function handleChatCompletions(request: Request): Promise<Response> {
-  return handleBilledRequest<ChatRequest>(request, {
+  return handleBilledRequest<PreparedChatBody>(request, {
     endpoint: "chat.completions",
     kind: "CHAT",
-    parse: parseChatRequest,
-    modelId: (body) => body.model,
-    isStream: (body) => Boolean(body.stream),
+    prepare: prepareChatBody,
+    modelId: (body) => head(body).model,
+    isStream: (body) => Boolean(head(body).stream),
     check: (body, model) => refusePriceRaisingFields(body, model.extraRequestFields),
     bounds: (body, model) => ({
-      promptTokensUpperBound: promptTokenUpperBound(body, model.contextWindow, { imageTokens: model.maxImageTokens }),
-      outputTokensCap: chooseOutputCap(body, model).value,
-      n: body.n ?? 1,
+      promptTokensUpperBound: promptTokenUpperBoundFromParts(body.promptBound, model.contextWindow, {
+        imageTokens: model.maxImageTokens,
+      }),
+      outputTokensCap: chooseOutputCap(head(body), model).value,
+      n: head(body).n ?? 1,
     }),
-    tokenEstimate: (body, model) => estimatePromptTokens(body) + chooseOutputCap(body, model).value * (body.n ?? 1),
-    relay: (context) => (context.body.stream ? relayStream(context) : relayJson(context)),
+    tokenEstimate: (body, model) =>
+      body.promptTokenEstimate + chooseOutputCap(head(body), model).value * (head(body).n ?? 1),
+    relay: (context) => (head(context.body).stream ? relayStream(context) : relayJson(context)),
   });
+}
+
+/** The body's small, validated fields (the model, stream, caps, n … are never large). */
+function head(body: PreparedChatBody): ChatRequest {
+  return body.head as ChatRequest;
 }
 
 /**
  * The body for one channel: the cap the hold covers, in the field this model (or else this channel)
  * says the upstream honours.
  */
-function upstreamBodyFor(channel: CatalogChannel, model: CatalogModel, body: ChatRequest) {
-  const cap: OutputCap = chooseOutputCap(body, model, model.outputCapField ?? channel.outputCapField);
-  return buildUpstreamChatBody(body, upstreamModelName(channel, body.model), cap, model.extraRequestFields);
+function upstreamBodyFor(channel: CatalogChannel, model: CatalogModel, body: PreparedChatBody): Buffer {
+  const cap: OutputCap = chooseOutputCap(head(body), model, model.outputCapField ?? channel.outputCapField);
+  return buildUpstreamChatBody(body, upstreamModelName(channel, model.id), cap, model.extraRequestFields);
+}
+
+/** The demo provider answers from the messages themselves (a fresh install's bodies are small). */
+function demoRequest(body: PreparedChatBody): ChatRequest {
+  return materializeBody(body) as ChatRequest;
 }
 
 function responseHeaders(
@@ -76,10 +91,6 @@ function streamTimeLimitMs(): number {
   return Math.max(TOKENFLOW_HOLD_TTL_MS - 60_000, TOKENFLOW_HOLD_TTL_MS / 2);
 }
 
-function estimatePromptTokens(body: ChatRequest): number {
-  return estimateTokens(JSON.stringify(body.messages));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Non-streaming
 
@@ -90,13 +101,13 @@ async function relayJson({
   model,
   channels,
   meter,
-}: RelayContext<ChatRequest>): Promise<Response> {
+}: RelayContext<PreparedChatBody>): Promise<Response> {
   const publicModel = meter.init.modelRouted;
   let result;
   try {
     result = await withFailover(channels, request.signal, async (channel, attempt) => {
       if (channel.provider === "demo")
-        return demoChatCompletionBody(body, publicModel, chooseOutputCap(body, model).value) as Record<string, unknown>;
+        return demoChatCompletionBody(demoRequest(body), publicModel, chooseOutputCap(head(body), model).value);
       return postUpstreamJson(channel, "/chat/completions", upstreamBodyFor(channel, model, body), attempt);
     });
   } catch (err) {
@@ -111,7 +122,7 @@ async function relayJson({
     const text = JSON.stringify((completion.choices as unknown[] | undefined) ?? []);
     const produced = estimateTokens(text);
     usage =
-      produced > 0 ? { inputTokens: estimatePromptTokens(body), cachedInputTokens: 0, outputTokens: produced } : null;
+      produced > 0 ? { inputTokens: body.promptTokenEstimate, cachedInputTokens: 0, outputTokens: produced } : null;
     source = usage ? "ESTIMATED" : "NONE";
   }
   const charged = await meter.settle({
@@ -119,7 +130,7 @@ async function relayJson({
     usage,
     usageSource: source,
     channelId: result.channel.id,
-    upstreamModel: upstreamModelName(result.channel, body.model),
+    upstreamModel: upstreamModelName(result.channel, model.id),
     attempts: result.attempts,
   });
   completion.model = publicModel;
@@ -147,12 +158,12 @@ const encoder = new TextEncoder();
 async function openStream(
   channel: CatalogChannel,
   model: CatalogModel,
-  body: ChatRequest,
+  body: PreparedChatBody,
   publicModel: string,
   { signal, remainingMs }: AttemptContext,
 ): Promise<StreamSource> {
   if (channel.provider === "demo") {
-    const events = demoChatStreamEvents(body, publicModel, chooseOutputCap(body, model).value);
+    const events = demoChatStreamEvents(demoRequest(body), publicModel, chooseOutputCap(head(body), model).value);
     const iterator = (async function* () {
       for (const event of events) yield encoder.encode(event);
     })();
@@ -180,7 +191,7 @@ async function relayStream({
   model,
   channels,
   meter,
-}: RelayContext<ChatRequest>): Promise<Response> {
+}: RelayContext<PreparedChatBody>): Promise<Response> {
   const publicModel = meter.init.modelRouted;
   let result;
   try {
@@ -192,9 +203,9 @@ async function relayStream({
   }
   const { channel, attempts, controller } = result;
   const source = result.value;
-  const upstreamModel = upstreamModelName(channel, body.model);
+  const upstreamModel = upstreamModelName(channel, model.id);
   const translator = new ChatStreamTranslator(publicModel);
-  const includeUsage = body.stream_options?.include_usage === true;
+  const includeUsage = head(body).stream_options?.include_usage === true;
   let pending: Uint8Array | null = source.first;
   let finished = false;
   // A stream must settle before the sweeper could take its hold for an orphan: past that age it is
@@ -221,7 +232,7 @@ async function relayStream({
       if (!usage) {
         usage =
           stats.deltas > 0
-            ? { inputTokens: estimatePromptTokens(body), cachedInputTokens: 0, outputTokens: stats.deltas }
+            ? { inputTokens: body.promptTokenEstimate, cachedInputTokens: 0, outputTokens: stats.deltas }
             : null;
         usageSource = usage ? "ESTIMATED" : "NONE";
       }

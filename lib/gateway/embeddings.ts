@@ -1,28 +1,30 @@
 import { nanosToUsd } from "@/lib/billing/money";
-import { parseEmbeddingsRequest, type EmbeddingsRequest } from "./chat-request";
+import { prepareEmbeddingsBody } from "./body-pool";
+import type { EmbeddingsRequest } from "./chat-request";
 import { withFailover } from "./failover";
 import { handleBilledRequest, settleWithoutOutput, type RelayContext } from "./pipeline";
 import { demoEmbeddingsBody } from "./providers/demo";
 import { buildUpstreamEmbeddingsBody, parseUsage } from "./providers/openai-compatible";
 import { upstreamModelName } from "./route-model";
-import { embeddingInputUpperBound, estimateTokens } from "./tokens";
+import { materializeBody, type PreparedEmbeddingsBody } from "./prepared-body";
+import { embeddingBoundFromItems } from "./tokens";
 import { postUpstreamJson } from "./upstream";
 
 // POST /v1/embeddings: the billed pipeline without streaming and without output tokens.
 
 export function handleEmbeddings(request: Request): Promise<Response> {
-  return handleBilledRequest<EmbeddingsRequest>(request, {
+  return handleBilledRequest<PreparedEmbeddingsBody>(request, {
     endpoint: "embeddings",
     kind: "EMBEDDING",
-    parse: parseEmbeddingsRequest,
-    modelId: (body) => body.model,
+    prepare: prepareEmbeddingsBody,
+    modelId: (body) => (body.head as EmbeddingsRequest).model,
     isStream: () => false,
     bounds: (body, model) => ({
-      promptTokensUpperBound: embeddingInputUpperBound(body.input, model.contextWindow),
+      promptTokensUpperBound: embeddingBoundFromItems(body.itemBounds, model.contextWindow),
       outputTokensCap: 0,
       n: 1,
     }),
-    tokenEstimate: (body) => estimateInputTokens(body.input),
+    tokenEstimate: (body) => body.inputTokenEstimate,
     relay: relayEmbeddings,
   });
 }
@@ -34,11 +36,14 @@ async function relayEmbeddings({
   model,
   channels,
   meter,
-}: RelayContext<EmbeddingsRequest>): Promise<Response> {
+}: RelayContext<PreparedEmbeddingsBody>): Promise<Response> {
   let result;
   try {
     result = await withFailover(channels, request.signal, async (channel, attempt) => {
-      if (channel.provider === "demo") return demoEmbeddingsBody(body.input, model.id) as Record<string, unknown>;
+      if (channel.provider === "demo") {
+        const { input } = materializeBody(body) as EmbeddingsRequest; // the demo answers from the input itself
+        return demoEmbeddingsBody(input, model.id) as Record<string, unknown>;
+      }
       const upstreamBody = buildUpstreamEmbeddingsBody(
         body,
         upstreamModelName(channel, model.id),
@@ -53,7 +58,7 @@ async function relayEmbeddings({
   const response = result.value;
   // Embeddings have no output tokens. Without usage from upstream, count the input ourselves.
   const reported = response.usage ? parseUsage({ completion_tokens: 0, ...(response.usage as object) }) : null;
-  const usage = reported ?? { inputTokens: estimateInputTokens(body.input), cachedInputTokens: 0, outputTokens: 0 };
+  const usage = reported ?? { inputTokens: body.inputTokenEstimate, cachedInputTokens: 0, outputTokens: 0 };
   const charged = await meter.settle({
     status: 200,
     usage,
@@ -75,12 +80,4 @@ async function relayEmbeddings({
       "x-tokenflow-cost-usd": nanosToUsd(charged),
     },
   });
-}
-
-function estimateInputTokens(input: EmbeddingsRequest["input"]): number {
-  const items: unknown[] = Array.isArray(input) ? input : [input];
-  return items.reduce<number>(
-    (sum, item) => sum + (typeof item === "string" ? estimateTokens(item) : Array.isArray(item) ? item.length : 1),
-    0,
-  );
 }

@@ -12,7 +12,7 @@ import { errorResponse, GatewayError, toGatewayError } from "./errors";
 import { enforceLimits, type LimitGrant } from "./limits";
 import { ClientClosedError } from "./failover";
 import { logRefusedRequest, Meter, newRequestId } from "./meter";
-import { readJsonBody } from "./read-body";
+import { readBodyBytes } from "./read-body";
 import { routeModel } from "./route-model";
 
 // The one request pipeline of every billed /v1 endpoint:
@@ -41,7 +41,8 @@ export interface RelayContext<B> {
 export interface BilledEndpoint<B> {
   endpoint: RequestLogRow["endpoint"];
   kind: CatalogModel["kind"];
-  parse(body: unknown): B;
+  /** Decodes, checks, parses and measures the body (large ones off the main thread; 400 when malformed). */
+  prepare(bytes: Buffer): Promise<B>;
   modelId(body: B): string;
   isStream(body: B): boolean;
   /** Refuses what this model cannot take or we cannot price (400), before anything is held. */
@@ -65,7 +66,7 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
   try {
     key = await authenticateRequest(request.headers);
     limits = await enforceLimits(key);
-    body = spec.parse(await readJsonBody(request, gatewayConfig().TOKENFLOW_MAX_BODY_BYTES));
+    body = await spec.prepare(await readBodyBytes(request, gatewayConfig().TOKENFLOW_MAX_BODY_BYTES));
     const modelId = spec.modelId(body);
     const { model, channels } = await routeModel(key, modelId, spec.kind);
     spec.check?.(body, model);

@@ -35,7 +35,7 @@ export interface PostOptions {
 export async function postUpstream(
   channel: CatalogChannel,
   path: string,
-  body: unknown,
+  body: Buffer | Record<string, unknown>,
   { signal, headersTimeoutMs }: PostOptions,
 ): Promise<UpstreamResponse> {
   const url = new URL(joinUrl(channel.baseUrl, path));
@@ -49,7 +49,7 @@ export async function postUpstream(
       accept: "application/json, text/event-stream",
       ...(channel.apiKey ? { authorization: `Bearer ${channel.apiKey}` } : {}),
     },
-    body: JSON.stringify(body),
+    body: Buffer.isBuffer(body) ? body : JSON.stringify(body),
     signal,
     headersTimeout: Math.max(1, Math.round(headersTimeoutMs)),
     bodyTimeout: config.TOKENFLOW_IDLE_TIMEOUT_MS,
@@ -76,7 +76,7 @@ export async function readUpstreamBody(body: AsyncIterable<Uint8Array>, maxBytes
 export async function postUpstreamJson(
   channel: CatalogChannel,
   path: string,
-  body: unknown,
+  body: Buffer | Record<string, unknown>,
   { signal, remainingMs }: AttemptContext,
 ): Promise<Record<string, unknown>> {
   // Non-streaming answers come whole after the generation: wait for them until the request deadline.

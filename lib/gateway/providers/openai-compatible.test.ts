@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ChatRequest } from "../chat-request";
+import { chatBodyLimits } from "../chat-request";
 import { GatewayError } from "../errors";
+import { prepareChatBody, prepareEmbeddingsBody } from "../prepared-body";
 import {
   buildUpstreamChatBody,
   buildUpstreamEmbeddingsBody,
@@ -13,6 +15,19 @@ import {
 
 const messages = [{ role: "user", content: "Hello" }];
 const model = { defaultMaxOutputTokens: 4096, maxOutputTokens: 8192 };
+const limits = { ...chatBodyLimits(), maxDepth: 32 };
+
+const prepared = (body: Record<string, unknown>) => prepareChatBody(Buffer.from(JSON.stringify(body)), limits);
+
+/** What the upstream receives for this client body. */
+function sent(
+  body: Record<string, unknown>,
+  upstreamModel: string,
+  cap: Parameters<typeof buildUpstreamChatBody>[2],
+  extra?: ReadonlySet<string>,
+): Record<string, unknown> {
+  return JSON.parse(buildUpstreamChatBody(prepared(body), upstreamModel, cap, extra).toString());
+}
 
 describe("buildUpstreamChatBody", () => {
   it("forwards the allow-listed fields as they are, with the mapped model name", () => {
@@ -27,9 +42,8 @@ describe("buildUpstreamChatBody", () => {
       user: "u-1",
       max_tokens: 100,
     };
-    const body = buildUpstreamChatBody(request, "deepseek-chat", { field: "max_tokens", value: 100 });
+    const body = sent(request, "deepseek-chat", { field: "max_tokens", value: 100 });
     expect(body).toEqual({ ...request, model: "deepseek-chat" });
-    expect(body.tools).toBe(tools); // passed through, not rebuilt
   });
 
   it("drops fields outside the allow-list: unknown ones, store/metadata and provider thinking switches", () => {
@@ -44,7 +58,7 @@ describe("buildUpstreamChatBody", () => {
       thinking_budget: 100_000,
       extra_body: { x: 1 },
     };
-    expect(buildUpstreamChatBody(request, "up", { field: "max_tokens", value: 10 })).toEqual({
+    expect(sent(request, "up", { field: "max_tokens", value: 10 })).toEqual({
       model: "up",
       messages,
       max_tokens: 10,
@@ -52,7 +66,7 @@ describe("buildUpstreamChatBody", () => {
   });
 
   it("forwards a model's extra fields", () => {
-    const body = buildUpstreamChatBody(
+    const body = sent(
       { model: "pub", messages, enable_thinking: true, other: 1 },
       "up",
       { field: "max_tokens", value: 10 },
@@ -61,21 +75,17 @@ describe("buildUpstreamChatBody", () => {
     expect(body).toEqual({ model: "up", messages, max_tokens: 10, enable_thinking: true });
   });
 
-  it("does not modify the client's request object", () => {
-    const request: ChatRequest = {
-      model: "pub",
-      messages,
-      stream: true,
-      stream_options: { include_usage: false },
-      max_tokens: 50,
-    };
-    const snapshot = structuredClone(request);
-    buildUpstreamChatBody(request, "up", { field: "max_completion_tokens", value: 40 });
-    expect(request).toEqual(snapshot);
+  it("copies a large field as the client's own bytes, and keeps it intact", () => {
+    const long = "x".repeat(50_000); // makes messages a raw (pre-serialised) field
+    const body = sent({ model: "pub", messages: [{ role: "user", content: long }], n: 2 }, "up", {
+      field: "max_tokens",
+      value: 10,
+    });
+    expect(body).toEqual({ model: "up", messages: [{ role: "user", content: long }], n: 2, max_tokens: 10 });
   });
 
   it("writes the output cap to max_tokens when that is the chosen field", () => {
-    const body = buildUpstreamChatBody({ model: "pub", messages, max_tokens: 99_999 }, "up", {
+    const body = sent({ model: "pub", messages, max_tokens: 99_999 }, "up", {
       field: "max_tokens",
       value: 8192,
     });
@@ -84,19 +94,19 @@ describe("buildUpstreamChatBody", () => {
   });
 
   it("adds the cap when the client sent none", () => {
-    const body = buildUpstreamChatBody({ model: "pub", messages }, "up", { field: "max_tokens", value: 4096 });
+    const body = sent({ model: "pub", messages }, "up", { field: "max_tokens", value: 4096 });
     expect(body.max_tokens).toBe(4096);
   });
 
   it("sends only the upstream's own cap field, whichever field the client used", () => {
     // An upstream that ignores max_completion_tokens (DeepSeek & co.) must still be capped.
-    const deepseek = buildUpstreamChatBody({ model: "pub", messages, max_completion_tokens: 300 }, "up", {
+    const deepseek = sent({ model: "pub", messages, max_completion_tokens: 300 }, "up", {
       field: "max_tokens",
       value: 300,
     });
     expect(deepseek).toEqual({ model: "up", messages, max_tokens: 300 });
     // An o-series upstream refuses max_tokens.
-    const openai = buildUpstreamChatBody({ model: "pub", messages, max_tokens: 300 }, "up", {
+    const openai = sent({ model: "pub", messages, max_tokens: 300 }, "up", {
       field: "max_completion_tokens",
       value: 300,
     });
@@ -104,7 +114,7 @@ describe("buildUpstreamChatBody", () => {
   });
 
   it("writes max_completion_tokens and removes max_tokens when max_completion_tokens is the field", () => {
-    const body = buildUpstreamChatBody({ model: "pub", messages, max_tokens: 500, max_completion_tokens: 300 }, "up", {
+    const body = sent({ model: "pub", messages, max_tokens: 500, max_completion_tokens: 300 }, "up", {
       field: "max_completion_tokens",
       value: 300,
     });
@@ -119,12 +129,12 @@ describe("buildUpstreamChatBody", () => {
       stream: true,
       stream_options: { include_usage: false, include_obfuscation: false },
     };
-    const body = buildUpstreamChatBody(request, "up", { field: "max_tokens", value: 10 });
+    const body = sent(request, "up", { field: "max_tokens", value: 10 });
     expect(body.stream_options).toEqual({ include_usage: true, include_obfuscation: false });
   });
 
   it("adds stream_options when a streaming client sent none", () => {
-    const body = buildUpstreamChatBody({ model: "pub", messages, stream: true }, "up", {
+    const body = sent({ model: "pub", messages, stream: true }, "up", {
       field: "max_tokens",
       value: 10,
     });
@@ -134,7 +144,7 @@ describe("buildUpstreamChatBody", () => {
   it.each([{ stream: false }, { stream: null }, {}])(
     "does not add stream_options to a non-streaming request (%o)",
     (extra) => {
-      const body = buildUpstreamChatBody({ model: "pub", messages, ...extra }, "up", {
+      const body = sent({ model: "pub", messages, ...extra }, "up", {
         field: "max_tokens",
         value: 10,
       });
@@ -210,7 +220,7 @@ describe("refusePriceRaisingFields", () => {
     [{ prediction: { type: "content", content: "x" } }, "prediction"],
   ])("refuses %o with a 400 naming %s", (fields, param) => {
     try {
-      refusePriceRaisingFields(fields, none);
+      refusePriceRaisingFields(prepared({ model: "m", messages, ...fields }), none);
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(GatewayError);
@@ -226,22 +236,36 @@ describe("refusePriceRaisingFields", () => {
     { modalities: ["text"] },
     { web_search_options: null },
   ])("lets %o through", (fields) => {
-    expect(() => refusePriceRaisingFields(fields, none)).not.toThrow();
+    expect(() => refusePriceRaisingFields(prepared({ model: "m", messages, ...fields }), none)).not.toThrow();
   });
 
   it("lets a model that prices a field through", () => {
-    expect(() => refusePriceRaisingFields({ web_search_options: {} }, new Set(["web_search_options"]))).not.toThrow();
+    expect(() =>
+      refusePriceRaisingFields(
+        prepared({ model: "m", messages, web_search_options: {} }),
+        new Set(["web_search_options"]),
+      ),
+    ).not.toThrow();
+  });
+
+  it("refuses a price-raising field even when it is too large to travel as a value", () => {
+    const prediction = { type: "content", content: "y".repeat(40_000) };
+    expect(() => refusePriceRaisingFields(prepared({ model: "m", messages, prediction }), none)).toThrow(GatewayError);
   });
 });
 
 describe("buildUpstreamEmbeddingsBody", () => {
   it("forwards the embeddings fields only", () => {
-    expect(
-      buildUpstreamEmbeddingsBody(
-        { model: "pub", input: "hi", dimensions: 8, encoding_format: "float", other: 1 },
-        "up",
-      ),
-    ).toEqual({ model: "up", input: "hi", dimensions: 8, encoding_format: "float" });
+    const body = prepareEmbeddingsBody(
+      Buffer.from(JSON.stringify({ model: "pub", input: "hi", dimensions: 8, encoding_format: "float", other: 1 })),
+      limits,
+    );
+    expect(JSON.parse(buildUpstreamEmbeddingsBody(body, "up").toString())).toEqual({
+      model: "up",
+      input: "hi",
+      dimensions: 8,
+      encoding_format: "float",
+    });
   });
 });
 

@@ -3,6 +3,7 @@
 import type { TokenCounts } from "@/lib/billing/money";
 import type { ChatRequest } from "../chat-request";
 import { GatewayError } from "../errors";
+import { fieldNames, upstreamJsonBytes, type PreparedBody, type PreparedChatBody } from "../prepared-body";
 
 export interface OutputCap {
   field: "max_tokens" | "max_completion_tokens";
@@ -57,7 +58,14 @@ export const FORWARDED_EMBEDDINGS_FIELDS: ReadonlySet<string> = new Set([
  * says or keep the tenant's data: a paid service tier, web search, audio output and predicted
  * outputs. (`store`/`metadata` and unknown fields are dropped instead, see FORWARDED_CHAT_FIELDS.)
  */
-export function refusePriceRaisingFields(request: Record<string, unknown>, extraFields: ReadonlySet<string>): void {
+export function refusePriceRaisingFields(prepared: PreparedBody, extraFields: ReadonlySet<string>): void {
+  // Large fields travel as bytes (prepared-body.ts): only their presence matters here.
+  const present: Record<string, unknown> = {};
+  for (const name of fieldNames(prepared)) present[name] = name in prepared.head ? prepared.head[name] : true;
+  refuseFields(present, extraFields);
+}
+
+function refuseFields(request: Record<string, unknown>, extraFields: ReadonlySet<string>): void {
   const refuse = (param: string, message: string) => {
     if (!extraFields.has(param))
       throw new GatewayError("invalid_request", message, { param, code: "unsupported_parameter" });
@@ -85,50 +93,40 @@ export function refusePriceRaisingFields(request: Record<string, unknown>, extra
 }
 
 /**
- * The body sent upstream: the allow-listed fields of the client's body, the mapped model name, the
- * output cap the hold covers in the one field this upstream honours (the client's other cap field
- * is removed: an upstream that ignores it would otherwise generate without a bound), and usage
- * forced on for streams (we bill from it).
+ * The body sent upstream, as JSON bytes: the allow-listed fields of the client's body (its large
+ * fields are copied as the bytes they already are, never serialised again), the mapped model name,
+ * the output cap the hold covers in the one field this upstream honours (the client's other cap
+ * field is removed: an upstream that ignores it would otherwise generate without a bound), and
+ * usage forced on for streams (we bill from it).
  */
 export function buildUpstreamChatBody(
-  request: ChatRequest,
+  prepared: PreparedChatBody,
   upstreamModel: string,
   cap: OutputCap,
   extraFields: ReadonlySet<string> = NO_FIELDS,
-): Record<string, unknown> {
-  const body = pickFields(request, FORWARDED_CHAT_FIELDS, extraFields);
-  body.model = upstreamModel;
-  body[cap.field] = cap.value;
-  if (request.stream) {
-    body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
-  }
-  return body;
+): Buffer {
+  const head = prepared.head as Partial<ChatRequest>;
+  const set: Record<string, unknown> = { model: upstreamModel, [cap.field]: cap.value };
+  if (head.stream) set.stream_options = { ...(head.stream_options ?? {}), include_usage: true };
+  return upstreamJsonBytes(prepared, { keep: forwarded(FORWARDED_CHAT_FIELDS, extraFields), set });
 }
 
 export function buildUpstreamEmbeddingsBody(
-  request: Record<string, unknown>,
+  prepared: PreparedBody,
   upstreamModel: string,
   extraFields: ReadonlySet<string> = NO_FIELDS,
-): Record<string, unknown> {
-  const body = pickFields(request, FORWARDED_EMBEDDINGS_FIELDS, extraFields);
-  body.model = upstreamModel;
-  return body;
+): Buffer {
+  return upstreamJsonBytes(prepared, {
+    keep: forwarded(FORWARDED_EMBEDDINGS_FIELDS, extraFields),
+    set: { model: upstreamModel },
+  });
 }
 
 const NO_FIELDS: ReadonlySet<string> = new Set();
 const CAP_FIELDS = new Set(["max_tokens", "max_completion_tokens", "model"]);
 
-function pickFields(
-  request: Record<string, unknown>,
-  allowed: ReadonlySet<string>,
-  extra: ReadonlySet<string>,
-): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
-  for (const key of Object.keys(request)) {
-    if (CAP_FIELDS.has(key)) continue;
-    if (allowed.has(key) || extra.has(key)) body[key] = request[key];
-  }
-  return body;
+function forwarded(allowed: ReadonlySet<string>, extra: ReadonlySet<string>): (name: string) => boolean {
+  return (name) => !CAP_FIELDS.has(name) && (allowed.has(name) || extra.has(name));
 }
 
 /**
@@ -136,7 +134,7 @@ function pickFields(
  * the field the model (or else the channel) says the upstream honours.
  */
 export function chooseOutputCap(
-  request: ChatRequest,
+  request: Partial<ChatRequest>,
   model: { defaultMaxOutputTokens: number; maxOutputTokens: number },
   field: OutputCap["field"] = "max_tokens",
 ): OutputCap {
