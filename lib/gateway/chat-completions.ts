@@ -237,7 +237,8 @@ async function relayStream({
         usageSource = usage ? "ESTIMATED" : "NONE";
       }
     }
-    const errorCode = clientGone ? "client_closed" : completed ? null : (cutBy ?? "upstream_stream_error");
+    // A stream we cut whose client was not reading is settled when its connection is closed: still our cut.
+    const errorCode = clientGone ? (cutBy ?? "client_closed") : completed ? null : (cutBy ?? "upstream_stream_error");
     const charged = await meter.settle({
       status: 200,
       errorCode,

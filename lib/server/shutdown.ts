@@ -33,9 +33,13 @@ export async function drainAndClose(options: ShutdownOptions): Promise<void> {
     log(`grace period over: cut ${cut} API request(s) still running`);
     await lifecycle.waitIdle(options.settleMs ?? 5_000);
   }
-  await options.flush?.().catch((err: Error) => log(`flush failed: ${err.message}`));
-  server.closeAllConnections(); // whatever is left (a page still rendering) after the grace period
+  // Whatever is left (a page still rendering, a stream whose client stopped reading): closing it
+  // cancels the stream's body, which starts its settlement; waiting for the responses to close
+  // makes sure it has started before the flush below waits for it.
+  server.closeAllConnections();
+  await lifecycle.waitIdle(1_000);
   await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000))]);
+  await options.flush?.().catch((err: Error) => log(`flush failed: ${err.message}`));
   await options.close?.().catch((err: Error) => log(`close failed: ${err.message}`));
   log(`stopped in ${Date.now() - started} ms`);
 }
