@@ -3,6 +3,7 @@
 // Run by the launcher (`npm start`, `npm run dev`); directly: `node --import tsx scripts/server.ts [--dev]`.
 import path from "node:path";
 import next from "next";
+import { refusalLog } from "@/lib/billing/refusals";
 import { startHoldSweeper } from "@/lib/billing/sweeper-loop";
 import { closeInvalidation } from "@/lib/cache/invalidation";
 import { closePrisma } from "@/lib/db/client";
@@ -47,11 +48,20 @@ async function main() {
     firstSignalAt = Date.now();
     log(`${signal}: stopping…`);
     stopSweeper();
+    const graceMs = gatewayConfig().TOKENFLOW_SHUTDOWN_TIMEOUT_MS;
+    // The last resort if something in the drain itself hangs: never outlive the grace by much.
+    setTimeout(() => {
+      console.error("[tokenflow] the drain did not finish in time: exiting");
+      process.exit(1);
+    }, graceMs + 20_000).unref();
     shutdown = drainAndClose({
       server,
       lifecycle,
-      graceMs: gatewayConfig().TOKENFLOW_SHUTDOWN_TIMEOUT_MS,
-      flush: settlementsInFlight,
+      graceMs,
+      flush: async () => {
+        await settlementsInFlight();
+        await refusalLog().flush(true);
+      },
       close: async () => {
         await Promise.allSettled([
           closePool(),

@@ -147,10 +147,12 @@ function noteChannelOutOfRotation(channel: CatalogChannel, failure: UpstreamFail
     (failure.kind === "auth" ? config.TOKENFLOW_BREAKER_AUTH_COOLDOWN_MS : config.TOKENFLOW_BREAKER_COOLDOWN_MS) / 1000;
   const reason = `${failure.message}; out of rotation, probed again in ${probeInS} s`;
   console.error(`[gateway] channel ${channel.id} (${channel.name}): ${reason}`);
-  getPool()
-    .query(
-      `UPDATE "Channel" SET "consecutiveFailures" = "consecutiveFailures" + 1, "lastError" = $2, "lastCheckedAt" = (now() AT TIME ZONE 'UTC') WHERE id = $1`,
-      [channel.id, reason],
+  Promise.resolve()
+    .then(() =>
+      getPool().query(
+        `UPDATE "Channel" SET "consecutiveFailures" = "consecutiveFailures" + 1, "lastError" = $2, "lastCheckedAt" = (now() AT TIME ZONE 'UTC') WHERE id = $1`,
+        [channel.id, reason],
+      ),
     )
-    .catch(() => undefined);
+    .catch(() => undefined); // the admin's view of health is best effort; the breaker already acts
 }
