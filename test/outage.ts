@@ -173,11 +173,14 @@ export function journaled(dataDir: string): string[] {
   }
 }
 
-/** The server process is still running and never logged an uncaught exception or unhandled rejection. */
+/**
+ * The server process is still running and never logged an uncaught exception or unhandled
+ * rejection, nor an error event without a listener (ioredis logs those instead of throwing).
+ */
 export function expectProcessSurvived(app: AppServer): void {
   expect(app.process.exitCode, app.logs().slice(-3000)).toBeNull();
   expect(app.process.signalCode).toBeNull();
-  expect(app.logs()).not.toMatch(/uncaught exception|unhandled rejection/i);
+  expect(app.logs()).not.toMatch(/uncaught exception|unhandled rejection|unhandled error event/i);
 }
 
 export function percentile(values: number[], p: number): number {
