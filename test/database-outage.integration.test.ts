@@ -87,7 +87,7 @@ describe.each<ProxyMode>(["refuse", "hang"])("Postgres outage (%s)", (mode) => {
     console.log(
       `[outage:${mode}] ${answers.length} requests, ${during.length} started during the ${OUTAGE_MS} ms outage; ` +
         `time to 503 p50 ${percentile(timesTo503, 50).toFixed(1)} ms, p99 ${percentile(timesTo503, 99).toFixed(1)} ms, ` +
-        `max ${Math.max(...timesTo503).toFixed(1)} ms; service back ${recoveredAt - upAt} ms after the database`,
+        `max ${Math.max(...timesTo503).toFixed(1)} ms; service back ${Math.round(recoveredAt - upAt)} ms after the database`,
     );
 
     // Every request that met the outage: 503 service_unavailable in OpenAI's envelope, within 2 s.
