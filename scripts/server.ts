@@ -1,9 +1,11 @@
 // The TokenFlow server process: one node:http server. /v1 is answered by the gateway core directly,
-// everything else by Next.js. It starts the hold sweeper and drains on SIGTERM/SIGINT.
+// everything else by Next.js. It starts the hold sweeper and the settlement journal (replaying what a
+// previous run left) and drains on SIGTERM/SIGINT.
 // Run by the launcher (`npm start`, `npm run dev`); directly: `node --import tsx scripts/server.ts [--dev]`.
 import path from "node:path";
 import next from "next";
 import { refusalLog } from "@/lib/billing/refusals";
+import { settlementJournal } from "@/lib/billing/settlement-journal";
 import { startHoldSweeper } from "@/lib/billing/sweeper-loop";
 import { closeInvalidation } from "@/lib/cache/invalidation";
 import { closePrisma } from "@/lib/db/client";
@@ -18,6 +20,9 @@ import { checkStartupConfig } from "@/lib/startup-config";
 
 const dev = process.argv.includes("--dev");
 const root = path.resolve(import.meta.dirname, "..");
+
+// The most shutdown waits for the journal's last replay (the database may be what is failing).
+const JOURNAL_FINAL_REPLAY_MS = 3_000;
 
 function log(message: string) {
   console.log(`[tokenflow] ${message}`);
@@ -35,6 +40,8 @@ async function main() {
     log(`body workers unavailable (${err.message}); large bodies are prepared inline`),
   );
   const stopSweeper = startHoldSweeper();
+  const journal = settlementJournal();
+  journal.start();
 
   let shutdown: Promise<void> | undefined;
   let firstSignalAt = 0;
@@ -58,9 +65,13 @@ async function main() {
       server,
       lifecycle,
       graceMs,
+      // Settlements still running land or are journaled; then one last try at what the journal holds
+      // (what does not land stays on disk for the next start); refusal receipts are written.
       flush: async () => {
         await settlementsInFlight();
         await refusalLog().flush(true);
+        journal.stop();
+        await Promise.race([journal.replay(), new Promise((r) => setTimeout(r, JOURNAL_FINAL_REPLAY_MS))]);
       },
       close: async () => {
         await Promise.allSettled([

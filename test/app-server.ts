@@ -2,8 +2,9 @@
 // integration tests, on a free port, against a given database. Requires a build (.next/BUILD_ID):
 // `npm test` builds first.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 
@@ -15,6 +16,8 @@ export interface AppServer {
   port: number;
   adminKey: string;
   encryptionKey: string;
+  /** TOKENFLOW_DATA_DIR (settlement journal): a temporary folder unless the caller passed one. */
+  dataDir: string;
   process: ChildProcess;
   logs: () => string;
   stop(): Promise<void>;
@@ -40,6 +43,10 @@ export async function startAppServer(opts: { databaseUrl: string; env?: Record<s
   // Instances of one deployment share these; a second instance passes the first one's.
   const adminKey = opts.env?.TOKENFLOW_ADMIN_KEY ?? `tf-admin-${randomBytes(16).toString("hex")}`;
   const encryptionKey = opts.env?.TOKENFLOW_ENCRYPTION_KEY ?? randomBytes(32).toString("base64");
+  // Each server its own data folder, so one test's journaled settlements never replay in another's
+  // server; a restart test passes the same folder to the next server (and removes it itself).
+  const ownsDataDir = !opts.env?.TOKENFLOW_DATA_DIR;
+  const dataDir = opts.env?.TOKENFLOW_DATA_DIR ?? mkdtempSync(path.join(tmpdir(), "tf-app-data-"));
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/server.ts")], {
     cwd: root,
     env: {
@@ -55,6 +62,7 @@ export async function startAppServer(opts: { databaseUrl: string; env?: Record<s
       NEXTAUTH_URL: `http://127.0.0.1:${port}`,
       TOKENFLOW_CACHE_TTL_MS: "0",
       TOKENFLOW_SHUTDOWN_TIMEOUT_MS: "2000",
+      TOKENFLOW_DATA_DIR: dataDir,
       ...opts.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -83,15 +91,18 @@ export async function startAppServer(opts: { databaseUrl: string; env?: Record<s
     port,
     adminKey,
     encryptionKey,
+    dataDir,
     process: child,
     logs: () => output,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -24,10 +24,17 @@ export interface Stack {
  */
 export const FAKE_UPSTREAM_FIELDS = ["fake_fault", "fake_output_tokens", "fake_chunk_delay_ms", "fake_tool_call"];
 
-export async function startStack(opts: { env?: Record<string, string>; upstreamHost?: string } = {}): Promise<Stack> {
+export async function startStack(
+  opts: {
+    env?: Record<string, string>;
+    upstreamHost?: string;
+    /** The URL the app uses for the fresh database (e.g. through a proxy that can cut it off); the test's own pool connects directly. */
+    appDatabaseUrl?: (url: string) => string;
+  } = {},
+): Promise<Stack> {
   const database = await createFreshDatabase({ seed: true });
   const upstream = await spawnFakeUpstream(opts.upstreamHost ? { host: opts.upstreamHost } : {});
-  const app = await startAppServer({ databaseUrl: database.url, env: opts.env });
+  const app = await startAppServer({ databaseUrl: opts.appDatabaseUrl?.(database.url) ?? database.url, env: opts.env });
   const db = new pg.Pool({ connectionString: database.url, max: 4, types: bigintTypes });
   db.on("error", () => undefined);
   await db.query(`UPDATE "Model" SET "extraRequestFields" = $1`, [FAKE_UPSTREAM_FIELDS]);

@@ -4,7 +4,7 @@ import { ApiError } from "@/lib/api/errors";
 import { nanosToUsd } from "@/lib/billing/money";
 import { BalanceTooHighError, creditOrganization } from "@/lib/billing/credits";
 import { getPrisma } from "@/lib/db/client";
-import { getPool } from "@/lib/db/pool";
+import { withTransaction } from "@/lib/db/pool";
 import { recordAudit } from "./audit";
 import { balanceTooHigh } from "./organizations";
 import type { AdminActor } from "./auth";
@@ -152,42 +152,29 @@ export async function redeemCode(
   const canonical = normalizeRedemptionCode(code);
   if (!canonical) throw new ApiError("invalid_code", INVALID_CODE_MESSAGE);
 
-  const client = await getPool().connect();
-  let releaseError: Error | undefined;
-  try {
-    await client.query("BEGIN");
-    try {
-      // Timestamps are stored as UTC `timestamp` (Prisma's DateTime), hence now() AT TIME ZONE 'UTC'.
-      const { rows } = await client.query<{ id: string; amountNanos: bigint }>(
-        `UPDATE "RedemptionCode"
-            SET "redeemedAt" = (now() AT TIME ZONE 'UTC'), "redeemedByOrgId" = $2
-          WHERE "codeHash" = $1 AND "redeemedAt" IS NULL
-            AND ("expiresAt" IS NULL OR "expiresAt" > (now() AT TIME ZONE 'UTC'))
-          RETURNING id, "amountNanos"`,
-        [hashRedemptionCode(canonical), organizationId],
-      );
-      const claimed = rows[0];
-      if (!claimed) throw new ApiError("invalid_code", INVALID_CODE_MESSAGE);
-      const balanceNanos = await creditOrganization(client, {
-        organizationId,
-        amountNanos: claimed.amountNanos,
-        kind: "REDEMPTION",
-        reference: claimed.id,
-        note: `redemption code ${partialRedemptionCode(canonical)}`,
-      }).catch((err: unknown) => {
-        // Rolled back below: the code stays unused for when the balance has room.
-        if (err instanceof BalanceTooHighError) throw balanceTooHigh("code");
-        throw err;
-      });
-      await client.query("COMMIT");
-      return { balanceUsd: nanosToUsd(balanceNanos), creditedUsd: nanosToUsd(claimed.amountNanos) };
-    } catch (err) {
-      await client.query("ROLLBACK").catch((rollbackError: Error) => {
-        releaseError = rollbackError; // a connection that cannot roll back is not returned to the pool
-      });
+  return withTransaction(async (client) => {
+    // Timestamps are stored as UTC `timestamp` (Prisma's DateTime), hence now() AT TIME ZONE 'UTC'.
+    const { rows } = await client.query<{ id: string; amountNanos: bigint }>(
+      `UPDATE "RedemptionCode"
+          SET "redeemedAt" = (now() AT TIME ZONE 'UTC'), "redeemedByOrgId" = $2
+        WHERE "codeHash" = $1 AND "redeemedAt" IS NULL
+          AND ("expiresAt" IS NULL OR "expiresAt" > (now() AT TIME ZONE 'UTC'))
+        RETURNING id, "amountNanos"`,
+      [hashRedemptionCode(canonical), organizationId],
+    );
+    const claimed = rows[0];
+    if (!claimed) throw new ApiError("invalid_code", INVALID_CODE_MESSAGE);
+    const balanceNanos = await creditOrganization(client, {
+      organizationId,
+      amountNanos: claimed.amountNanos,
+      kind: "REDEMPTION",
+      reference: claimed.id,
+      note: `redemption code ${partialRedemptionCode(canonical)}`,
+    }).catch((err: unknown) => {
+      // Rolled back: the code stays unused for when the balance has room.
+      if (err instanceof BalanceTooHighError) throw balanceTooHigh("code");
       throw err;
-    }
-  } finally {
-    client.release(releaseError);
-  }
+    });
+    return { balanceUsd: nanosToUsd(balanceNanos), creditedUsd: nanosToUsd(claimed.amountNanos) };
+  });
 }

@@ -16,6 +16,7 @@ export const API_ERROR_STATUS = {
   payload_too_large: 413,
   unprocessable: 422,
   internal_error: 500,
+  service_unavailable: 503, // the database is unreachable right now: retry later
 } as const satisfies Record<string, number>;
 
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;

@@ -6,6 +6,7 @@ import { authenticateRequest, type KeyContext } from "@/lib/gateway/auth";
 import { GatewayError } from "@/lib/gateway/errors";
 import { ApiError, apiErrorBody, apiErrorStatus, validationError } from "./errors";
 import { readCappedBody } from "@/lib/http/read-capped-body";
+import { isDatabaseUnavailable } from "@/lib/db/errors";
 import { newRequestId } from "@/lib/http/request-id";
 
 // One small wrapper per surface (management API, key-authenticated /api routes): it authenticates,
@@ -155,6 +156,10 @@ function errorResponse(thrown: unknown, request: Request, requestId: string): Re
     // A value validation should have refused reached the database: the client's fault, but our gap.
     console.warn(`[api] ${requestId} ${where}: the database refused a value as out of range or malformed`);
     err = new ApiError("validation_error", "A value is out of range or malformed.");
+  }
+  if (!(err instanceof ApiError) && isDatabaseUnavailable(err)) {
+    console.warn(`[api] ${requestId} ${where}: the database is unavailable`);
+    err = new ApiError("service_unavailable", "The service is temporarily unavailable. Please retry shortly.");
   }
   if (!(err instanceof ApiError)) {
     // Logged for operators only; the client gets a generic message with the id to quote.

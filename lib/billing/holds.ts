@@ -48,11 +48,13 @@ export async function settleHold(
   return rows[0].charged;
 }
 
-/** Releases a hold without charging; true when this call released it. */
+/**
+ * Releases a hold without charging; true when this call released it. Bounded like settlement: a
+ * connection that went silent must not stall the journal replaying it.
+ */
 export async function releaseHold(db: Db, requestId: string): Promise<boolean> {
-  const { rows } = await db.query<{ released: boolean }>({
-    text: "SELECT tf_release($1) AS released",
-    values: [requestId],
-  });
+  const { rows } = await db.query<{ released: boolean }>(
+    timedQuery("SELECT tf_release($1) AS released", [requestId], DB_SETTLE_TIMEOUT_MS),
+  );
   return rows[0].released;
 }

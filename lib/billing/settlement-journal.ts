@@ -22,6 +22,7 @@ const REPLAY_INTERVAL_MS = 5_000;
 export class SettlementJournal {
   private timer: NodeJS.Timeout | undefined;
   private replaying: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(readonly dir: string) {}
 
@@ -58,21 +59,27 @@ export class SettlementJournal {
 
   /** Replays on start (entries left by a previous run) and every few seconds while entries wait. */
   start(): void {
+    this.stopped = false;
     if (this.pending().length > 0) this.schedule(0);
   }
 
+  /** No more timed replays (shutdown); replay() still works. */
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   private schedule(delayMs = REPLAY_INTERVAL_MS) {
-    if (this.timer) return;
+    if (this.timer || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.replay().then(() => {
-        if (this.pending().length > 0) this.schedule();
-      });
+      // Whatever a replay ran into, entries still waiting get another one.
+      void this.replay()
+        .catch((err: Error) => console.error("[billing] settlement journal replay failed:", err.message))
+        .finally(() => {
+          if (this.pending().length > 0) this.schedule();
+        });
     }, delayMs);
     this.timer.unref();
   }

@@ -13,6 +13,8 @@ describe("isDatabaseUnavailable", () => {
     Object.assign(new Error("could not obtain lock"), { code: "55P03" }),
     Object.assign(new Error("sorry, too many clients already"), { code: "53300" }),
     Object.assign(new Error("wrapped"), { cause: new Error("Connection terminated due to connection timeout") }),
+    Object.assign(new Error("Invalid `prisma.model.update()` invocation"), { code: "P2039" }),
+    Object.assign(new Error("Can't reach database server"), { code: "P1001" }),
   ])("recognises %s", (err) => {
     expect(isDatabaseUnavailable(err)).toBe(true);
   });

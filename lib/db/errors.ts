@@ -7,7 +7,9 @@
 // serialization failure / deadlock (transient by definition).
 const UNAVAILABLE_SQLSTATE = /^(08...|53...|57P0.|57014|55P03|40001|40P01)$/;
 
-// node-postgres and socket failures carry no SQLSTATE: recognise them by code or message.
+// node-postgres and socket failures carry no SQLSTATE: recognise them by code or message. Prisma's
+// own codes: P1001 cannot reach, P1002 and P1008 timed out, P1017 the server closed the connection,
+// P2024 pool timeout, P2039 the driver adapter lost its connection.
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -16,6 +18,12 @@ const UNAVAILABLE_CODES = new Set([
   "ENOTFOUND",
   "EHOSTUNREACH",
   "EAI_AGAIN",
+  "P1001",
+  "P1002",
+  "P1008",
+  "P1017",
+  "P2024",
+  "P2039",
 ]);
 const UNAVAILABLE_MESSAGES =
   /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|connection is not open|Connection ended unexpectedly|timeout expired|the database system is (starting up|shutting down)/i;

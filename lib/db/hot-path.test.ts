@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { DatabaseUnavailableError, HotPathGate } from "./hot-path";
 import { isDatabaseUnavailable } from "./errors";
 
@@ -72,6 +72,78 @@ describe("HotPathGate", () => {
     expect(await probing).toBe(3);
     expect(gate.isDown).toBe(false);
     expect(await gate.run(async () => 4)).toBe(4);
+  });
+
+  describe("a database that goes silent", () => {
+    afterEach(() => {
+      vi.useRealTimers();
+      vi.restoreAllMocks();
+    });
+
+    it("fails the waiters once no query has finished for stallMs, and the calls after them", async () => {
+      vi.useFakeTimers();
+      vi.spyOn(console, "warn").mockImplementation(() => undefined);
+      const gate = new HotPathGate(() => 2, Date.now, 1_000);
+      const slow = [deferred(), deferred()]; // e.g. settlements on connections that went silent
+      const running = slow.map((d) => gate.run(() => d.promise));
+      const waiters = Array.from({ length: 5 }, () => gate.run(async () => "never"));
+      const outcomes = waiters.map((w) =>
+        w.then(
+          () => "resolved",
+          (e: unknown) => e,
+        ),
+      );
+      await vi.advanceTimersByTimeAsync(999);
+      expect(gate.isDown).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      for (const outcome of outcomes) expect(await outcome).toBeInstanceOf(DatabaseUnavailableError);
+      expect(gate.isDown).toBe(true);
+      await expect(gate.run(async () => "fast fail")).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      slow.forEach((d) => d.resolve());
+      await Promise.all(running);
+      expect(gate.isDown).toBe(false); // they answered after all
+    });
+
+    it("lets a burst wait as long as queries keep finishing", async () => {
+      vi.useFakeTimers();
+      const gate = new HotPathGate(() => 1, Date.now, 1_000);
+      // 10 queries of 400 ms each behind one slot: the last waits 3.6 s, never 1 s without progress.
+      const runs = Array.from({ length: 10 }, (_, i) =>
+        gate.run(() => new Promise<number>((resolve) => setTimeout(() => resolve(i), 400))),
+      );
+      await vi.advanceTimersByTimeAsync(4_000);
+      expect(await Promise.all(runs)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(gate.isDown).toBe(false);
+    });
+  });
+
+  it("probes by itself while down, so it is up again with no request coming", async () => {
+    vi.useFakeTimers();
+    try {
+      let answering = false;
+      let probes = 0;
+      const gate = new HotPathGate(
+        () => 4,
+        Date.now,
+        1_000,
+        async () => {
+          probes++;
+          if (!answering) throw refused();
+        },
+      );
+      await expect(gate.run(() => Promise.reject(refused()))).rejects.toThrow();
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(gate.isDown).toBe(true);
+      expect(probes).toBeGreaterThanOrEqual(3);
+      answering = true;
+      await vi.advanceTimersByTimeAsync(500);
+      expect(gate.isDown).toBe(false);
+      const probesWhenUp = probes;
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(probes).toBe(probesWhenUp); // no probing while up
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("does not take an ordinary query error for an outage", async () => {

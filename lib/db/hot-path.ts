@@ -1,6 +1,6 @@
 import type { QueryConfig, QueryResult, QueryResultRow } from "pg";
 import { isDatabaseUnavailable } from "./errors";
-import { getPool } from "./pool";
+import { DB_CONNECT_TIMEOUT_MS, DB_QUERY_TIMEOUT_MS, getPool, timedQuery } from "./pool";
 
 // The /v1 hot path's way to Postgres (key lookups, the catalog, admission, settlement, receipts).
 // Two needs pull against each other: a burst of a thousand requests must queue for connections as
@@ -11,7 +11,11 @@ import { getPool } from "./pool";
 // timing out within a few seconds) rejects everything waiting and fails new calls at once, letting
 // one probe through every PROBE_INTERVAL_MS until one succeeds. A single query timeout is not
 // enough: a burst can stall the event loop for half a second, and one late answer must not turn a
-// busy instance into a 503 storm.
+// busy instance into a 503 storm. A database that goes silent may give no such sign for a
+// while: the queries holding every slot can be settlements, whose own timeout is long. So a waiter
+// that has seen no query finish for `stallMs` (nothing answered since it queued) is a sign too.
+// While down, the gate also probes on its own, so it is up again soon after the database returns
+// even when no request came meanwhile (else the first burst after an outage meets the fast fail).
 
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(config: QueryConfig): Promise<QueryResult<R>>;
@@ -29,17 +33,30 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+  since: number;
+}
+
 export class HotPathGate {
   private active = 0;
-  private waiting: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  private waiting: Waiter[] = [];
   private downSince: number | null = null;
   private lastProbeAt = 0;
   private probing = false;
+  private lastAnswerAt = 0;
   private lastTimeoutAt = -Infinity;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private maxActive: () => number,
     private now: () => number = Date.now,
+    /** How long a waiter may see no query finish before the database counts as unavailable. */
+    private stallMs: number = DB_CONNECT_TIMEOUT_MS,
+    /** A cheap query the gate runs by itself every PROBE_INTERVAL_MS while the database is down. */
+    private probe?: () => Promise<unknown>,
   ) {}
 
   get isDown(): boolean {
@@ -65,6 +82,7 @@ export class HotPathGate {
         if (isDatabaseUnavailable(err) && (probe || this.isConclusive(err))) this.markDown();
         throw err;
       } finally {
+        this.lastAnswerAt = this.now();
         this.release();
       }
     } finally {
@@ -86,7 +104,29 @@ export class HotPathGate {
       this.active++;
       return Promise.resolve();
     }
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject, since: this.now() });
+      this.watchForStall();
+    });
+  }
+
+  /** While calls wait, checks that queries keep finishing; if none did for stallMs, it is an outage. */
+  private watchForStall() {
+    if (this.stallTimer || this.waiting.length === 0) return;
+    const stalledFor = () => this.now() - Math.max(this.waiting[0].since, this.lastAnswerAt);
+    this.stallTimer = setTimeout(
+      () => {
+        this.stallTimer = undefined;
+        if (this.waiting.length === 0) return;
+        if (stalledFor() < this.stallMs) return this.watchForStall();
+        console.warn(
+          `[db] no query has finished for ${stalledFor()} ms while ${this.waiting.length} wait: the database counts as unavailable`,
+        );
+        this.markDown();
+      },
+      Math.max(0, this.stallMs - stalledFor()),
+    );
+    this.stallTimer.unref?.();
   }
 
   private release() {
@@ -102,13 +142,33 @@ export class HotPathGate {
     }
     const waiting = this.waiting.splice(0); // their slots were never taken
     for (const waiter of waiting) waiter.reject(new DatabaseUnavailableError());
+    this.probeUntilUp();
+  }
+
+  private probeUntilUp() {
+    const probe = this.probe;
+    if (!probe || this.probeTimer) return;
+    this.probeTimer = setInterval(() => {
+      if (this.downSince === null) {
+        clearInterval(this.probeTimer);
+        this.probeTimer = undefined;
+        return;
+      }
+      this.run(probe).catch(() => undefined); // refused when a request is the probe right now
+    }, PROBE_INTERVAL_MS);
+    this.probeTimer.unref?.();
   }
 }
 
 const globalForGate = globalThis as unknown as { tokenflowHotPath?: HotPathGate };
 
 function gate(): HotPathGate {
-  globalForGate.tokenflowHotPath ??= new HotPathGate(() => getPool().options.max ?? 10);
+  globalForGate.tokenflowHotPath ??= new HotPathGate(
+    () => getPool().options.max ?? 10,
+    Date.now,
+    DB_CONNECT_TIMEOUT_MS,
+    () => getPool().query(timedQuery("SELECT 1", [], DB_QUERY_TIMEOUT_MS)),
+  );
   return globalForGate.tokenflowHotPath;
 }
 

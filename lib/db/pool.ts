@@ -52,6 +52,32 @@ export function databaseUrl(): string {
   return connectionString;
 }
 
+/**
+ * Runs `fn` in a transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it
+ * throws. A checked-out client has none of the pool's 'error' listeners, so a backend terminated
+ * meanwhile (an operator, a failover, a restart) would emit an 'error' nobody hears, which crashes
+ * the process: listen while it is out. The statement under way fails on its own, and a connection
+ * that broke is discarded rather than returned to the pool.
+ */
+export async function withTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await getPool().connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => (broken ??= err);
+  client.on("error", onError);
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch((rollbackError: Error) => (broken ??= rollbackError));
+    throw err;
+  } finally {
+    client.off("error", onError);
+    client.release(broken);
+  }
+}
+
 /** Closes the pool if it was opened (shutdown). */
 export async function closePool(): Promise<void> {
   const pool = globalForPool.tokenflowPool;

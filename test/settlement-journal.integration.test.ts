@@ -1,0 +1,157 @@
+// Settlements that cannot reach Postgres are journaled on disk and land once it returns: the
+// request is charged exactly once (never free, never twice), its hold does not wait for the sweeper
+// (whose TTL here is 30 minutes), and a journal survives the server being killed.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { usdToNanos } from "@/lib/billing/money";
+import { startAppServer, type AppServer } from "./app-server";
+import {
+  booksOf,
+  chat,
+  chatStream,
+  createFakeModel,
+  expectBooksBalanced,
+  expectProcessSurvived,
+  journaled,
+  startProxiedStack,
+  streamedCostUsd,
+  waitUntil,
+  type ProxiedStack,
+  type StreamAnswer,
+} from "./outage";
+
+const MODEL = "journal-model";
+const HOLD_TTL_MS = "1800000"; // the sweeper cannot be what releases these holds
+const LANDING_DEADLINE_MS = 30_000;
+
+let env: ProxiedStack;
+let dataDir: string;
+let restarted: AppServer | undefined;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), "tf-journal-"));
+  env = await startProxiedStack({ TOKENFLOW_HOLD_TTL_MS: HOLD_TTL_MS, TOKENFLOW_DATA_DIR: dataDir });
+  await createFakeModel(env.stack, MODEL);
+}, 120_000);
+
+afterAll(async () => {
+  await restarted?.stop();
+  await env?.stack.stop();
+  await env?.pgProxy.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Streams admitted (first chunk read) before the caller cuts the database. */
+async function startStreams(app: AppServer, key: string, count: number, outputTokens: number, chunkDelayMs: number) {
+  let streaming = 0;
+  const streams = Array.from({ length: count }, () =>
+    chatStream(app, key, MODEL, { outputTokens, chunkDelayMs }, () => streaming++),
+  );
+  await waitUntil(async () => streaming === count, 5_000, "the streams to be admitted");
+  return streams;
+}
+
+/** Each stream charged exactly once, at the cost its client was told, with its receipt. */
+async function expectChargedOnce(db: pg.Pool, streamed: StreamAnswer[]) {
+  for (const s of streamed) {
+    expect(s.status).toBe(200);
+    expect(s.text).toContain("data: [DONE]");
+    const { rows: usage } = await db.query(
+      `SELECT "amountNanos" FROM "LedgerEntry" WHERE reference = $1 AND kind = 'USAGE'`,
+      [s.requestId],
+    );
+    const { rows: receipt } = await db.query(`SELECT "costNanos" FROM "RequestLog" WHERE id = $1`, [s.requestId]);
+    const { rows: hold } = await db.query(`SELECT state, "chargedNanos" FROM "Hold" WHERE id = $1`, [s.requestId]);
+    const costNanos = usdToNanos(streamedCostUsd(s.text)!);
+    expect(costNanos).toBeGreaterThan(0n); // never free
+    expect(usage.map((u) => -u.amountNanos)).toEqual([costNanos]);
+    expect(receipt.map((r) => r.costNanos)).toEqual([costNanos]);
+    expect(hold).toEqual([{ state: "SETTLED", chargedNanos: costNanos }]);
+  }
+}
+
+async function settledCount(db: pg.Pool, streamed: StreamAnswer[]): Promise<number> {
+  const { rows } = await db.query(`SELECT COUNT(*)::INT AS n FROM "Hold" WHERE id = ANY($1) AND state = 'SETTLED'`, [
+    streamed.map((s) => s.requestId),
+  ]);
+  return rows[0].n;
+}
+
+describe("settlement journal", () => {
+  it("streams whose settlement met a refused database are charged once, soon after it returns", async () => {
+    const { stack, pgProxy } = env;
+    const org = await stack.admin.createOrganization("journal-streams", "50");
+    const { key } = await stack.admin.createKey(org.id);
+    const streams = await startStreams(stack.app, key, 8, 20, 50);
+    await pgProxy.setMode("refuse");
+    const streamed = await Promise.all(streams); // complete for the client, usage and cost included
+    expect(journaled(stack.app.dataDir)).toHaveLength(8);
+    const during = await booksOf(stack.db, org.id);
+    expect(during.heldHolds).toBe(8); // nothing landed yet: the money is still held, not lost
+
+    await pgProxy.setMode("pass");
+    const landedInMs = await waitUntil(
+      async () => (await settledCount(stack.db, streamed)) === streamed.length,
+      LANDING_DEADLINE_MS,
+      "the journaled settlements to land",
+    );
+    console.log(`[journal] 8 journaled settlements landed ${landedInMs} ms after the database returned`);
+    await expectChargedOnce(stack.db, streamed);
+    const books = await booksOf(stack.db, org.id);
+    expect([books.heldNanos, books.heldHolds]).toEqual([0n, 0]);
+    expect(books.balanceNanos + books.heldNanos).toBe(books.ledgerSumNanos);
+    await waitUntil(async () => journaled(stack.app.dataDir).length === 0, 5_000, "the journal to be empty");
+    expect(stack.app.logs()).not.toMatch(/released \d+ orphaned hold/); // not the sweeper's doing
+    // No request came since the database returned: the first burst is served all the same.
+    const burst = await Promise.all(Array.from({ length: 16 }, (_, i) => chat(stack.app, key, MODEL, `burst-${i}`)));
+    expect(burst.map((a) => a.status)).toEqual(burst.map(() => 200));
+    expectProcessSurvived(stack.app);
+  }, 60_000);
+
+  it("survives the server being killed: the next server on the same data folder lands it", async () => {
+    const { stack, pgProxy } = env;
+    const org = await stack.admin.createOrganization("journal-restart", "50");
+    const { key } = await stack.admin.createKey(org.id);
+    const streams = await startStreams(stack.app, key, 4, 20, 100);
+    await pgProxy.setMode("hang");
+    // A request meets the silent database first, so the gate fails the settlements fast.
+    expect((await chat(stack.app, key, MODEL, "restart-probe")).status).toBe(503);
+    const streamed = await Promise.all(streams);
+    await waitUntil(async () => journaled(dataDir).length >= 4, 15_000, "the settlements to be journaled");
+
+    stack.app.process.kill("SIGKILL");
+    await new Promise((resolve) => stack.app.process.once("exit", resolve));
+    expect((await booksOf(stack.db, org.id)).heldHolds).toBe(4);
+    await pgProxy.setMode("pass");
+    const upAt = Date.now();
+    restarted = await startAppServer({
+      databaseUrl: pgProxy.urlFor(stack.databaseUrl),
+      env: {
+        TOKENFLOW_DATA_DIR: dataDir,
+        TOKENFLOW_HOLD_TTL_MS: HOLD_TTL_MS,
+        TOKENFLOW_ADMIN_KEY: stack.app.adminKey,
+        TOKENFLOW_ENCRYPTION_KEY: stack.app.encryptionKey,
+      },
+    });
+    const startedInMs = Date.now() - upAt;
+    await waitUntil(
+      async () => (await settledCount(stack.db, streamed)) === streamed.length,
+      LANDING_DEADLINE_MS - startedInMs,
+      "the journaled settlements to land after the restart",
+    );
+    console.log(
+      `[journal] after SIGKILL: the next server was up ${startedInMs} ms and the 4 settlements landed ` +
+        `${Date.now() - upAt} ms after the database returned`,
+    );
+    await expectChargedOnce(stack.db, streamed);
+    const books = await booksOf(stack.db, org.id);
+    expect([books.heldNanos, books.heldHolds]).toEqual([0n, 0]);
+    await expectBooksBalanced(stack.db);
+    await waitUntil(async () => journaled(dataDir).length === 0, 5_000, "the journal to be empty");
+    expect((await chat(restarted, key, MODEL, "after-restart")).status).toBe(200);
+    expectProcessSurvived(restarted);
+  }, 60_000);
+});
