@@ -50,3 +50,22 @@ test("the pricing page follows a price an admin changed", async ({ page, request
     data: { inputPriceUsd: "0.16" },
   });
 });
+
+test("the pricing page names auto and each variant with how it chooses, and each model's tier", async ({ page }) => {
+  for (const [width, height, name] of [
+    [1280, 900, "desktop"],
+    [390, 844, "phone"],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.goto(`${base()}/pricing`);
+    const variants = page.getByTestId("auto-variants");
+    await expect(page.getByRole("heading", { name: "Automatic routing" })).toBeVisible();
+    for (const id of ["auto", "auto:cheap", "auto:best", "auto:fast"]) {
+      await expect(variants.locator(`[data-variant="${id}"]`)).toContainText(id);
+    }
+    await expect(variants.locator('[data-variant="auto:cheap"]')).toContainText("one quality tier lower");
+    await expect(page.locator('tr[data-model="gpt-4o"] [data-col=tier]')).toHaveText("5");
+    await expect(page.locator('tr[data-model="deepseek-v3"] [data-col=tier]')).toHaveText("3");
+    await page.screenshot({ path: `test-results/screenshots/pricing-${name}.png`, fullPage: true });
+  }
+});

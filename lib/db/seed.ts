@@ -37,11 +37,15 @@ interface SeedModel {
 
 // Capabilities are conservative: model "auto" only routes a request needing tools/vision/JSON to a
 // model flagged for it, so a wrong `true` would break requests while a wrong `false` only narrows choice.
+// Quality tiers (1 basic … 5 frontier) decide which models "auto" considers good enough for a
+// request's difficulty (simple 2+, moderate 3+, complex 4+, expert 5): GPT-4o and Claude Sonnet are
+// the top tier; Kimi K2, Qwen-Max and DeepSeek R1 (strong reasoning, no tools) the next; DeepSeek
+// V3 and GLM-4-Plus, the cheapest, tier 3 — enough for everyday requests. See docs in README.
 // prettier-ignore
 export const SEED_MODELS: readonly SeedModel[] = [
   { id: "deepseek-v3", displayName: "DeepSeek V3", provider: "DeepSeek", inputUsd: "0.14", outputUsd: "0.28",
     contextWindow: 128_000, maxOutputTokens: 8_192, defaultMaxOutputTokens: 4_096,
-    tools: true, vision: false, json: true, reasoning: false, qualityTier: 4 },
+    tools: true, vision: false, json: true, reasoning: false, qualityTier: 3 },
   // Reasoning tokens count as output: a larger default cap so answers are not cut after the thinking.
   { id: "deepseek-r1", displayName: "DeepSeek R1", provider: "DeepSeek", inputUsd: "0.55", outputUsd: "2.19",
     contextWindow: 128_000, maxOutputTokens: 32_768, defaultMaxOutputTokens: 8_192,

@@ -14,7 +14,9 @@ import {
   type OutputCap,
 } from "./providers/openai-compatible";
 import { demoChatCompletionBody, demoChatStreamEvents } from "./providers/demo";
-import { upstreamModelName } from "./route-model";
+import { routeAutoRequest } from "./auto/route-auto";
+import { autoVariant } from "./auto/router";
+import { routedTo, routeModel, upstreamModelName } from "./route-model";
 import { ChatStreamTranslator } from "./stream-translator";
 import { materializeBody, type PreparedChatBody } from "./prepared-body";
 import { estimateTokens, promptTokenUpperBoundFromParts } from "./tokens";
@@ -31,6 +33,10 @@ export function handleChatCompletions(request: Request): Promise<Response> {
     prepare: prepareChatBody,
     modelId: (body) => head(body).model,
     isStream: (body) => Boolean(head(body).stream),
+    route: async (key, body) => {
+      const variant = autoVariant(head(body).model);
+      return variant ? routeAutoRequest(key, body, variant) : routedTo(await routeModel(key, head(body).model, "CHAT"));
+    },
     check: (body, model) => refusePriceRaisingFields(body, model.extraRequestFields),
     bounds: (body, model) => ({
       promptTokensUpperBound: promptTokenUpperBoundFromParts(body.promptBound, model.contextWindow, {
@@ -69,7 +75,13 @@ function responseHeaders(
   common: Record<string, string>,
   extra: Record<string, string>,
 ): Record<string, string> {
-  return { ...common, "x-request-id": meter.init.requestId, "x-tokenflow-model": meter.init.modelRouted, ...extra };
+  return {
+    ...common,
+    "x-request-id": meter.init.requestId,
+    "x-tokenflow-model": meter.init.modelRouted,
+    ...(meter.init.routeReason ? { "x-tokenflow-route": meter.init.routeReason } : {}),
+    ...extra,
+  };
 }
 
 function usageWithCost(
@@ -98,21 +110,22 @@ async function relayJson({
   request,
   headers,
   body,
-  model,
-  channels,
+  targets,
   meter,
 }: RelayContext<PreparedChatBody>): Promise<Response> {
-  const publicModel = meter.init.modelRouted;
   let result;
   try {
-    result = await withFailover(channels, request.signal, async (channel, attempt) => {
+    result = await withFailover(targets, request.signal, async (channel, model, attempt) => {
       if (channel.provider === "demo")
-        return demoChatCompletionBody(demoRequest(body), publicModel, chooseOutputCap(head(body), model).value);
+        return demoChatCompletionBody(demoRequest(body), model.id, chooseOutputCap(head(body), model).value);
       return postUpstreamJson(channel, "/chat/completions", upstreamBodyFor(channel, model, body), attempt);
     });
   } catch (err) {
     return settleWithoutOutput(meter, err);
   }
+  const { model } = result;
+  meter.serveWith(model);
+  const publicModel = model.id;
 
   const completion = result.value;
   let usage = parseUsage(completion.usage);
@@ -188,19 +201,20 @@ async function relayStream({
   request,
   headers,
   body,
-  model,
-  channels,
+  targets,
   meter,
 }: RelayContext<PreparedChatBody>): Promise<Response> {
-  const publicModel = meter.init.modelRouted;
   let result;
   try {
-    result = await withFailover(channels, request.signal, (channel, attempt) =>
-      openStream(channel, model, body, publicModel, attempt),
+    result = await withFailover(targets, request.signal, (channel, model, attempt) =>
+      openStream(channel, model, body, model.id, attempt),
     );
   } catch (err) {
     return settleWithoutOutput(meter, err);
   }
+  const { model } = result;
+  meter.serveWith(model);
+  const publicModel = model.id;
   const { channel, attempts, controller } = result;
   const source = result.value;
   const upstreamModel = upstreamModelName(channel, model.id);

@@ -5,7 +5,7 @@ import { withFailover } from "./failover";
 import { handleBilledRequest, settleWithoutOutput, type RelayContext } from "./pipeline";
 import { demoEmbeddingsBody } from "./providers/demo";
 import { buildUpstreamEmbeddingsBody, parseUsage } from "./providers/openai-compatible";
-import { upstreamModelName } from "./route-model";
+import { routedTo, routeModel, upstreamModelName } from "./route-model";
 import { materializeBody, type PreparedEmbeddingsBody } from "./prepared-body";
 import { embeddingBoundFromItems } from "./tokens";
 import { postUpstreamJson } from "./upstream";
@@ -19,6 +19,7 @@ export function handleEmbeddings(request: Request): Promise<Response> {
     prepare: prepareEmbeddingsBody,
     modelId: (body) => (body.head as EmbeddingsRequest).model,
     isStream: () => false,
+    route: async (key, body) => routedTo(await routeModel(key, (body.head as EmbeddingsRequest).model, "EMBEDDING")),
     bounds: (body, model) => ({
       promptTokensUpperBound: embeddingBoundFromItems(body.itemBounds, model.contextWindow),
       outputTokensCap: 0,
@@ -33,13 +34,12 @@ async function relayEmbeddings({
   request,
   headers,
   body,
-  model,
-  channels,
+  targets,
   meter,
 }: RelayContext<PreparedEmbeddingsBody>): Promise<Response> {
   let result;
   try {
-    result = await withFailover(channels, request.signal, async (channel, attempt) => {
+    result = await withFailover(targets, request.signal, async (channel, model, attempt) => {
       if (channel.provider === "demo") {
         const { input } = materializeBody(body) as EmbeddingsRequest; // the demo answers from the input itself
         return demoEmbeddingsBody(input, model.id) as Record<string, unknown>;
@@ -55,6 +55,7 @@ async function relayEmbeddings({
     return settleWithoutOutput(meter, err);
   }
 
+  const { model } = result;
   const response = result.value;
   // Embeddings have no output tokens. Without usage from upstream, count the input ourselves.
   const reported = response.usage ? parseUsage({ completion_tokens: 0, ...(response.usage as object) }) : null;

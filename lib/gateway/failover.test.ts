@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { CatalogChannel } from "./catalog";
+import type { CatalogChannel, CatalogModel } from "./catalog";
 import { breaker, withFailover } from "./failover";
 import { failureFromStatus, UpstreamFailure } from "./upstream-failure";
 
@@ -19,6 +19,8 @@ function channel(id: string, priority: number): CatalogChannel {
 }
 
 const signal = new AbortController().signal;
+const model = { id: "m" } as CatalogModel;
+const targets = (...channels: CatalogChannel[]) => [{ model, channels }];
 let seq = 0;
 
 describe("withFailover", () => {
@@ -32,7 +34,7 @@ describe("withFailover", () => {
 
   it("moves on after a channel failure and counts it against that channel", async () => {
     const tried: string[] = [];
-    const result = await withFailover([a, b], signal, async (c) => {
+    const result = await withFailover(targets(a, b), signal, async (c) => {
       tried.push(c.id);
       if (c === a) throw new UpstreamFailure("upstream answered 503", "transient", 503);
       return "ok";
@@ -45,7 +47,7 @@ describe("withFailover", () => {
     const tried: string[] = [];
     for (let i = 0; i < 10; i++) {
       await expect(
-        withFailover([a, b], signal, async (c) => {
+        withFailover(targets(a, b), signal, async (c) => {
           tried.push(c.id);
           throw new TypeError("a bug of ours");
         }),
@@ -57,7 +59,7 @@ describe("withFailover", () => {
 
   it("never starts the request again elsewhere after a timeout, and tells the SDK not to retry", async () => {
     const tried: string[] = [];
-    const error = await withFailover([a, b], signal, async (c) => {
+    const error = await withFailover(targets(a, b), signal, async (c) => {
       tried.push(c.id);
       throw new UpstreamFailure("upstream did not answer in time", "timeout");
     }).catch((e) => e);
@@ -68,7 +70,7 @@ describe("withFailover", () => {
 
   it("answers a request error with its safe 400 at once, without trying another channel", async () => {
     const tried: string[] = [];
-    const error = await withFailover([a, b], signal, async (c) => {
+    const error = await withFailover(targets(a, b), signal, async (c) => {
       tried.push(c.id);
       throw failureFromStatus(400, JSON.stringify({ error: { message: "maximum context length is 8192 tokens" } }));
     }).catch((e) => e);

@@ -1,10 +1,11 @@
 import { getPool } from "@/lib/db/pool";
 import { ServerShutdown } from "@/lib/server/lifecycle";
-import type { CatalogChannel } from "./catalog";
+import type { CatalogChannel, CatalogModel } from "./catalog";
 import { orderChannels } from "./channel-selection";
 import { CircuitBreaker } from "./circuit-breaker";
 import { gatewayConfig } from "./config";
 import { GatewayError } from "./errors";
+import { recordModelOutcome } from "./model-health";
 import { failureFromError, UpstreamFailure } from "./upstream-failure";
 
 // Tries channels in order until one answers, before anything was sent to the client. What moves on
@@ -33,8 +34,16 @@ export function breaker(): CircuitBreaker {
   return globalForBreaker.tokenflowBreaker;
 }
 
+/** A model and the channels that serve it; several for `model: "auto"` (fallback models, in order). */
+export interface FailoverTarget {
+  model: CatalogModel;
+  channels: CatalogChannel[];
+}
+
 export interface FailoverResult<T> {
   value: T;
+  /** The model that answered (for `auto`, possibly a fallback). */
+  model: CatalogModel;
   channel: CatalogChannel;
   attempts: number;
   controller: AbortController; // aborts the chosen upstream call (client disconnect)
@@ -47,23 +56,28 @@ export interface AttemptContext {
 }
 
 /**
- * Runs `attempt` on the model's channels in priority/weight order, at most 1 + maxRetries times and
- * within the request deadline. `attempt` resolves once the upstream answer has started (first
- * stream chunk or the full body), so failing over never sends anything twice to the client.
+ * Runs `attempt` on each target model's channels in priority/weight order (all of the first model's,
+ * then the next model's …), at most 1 + maxRetries times and within the request deadline. `attempt`
+ * resolves once the upstream answer has started (first stream chunk or the full body), so failing
+ * over never sends anything twice to the client.
  */
 export async function withFailover<T>(
-  channels: CatalogChannel[],
+  targets: FailoverTarget[],
   clientSignal: AbortSignal,
-  attempt: (channel: CatalogChannel, context: AttemptContext) => Promise<T>,
+  attempt: (channel: CatalogChannel, model: CatalogModel, context: AttemptContext) => Promise<T>,
 ): Promise<FailoverResult<T>> {
   const config = gatewayConfig();
   const health = breaker();
   const deadline = Date.now() + config.TOKENFLOW_REQUEST_DEADLINE_MS;
-  const ordered = orderChannels(channels, (c) => health.isAvailable(c.id)).slice(0, config.TOKENFLOW_MAX_RETRIES + 1);
+  const ordered = targets
+    .flatMap(({ model, channels }) =>
+      orderChannels(channels, (c) => health.isAvailable(c.id)).map((channel) => ({ model, channel })),
+    )
+    .slice(0, config.TOKENFLOW_MAX_RETRIES + 1);
   let lastFailure: UpstreamFailure | undefined;
   let attempts = 0;
 
-  for (const channel of ordered) {
+  for (const { model, channel } of ordered) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     if (clientSignal.aborted) throw clientGone(clientSignal);
@@ -76,12 +90,14 @@ export async function withFailover<T>(
       () => controller.abort(new UpstreamFailure("request deadline exceeded", "timeout")),
       remaining,
     );
+    const startedAt = performance.now();
     try {
-      const value = await attempt(channel, { signal: controller.signal, remainingMs: remaining });
+      const value = await attempt(channel, model, { signal: controller.signal, remainingMs: remaining });
       clearTimeout(timer);
       health.onSuccess(channel.id);
+      recordModelOutcome(model.id, { ok: true, latencyMs: performance.now() - startedAt });
       // The client listener stays: a disconnect while streaming must still abort the upstream.
-      return { value, channel, attempts, controller };
+      return { value, model, channel, attempts, controller };
     } catch (err) {
       clearTimeout(timer);
       clientSignal.removeEventListener("abort", onClientAbort);
@@ -96,6 +112,7 @@ export async function withFailover<T>(
       }
       lastFailure = failure;
       recordFailure(channel, failure);
+      if (failure.kind !== "request") recordModelOutcome(model.id, { ok: false });
       if (!failure.retryable) break;
     }
   }

@@ -52,12 +52,29 @@ export async function settlementsInFlight(): Promise<void> {
 export class Meter {
   private settled: Promise<bigint> | undefined;
   private afterSettle: Array<() => Promise<void>> = [];
+  private auto: { describe(modelId: string): string; onServed(modelId: string): void } | undefined;
 
   constructor(readonly init: MeterInit) {}
 
   /** Runs `fn` once the request is settled (e.g. frees its concurrency slot). */
   onSettled(fn: () => Promise<void>) {
     this.afterSettle.push(fn);
+  }
+
+  /** `model: "auto"`: how to explain the served model, and whom to tell once it answered. */
+  onServed(auto: { describe(modelId: string): string; onServed(modelId: string): void }) {
+    this.auto = auto;
+  }
+
+  /**
+   * The model that actually answers (an `auto` fallback may differ from the chosen one): the request
+   * is billed at its prices and its receipt and headers name it. The hold covered every candidate.
+   */
+  serveWith(model: { id: string; prices: Prices }) {
+    if (model.id === this.init.modelRouted) return;
+    this.init.modelRouted = model.id;
+    this.init.prices = model.prices;
+    if (this.auto) this.init.routeReason = this.auto.describe(model.id);
   }
 
   /** Charges the actual cost and writes the receipt, exactly once. Returns the nanos charged. */
@@ -77,6 +94,7 @@ export class Meter {
     const usage = outcome.usage ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
     const cost = costNanos(usage, this.init.prices);
     const row = this.logRow(outcome, usage, cost);
+    if (outcome.status === 200) this.auto?.onServed(this.init.modelRouted);
     let charged: bigint;
     try {
       charged = (await settleHold(hotPathDb, this.init.requestId, cost, row)) ?? 0n;

@@ -1,3 +1,4 @@
+import { AUTO_MODEL_IDS, AUTO_VARIANT_DESCRIPTIONS } from "./auto/router";
 import { authenticateRequest } from "./auth";
 import { getCatalog, type CatalogModel } from "./catalog";
 import { errorResponse, GatewayError, toGatewayError } from "./errors";
@@ -5,7 +6,15 @@ import { newRequestId } from "./meter";
 
 // GET /v1/models and /v1/models/{id}: the models this key may use, in OpenAI's shape (no channel details).
 
-function toOpenAiModel(model: CatalogModel) {
+interface OpenAiModel {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+  description?: string;
+}
+
+function toOpenAiModel(model: CatalogModel): OpenAiModel {
   return {
     id: model.id,
     object: "model",
@@ -14,24 +23,33 @@ function toOpenAiModel(model: CatalogModel) {
   };
 }
 
-async function visibleModels(headers: Headers): Promise<CatalogModel[]> {
+// The router's ids (`auto`, `auto:cheap` …) are listed whenever the key can reach a chat model.
+const AUTO_CREATED = Math.floor(Date.UTC(2026, 10, 30) / 1000);
+
+async function visibleModels(headers: Headers): Promise<OpenAiModel[]> {
   const key = await authenticateRequest(headers);
   const catalog = await getCatalog();
   const served = new Set(catalog.channels.flatMap((c) => [...c.models]));
-  return [...catalog.models.values()]
+  const models = [...catalog.models.values()]
     .filter((m) => served.has(m.id))
-    .filter((m) => key.allowedModels.length === 0 || key.allowedModels.includes(m.id))
-    .sort((a, b) => a.id.localeCompare(b.id));
+    .filter((m) => key.allowedModels.length === 0 || key.allowedModels.includes(m.id));
+  const auto: OpenAiModel[] = models.some((m) => m.kind === "CHAT")
+    ? Object.keys(AUTO_MODEL_IDS).map((id) => ({
+        id,
+        object: "model",
+        created: AUTO_CREATED,
+        owned_by: "tokenflow",
+        description: AUTO_VARIANT_DESCRIPTIONS[id === "auto:balanced" ? "auto" : id],
+      }))
+    : [];
+  return [...auto, ...models.map(toOpenAiModel)].sort((a, b) => a.id.localeCompare(b.id));
 }
 
 export async function handleListModels(request: Request): Promise<Response> {
   const requestId = newRequestId();
   try {
     const models = await visibleModels(request.headers);
-    return Response.json(
-      { object: "list", data: models.map(toOpenAiModel) },
-      { headers: { "x-request-id": requestId } },
-    );
+    return Response.json({ object: "list", data: models }, { headers: { "x-request-id": requestId } });
   } catch (err) {
     return errorResponse(toGatewayError(err), requestId);
   }
@@ -45,7 +63,7 @@ export async function handleRetrieveModel(request: Request, id: string): Promise
       throw new GatewayError("model_not_found", `The model \`${id}\` does not exist or you do not have access to it.`, {
         param: "model",
       });
-    return Response.json(toOpenAiModel(model), { headers: { "x-request-id": requestId } });
+    return Response.json(model, { headers: { "x-request-id": requestId } });
   } catch (err) {
     return errorResponse(toGatewayError(err), requestId);
   }

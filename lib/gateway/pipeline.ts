@@ -6,14 +6,13 @@ import { isDatabaseUnavailable } from "@/lib/db/errors";
 import { hotPathDb } from "@/lib/db/hot-path";
 import { ServerShutdown } from "@/lib/server/lifecycle";
 import { authenticateRequest, type KeyContext } from "./auth";
-import type { CatalogChannel, CatalogModel } from "./catalog";
+import type { CatalogModel } from "./catalog";
 import { gatewayConfig } from "./config";
 import { errorResponse, GatewayError, toGatewayError } from "./errors";
 import { enforceLimits, type LimitGrant } from "./limits";
-import { ClientClosedError } from "./failover";
+import { ClientClosedError, type FailoverTarget } from "./failover";
 import { logRefusedRequest, Meter, newRequestId } from "./meter";
 import { readBodyBytes } from "./read-body";
-import { routeModel } from "./route-model";
 
 // The one request pipeline of every billed /v1 endpoint:
 //   authenticate → request limits → read + parse → route → check → token limit → hold (one atomic
@@ -33,9 +32,16 @@ export interface RelayContext<B> {
   /** Headers every answer to this request carries (x-ratelimit-*). */
   headers: Record<string, string>;
   body: B;
-  model: CatalogModel;
-  channels: CatalogChannel[];
+  /** The model chosen and its channels first; for `model: "auto"`, fallback models after it. */
+  targets: FailoverTarget[];
   meter: Meter;
+}
+
+/** Where a request goes: the model (and its channels), plus fallback models for `auto`. */
+export interface Routed {
+  targets: FailoverTarget[];
+  /** `model: "auto"`: why this model (x-tokenflow-route) and what to do once a model answered. */
+  auto?: { describe(modelId: string): string; onServed(modelId: string): void };
 }
 
 export interface BilledEndpoint<B> {
@@ -45,6 +51,8 @@ export interface BilledEndpoint<B> {
   prepare(bytes: Buffer): Promise<B>;
   modelId(body: B): string;
   isStream(body: B): boolean;
+  /** The model(s) that may serve it: 404 unknown, 403 not allowed for the key, 503 no channel. */
+  route(key: KeyContext, body: B): Promise<Routed>;
   /** Refuses what this model cannot take or we cannot price (400), before anything is held. */
   check?(body: B, model: CatalogModel): void;
   /** Token bounds of this request on this model: the hold covers their worst case. */
@@ -68,12 +76,28 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
     limits = await enforceLimits(key);
     body = await spec.prepare(await readBodyBytes(request, gatewayConfig().TOKENFLOW_MAX_BODY_BYTES));
     const modelId = spec.modelId(body);
-    const { model, channels } = await routeModel(key, modelId, spec.kind);
-    spec.check?.(body, model);
+    const routed = await spec.route(key, body);
     const parsed = body;
+    const model = routed.targets[0].model;
+    spec.check?.(parsed, model);
+    // A fallback model that could not take this request (a field it does not price) is left out.
+    let targets = [
+      routed.targets[0],
+      ...routed.targets.slice(1).filter((t) => passes(() => spec.check?.(parsed, t.model))),
+    ];
     await limits.consumeTokens(() => spec.tokenEstimate(parsed, model));
-    const hold = holdNanos(spec.bounds(body, model), model.prices);
-    const admitted = await admit(requestId, key, hold);
+
+    // The hold covers whichever target model ends up answering; when the balance covers only the
+    // chosen model, its dearer fallbacks are dropped rather than the request refused.
+    const holdFor = (t: FailoverTarget) => holdNanos(spec.bounds(parsed, t.model), t.model.prices);
+    let hold = targets.reduce((max, t) => (holdFor(t) > max ? holdFor(t) : max), 0n);
+    let admitted = await admit(requestId, key, hold);
+    if (admitted === "insufficient_quota" && targets.length > 1 && holdFor(targets[0]) < hold) {
+      const primaryHold = holdFor(targets[0]);
+      targets = targets.filter((t) => holdFor(t) <= primaryHold);
+      hold = primaryHold;
+      admitted = await admit(requestId, key, hold);
+    }
     if (admitted !== "ok") {
       await limits.refund(); // a request refused for money does not count against rate limits
       throw quotaError(admitted);
@@ -87,12 +111,14 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
       endpoint: spec.endpoint,
       modelRequested: modelId,
       modelRouted: model.id,
+      routeReason: routed.auto?.describe(model.id) ?? null,
       isStream: spec.isStream(body),
       prices: model.prices,
       holdNanos: hold,
     });
     meter.onSettled(limits.release);
-    return await spec.relay({ request, headers: limits.headers, body, model, channels, meter });
+    if (routed.auto) meter.onServed(routed.auto);
+    return await spec.relay({ request, headers: limits.headers, body, targets, meter });
   } catch (err) {
     if (!meter) await limits?.release(); // refused before a meter took over the slot
     const shutdown = request.signal.reason instanceof ServerShutdown;
@@ -152,6 +178,15 @@ function mayHaveRun(err: unknown): boolean {
     code === "ENOTFOUND" ||
     (typeof message === "string" && /timeout exceeded when trying to connect/i.test(message))
   );
+}
+
+function passes(check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function restarting(): GatewayError {

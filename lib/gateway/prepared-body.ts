@@ -1,3 +1,5 @@
+import { autoFeatures, type AutoFeatures } from "./auto/features";
+import { autoVariant } from "./auto/router";
 import { parseChatRequest, parseEmbeddingsRequest, type ChatBodyLimits } from "./chat-request";
 import { GatewayError } from "./errors";
 import { parseJsonBytes } from "./read-body";
@@ -38,6 +40,8 @@ export interface PreparedChatBody extends PreparedBase {
   promptBound: PromptBoundParts;
   /** estimateTokens of the messages' JSON: the realistic prompt size for tokens-per-minute limits and estimated usage. */
   promptTokenEstimate: number;
+  /** For `model: "auto"` only: what the router needs to know about the request (difficulty, needs). */
+  auto?: AutoFeatures;
 }
 
 export interface PreparedEmbeddingsBody extends PreparedBase {
@@ -61,6 +65,7 @@ export function prepareChatBody(bytes: Uint8Array, limits: BodyLimits): Prepared
     bodyBytes: bytes.length,
     promptBound: promptBoundParts(body),
     promptTokenEstimate: estimateTokens(json.get("messages") ?? JSON.stringify(body.messages)),
+    ...(autoVariant(body.model) ? { auto: autoFeatures(body) } : {}),
   };
 }
 

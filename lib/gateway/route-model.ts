@@ -37,3 +37,8 @@ export async function routeModel(key: KeyContext, modelId: string, kind: Catalog
 export function upstreamModelName(channel: CatalogChannel, modelId: string): string {
   return channel.modelMapping[modelId] ?? modelId;
 }
+
+/** A request for one named model: that model and its channels, no fallback model. */
+export function routedTo(route: Route): { targets: Route[] } {
+  return { targets: [route] };
+}

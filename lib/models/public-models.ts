@@ -9,6 +9,8 @@ export interface PublicModel {
   inputUsdPer1M: string;
   outputUsdPer1M: string;
   contextWindow: number;
+  /** 1 (basic) … 5 (frontier): what `model: "auto"` counts on. */
+  qualityTier: number;
   capabilities: string[];
 }
 
@@ -26,6 +28,7 @@ export async function listPublicModels(): Promise<PublicModel[]> {
     inputUsdPer1M: nanosToUsd(m.inputPriceNanos),
     outputUsdPer1M: nanosToUsd(m.outputPriceNanos),
     contextWindow: m.contextWindow,
+    qualityTier: m.qualityTier,
     capabilities: [
       m.supportsTools && "tools",
       m.supportsVision && "vision",
