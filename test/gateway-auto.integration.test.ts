@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearRequests, clearScenarios, getRequests, setScenario } from "@/e2e/fake-upstream/client";
 import { costNanos } from "@/lib/billing/money";
 import { findLedgerMismatches } from "@/lib/billing/reconcile";
+import { startAppServer } from "./app-server";
 import { startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -215,5 +216,39 @@ describe("model: auto", () => {
   it("lists auto and its variants in /v1/models", async () => {
     const ids = (await client.models.list()).data.map((m) => m.id);
     for (const id of ["auto", "auto:cheap", "auto:balanced", "auto:best", "auto:fast"]) expect(ids).toContain(id);
+  });
+});
+
+describe("model: auto across instances", () => {
+  it("keeps a conversation on its first model when the next turn reaches another instance (Redis)", async () => {
+    const redisUrl = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+    const shared = {
+      TOKENFLOW_ADMIN_KEY: stack.app.adminKey,
+      TOKENFLOW_ENCRYPTION_KEY: stack.app.encryptionKey,
+      REDIS_URL: redisUrl,
+    };
+    const a = await startAppServer({ databaseUrl: stack.databaseUrl, env: shared });
+    const b = await startAppServer({ databaseUrl: stack.databaseUrl, env: shared });
+    try {
+      const key = (await stack.admin.createKey(orgId)).key;
+      const onA = new OpenAI({ baseURL: `${a.url}/v1`, apiKey: key, maxRetries: 0 });
+      const onB = new OpenAI({ baseURL: `${b.url}/v1`, apiKey: key, maxRetries: 0 });
+      const system = { role: "system" as const, content: `Conversation ${Date.now()} across instances.` };
+      const first = { role: "user" as const, content: "Hello!" };
+      const turn1 = await onA.chat.completions.create({ model: "auto", messages: [system, first] });
+      expect(turn1.model).toBe("deepseek-v3");
+      const hard = "Design a multi-region payment system and discuss the trade-offs in depth. ".repeat(40);
+      const { data: turn2, response } = await onB.chat.completions
+        .create({
+          model: "auto",
+          messages: [system, first, { role: "assistant", content: "Hi!" }, { role: "user", content: hard }],
+        })
+        .withResponse();
+      expect(turn2.model).toBe("deepseek-v3");
+      expect(response.headers.get("x-tokenflow-route")).toMatch(/reason=sticky$/);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
   });
 });

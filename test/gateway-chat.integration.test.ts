@@ -206,7 +206,15 @@ describe("embeddings and models", () => {
     expect(JSON.stringify(all.data)).not.toContain("127.0.0.1");
 
     const limited = stack.sdk((await stack.admin.createKey(orgId, { allowedModels: ["gpt-4o"] })).key);
-    expect((await limited.models.list()).data.map((m) => m.id)).toEqual(["gpt-4o"]);
+    // The router's ids come with any chat model: auto then picks only among the key's models.
+    expect((await limited.models.list()).data.map((m) => m.id)).toEqual([
+      "auto",
+      "auto:balanced",
+      "auto:best",
+      "auto:cheap",
+      "auto:fast",
+      "gpt-4o",
+    ]);
     expect((await limited.models.retrieve("gpt-4o")).id).toBe("gpt-4o");
     await expect(limited.models.retrieve("deepseek-v3")).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import type Redis from "ioredis";
 import { createRedisClient } from "@/lib/ratelimit";
 
@@ -9,7 +10,8 @@ import { createRedisClient } from "@/lib/ratelimit";
 
 const TTL_MS = 60 * 60_000;
 const MAX_LOCAL = 100_000;
-const REDIS_TIMEOUT_MS = 50;
+const REDIS_TIMEOUT_MS = 100;
+const REMEMBER_WAIT_MS = 2_000;
 
 interface Entry {
   modelId: string;
@@ -44,8 +46,9 @@ export async function lookupSticky(key: string, now = Date.now()): Promise<strin
   const { local, redis } = store();
   const hit = local.get(key);
   if (hit && hit.expiresAt > now) return hit.modelId;
-  if (!redis || redis.status !== "ready") return null;
+  if (!redis) return null;
   try {
+    if (!(await whenReady(redis))) return null;
     const modelId = await withTimeout(redis.get(redisKey(key)), REDIS_TIMEOUT_MS);
     if (modelId) remember(local, key, modelId, now);
     return modelId ?? null;
@@ -58,7 +61,21 @@ export async function lookupSticky(key: string, now = Date.now()): Promise<strin
 export function rememberSticky(key: string, modelId: string, now = Date.now()): void {
   const { local, redis } = store();
   remember(local, key, modelId, now);
-  if (redis?.status === "ready") redis.set(redisKey(key), modelId, "PX", TTL_MS).catch(() => undefined);
+  if (!redis) return;
+  void whenReady(redis, REMEMBER_WAIT_MS) // off the request's path: it may wait longer
+    .then((ready) => (ready ? redis.set(redisKey(key), modelId, "PX", TTL_MS) : undefined))
+    .catch(() => undefined);
+}
+
+/**
+ * True once the connection is ready. Connections are made lazily, so a fresh instance waits for it,
+ * briefly; a Redis that is down (reconnecting) is not waited for: memory answers at once.
+ */
+async function whenReady(redis: Redis, waitMs = REDIS_TIMEOUT_MS): Promise<boolean> {
+  if (redis.status === "wait" || redis.status === "connecting" || redis.status === "connect") {
+    await once(redis, "ready", { signal: AbortSignal.timeout(waitMs) }).catch(() => undefined);
+  }
+  return redis.status === "ready";
 }
 
 function remember(local: Map<string, Entry>, key: string, modelId: string, now: number) {
