@@ -5,11 +5,11 @@ export async function SiteHeader() {
   const user = await getSessionUser().catch(() => null);
   return (
     <header className="border-b border-slate-200">
-      <nav className="mx-auto flex max-w-5xl items-center justify-between px-6 py-4">
-        <Link href="/" className="text-lg font-semibold tracking-tight">
+      <nav className="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-4 sm:px-6">
+        <Link href="/" className="shrink-0 text-lg font-semibold tracking-tight">
           Token<span className="text-indigo-600">Flow</span>
         </Link>
-        <div className="flex items-center gap-6 text-sm text-slate-600">
+        <div className="flex min-w-0 items-center gap-3 text-sm whitespace-nowrap text-slate-600 sm:gap-6">
           <Link href="/pricing" className="hover:text-slate-900">
             Pricing
           </Link>
@@ -18,7 +18,7 @@ export async function SiteHeader() {
           </Link>
           {user ? (
             <>
-              <span data-testid="signed-in-as" className="text-slate-900">
+              <span data-testid="signed-in-as" className="truncate text-slate-900">
                 {user.email}
               </span>
               <Link href="/api/auth/signout" className="hover:text-slate-900">

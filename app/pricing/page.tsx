@@ -7,7 +7,7 @@ export const metadata = { title: "Pricing — TokenFlow" };
 export default async function PricingPage() {
   const models = await listPublicModels();
   return (
-    <main className="mx-auto max-w-5xl px-6 py-12">
+    <main className="mx-auto max-w-5xl px-4 py-12 sm:px-6">
       <h1 className="text-3xl font-semibold tracking-tight">Pricing</h1>
       <p className="mt-2 text-slate-600">
         Pay only for the tokens you use, from a prepaid balance. Prices in USD per 1 million tokens.
