@@ -261,3 +261,169 @@ describe("credits", () => {
     await db.query(`UPDATE "Organization" SET "balanceNanos" = "balanceNanos" - 1 WHERE id = $1`, [orgId]);
   });
 });
+
+describe("periodic key caps", () => {
+  it("a daily cap counts only today's spend, holds included, and starts afresh the next day", async () => {
+    const { orgId, keyId } = await newOrg(10_000n, 500n);
+    await db.query(`UPDATE "ApiKey" SET "spendLimitPeriod" = 'DAILY' WHERE id = $1`, [keyId]);
+    const admit = (id: string, amount: bigint) =>
+      admitHold(db, { requestId: `${id}_${keyId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: amount });
+    expect(await admit("d1", 300n)).toBe("ok");
+    expect(await admit("d2", 300n)).toBe("key_spend_limit"); // 300 held + 300 > 500
+    await settleHold(db, `d1_${keyId}`, 250n, log(`d1_${keyId}`, orgId, keyId));
+    expect(await admit("d3", 250n)).toBe("ok"); // 250 spent + 250 = 500
+    await settleHold(db, `d3_${keyId}`, 250n, log(`d3_${keyId}`, orgId, keyId));
+    expect(await admit("d4", 1n)).toBe("key_spend_limit");
+    // The day ends: yesterday's spend no longer counts against today's cap, the total still counts it.
+    await db.query(`UPDATE "ApiKey" SET "periodStartsAt" = "periodStartsAt" - interval '1 day' WHERE id = $1`, [keyId]);
+    expect(await admit("d5", 500n)).toBe("ok");
+    const { rows } = await db.query(
+      `SELECT "spentNanos", "periodSpentNanos", "heldNanos" FROM "ApiKey" WHERE id = $1`,
+      [keyId],
+    );
+    expect(rows[0]).toEqual({ spentNanos: 500n, periodSpentNanos: 0n, heldNanos: 500n });
+    await settleHold(db, `d5_${keyId}`, 100n, log(`d5_${keyId}`, orgId, keyId));
+    const { rows: after } = await db.query(`SELECT "spentNanos", "periodSpentNanos" FROM "ApiKey" WHERE id = $1`, [
+      keyId,
+    ]);
+    expect(after[0]).toEqual({ spentNanos: 600n, periodSpentNanos: 100n });
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it("never lets concurrent requests pass a periodic cap together", async () => {
+    const { orgId, keyId } = await newOrg(1_000_000n, 1_000n);
+    await db.query(`UPDATE "ApiKey" SET "spendLimitPeriod" = 'MONTHLY' WHERE id = $1`, [keyId]);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        admitHold(db, { requestId: `m${i}_${keyId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 100n }),
+      ),
+    );
+    expect(results.filter((r) => r === "ok")).toHaveLength(10);
+    expect(results.filter((r) => r === "key_spend_limit")).toHaveLength(40);
+  });
+});
+
+describe("member monthly caps", () => {
+  async function memberKey(orgId: string, capNanos: bigint | null) {
+    const userId = `user_${orgId}`;
+    await db.query(`INSERT INTO "User" (id, email, "updatedAt") VALUES ($1, $1 || '@example.test', now())`, [userId]);
+    await db.query(
+      `INSERT INTO "Membership" (id, "userId", "organizationId", role, "monthlySpendLimitNanos") VALUES ($1, $2, $3, 'MEMBER', $4)`,
+      [`mem_${orgId}`, userId, orgId, capNanos?.toString() ?? null],
+    );
+    const keyId = `mkey_${orgId}`;
+    await db.query(
+      `INSERT INTO "ApiKey" (id, "organizationId", "createdById", name, "keyHash", "partialKey", "createdAt") VALUES ($1, $2, $3, 'k', $1, 'tf-…', now())`,
+      [keyId, orgId, userId],
+    );
+    return { userId, keyId };
+  }
+
+  it("holds and charges against the member's month, refuses past the cap, across all their keys", async () => {
+    const { orgId } = await newOrg(100_000n);
+    const { userId, keyId } = await memberKey(orgId, 1_000n);
+    const admit = (id: string, amount: bigint) =>
+      admitHold(db, { requestId: `${id}_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: amount });
+    expect(await admit("a", 800n)).toBe("ok");
+    expect(await admit("b", 300n)).toBe("member_spend_limit");
+    await settleHold(db, `a_${orgId}`, 600n, log(`a_${orgId}`, orgId, keyId));
+    expect(await admit("c", 400n)).toBe("ok");
+    await settleHold(db, `c_${orgId}`, 400n, log(`c_${orgId}`, orgId, keyId));
+    expect(await admit("d", 1n)).toBe("member_spend_limit");
+    const { rows } = await db.query(
+      `SELECT "monthSpentNanos", "monthHeldNanos" FROM "Membership" WHERE "userId" = $1 AND "organizationId" = $2`,
+      [userId, orgId],
+    );
+    expect(rows[0]).toEqual({ monthSpentNanos: 1_000n, monthHeldNanos: 0n });
+    // Next month the member starts afresh.
+    await db.query(
+      `UPDATE "Membership" SET "monthStartsAt" = "monthStartsAt" - interval '1 month' WHERE "userId" = $1`,
+      [userId],
+    );
+    expect(await admit("e", 1_000n)).toBe("ok");
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it("a member without a cap is not held, and a released hold frees the member's month", async () => {
+    const { orgId } = await newOrg(100_000n);
+    const { keyId, userId } = await memberKey(orgId, null);
+    expect(
+      await admitHold(db, { requestId: `n_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 5_000n }),
+    ).toBe("ok");
+    const { rows } = await db.query(`SELECT "memberUserId" FROM "Hold" WHERE id = $1`, [`n_${orgId}`]);
+    expect(rows[0].memberUserId).toBeNull();
+    await db.query(`UPDATE "Membership" SET "monthlySpendLimitNanos" = 10000 WHERE "userId" = $1`, [userId]);
+    await admitHold(db, { requestId: `r_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 4_000n });
+    expect(await releaseHold(db, `r_${orgId}`)).toBe(true);
+    const { rows: member } = await db.query(`SELECT "monthHeldNanos" FROM "Membership" WHERE "userId" = $1`, [userId]);
+    expect(member[0].monthHeldNanos).toBe(0n);
+  });
+});
+
+describe("usage rollups and low-balance alerts", () => {
+  it("settlement adds every request to its day's rollup, which equals the ledger", async () => {
+    const { orgId, keyId } = await newOrg(1_000_000n);
+    for (let i = 0; i < 12; i++) {
+      const id = `u${i}_${orgId}`;
+      await admitHold(db, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 1_000n });
+      await settleHold(db, id, BigInt(100 + i), {
+        ...log(id, orgId, keyId),
+        modelRouted: i % 2 ? "m-odd" : "m-even",
+        inputTokens: 10,
+        outputTokens: 2,
+        status: i === 0 ? 502 : 200,
+      });
+    }
+    const { rows } = await db.query(
+      `SELECT model, requests, "failedRequests", "inputTokens", "costNanos" FROM "UsageDaily" WHERE "organizationId" = $1 ORDER BY model`,
+      [orgId],
+    );
+    expect(rows).toEqual([
+      {
+        model: "m-even",
+        requests: 6,
+        failedRequests: 1,
+        inputTokens: 60n,
+        costNanos: 100n + 102n + 104n + 106n + 108n + 110n,
+      },
+      {
+        model: "m-odd",
+        requests: 6,
+        failedRequests: 0,
+        inputTokens: 60n,
+        costNanos: 101n + 103n + 105n + 107n + 109n + 111n,
+      },
+    ]);
+    const { rows: ledger } = await db.query(
+      `SELECT -sum("amountNanos")::bigint AS spent FROM "LedgerEntry" WHERE "organizationId" = $1 AND kind = 'USAGE'`,
+      [orgId],
+    );
+    expect(ledger[0].spent).toBe(rows.reduce((sum, r) => sum + r.costNanos, 0n));
+  });
+
+  it("notes a low-balance alert once per crossing of the owner's threshold", async () => {
+    const { orgId, keyId } = await newOrg(1_000n);
+    await db.query(`UPDATE "Organization" SET "lowBalanceThresholdNanos" = 500 WHERE id = $1`, [orgId]);
+    const spend = async (i: number, cost: bigint) => {
+      const id = `lb${i}_${orgId}`;
+      await admitHold(db, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: cost });
+      await settleHold(db, id, cost, log(id, orgId, keyId));
+    };
+    const alerts = async () =>
+      (await db.query(`SELECT data FROM "Notification" WHERE "organizationId" = $1 AND kind = 'LOW_BALANCE'`, [orgId]))
+        .rows;
+    await spend(1, 400n); // 600 left: above
+    expect(await alerts()).toHaveLength(0);
+    await spend(2, 200n); // 400: crossed
+    await spend(3, 100n); // 300: still below, no second alert
+    expect(await alerts()).toEqual([{ data: { fundsNanos: "400", thresholdNanos: "500" } }]);
+    await creditOrganization(db, {
+      organizationId: orgId,
+      amountNanos: 1_000n,
+      kind: "TOPUP",
+      reference: `t_${orgId}`,
+    });
+    await spend(4, 900n); // 1,300 → 400: crossed again
+    expect(await alerts()).toHaveLength(2);
+  });
+});

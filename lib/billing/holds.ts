@@ -5,7 +5,7 @@ import { serializeLogRow } from "./request-log";
 
 type Db = Queryable;
 
-export type AdmitResult = "ok" | "insufficient_quota" | "key_spend_limit";
+export type AdmitResult = "ok" | "insufficient_quota" | "key_spend_limit" | "member_spend_limit";
 
 /** One atomic step: balance → held, or a refusal. Never check-then-debit. */
 export async function admitHold(
@@ -23,6 +23,7 @@ export async function admitHold(
     return rows[0].result === "ok" ? "ok" : "insufficient_quota";
   } catch (err) {
     if ((err as { code?: string }).code === "TF001") return "key_spend_limit";
+    if ((err as { code?: string }).code === "TF005") return "member_spend_limit";
     throw err;
   }
 }

@@ -70,7 +70,10 @@ const UDT_TYPES: Record<string, string> = {
   float8: "double precision",
   numeric: "numeric(65,30)",
   bytea: "bytea",
+  date: "date",
 };
+// Native types (@db.X) the schema uses, by their Prisma name.
+const NATIVE_TYPES: Record<string, string> = { Date: "date" };
 const FK_ACTIONS: Record<string, string> = {
   a: "NoAction",
   r: "Restrict",
@@ -110,8 +113,12 @@ function expectedFromDatamodel(dm: DmmfDatamodel): Expected {
     const columns = new Map<string, { type: string; nullable: boolean; default: string | null }>();
     for (const f of m.fields) {
       if (f.kind === "object") continue;
-      if (f.nativeType) throw new Error(`${m.name}.${f.name} uses a native type: teach the drift test about it`);
-      const base = f.kind === "enum" ? `enum ${enumDbName.get(f.type)}` : (SCALAR_TYPES[f.type] ?? `unknown ${f.type}`);
+      const native = f.nativeType ? NATIVE_TYPES[(f.nativeType as [string, unknown])[0]] : undefined;
+      if (f.nativeType && !native) throw new Error(`${m.name}.${f.name} uses a native type: teach the drift test about it`);
+      const base =
+        f.kind === "enum"
+          ? `enum ${enumDbName.get(f.type)}`
+          : (native ?? SCALAR_TYPES[f.type] ?? `unknown ${f.type}`);
       columns.set(f.dbName ?? f.name, {
         type: f.isList ? `${base}[]` : base,
         nullable: !f.isRequired || f.isList, // Prisma leaves list columns nullable (no NOT NULL)

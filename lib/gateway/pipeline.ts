@@ -1,4 +1,4 @@
-import { admitHold } from "@/lib/billing/holds";
+import { admitHold, type AdmitResult } from "@/lib/billing/holds";
 import { holdNanos } from "@/lib/billing/hold-amount";
 import type { RequestLogRow } from "@/lib/billing/request-log";
 import { settlementJournal } from "@/lib/billing/settlement-journal";
@@ -195,16 +195,24 @@ function restarting(): GatewayError {
   });
 }
 
-function quotaError(result: "insufficient_quota" | "key_spend_limit"): GatewayError {
-  return result === "key_spend_limit"
-    ? new GatewayError(
+function quotaError(result: Exclude<AdmitResult, "ok">): GatewayError {
+  switch (result) {
+    case "key_spend_limit":
+      return new GatewayError(
         "insufficient_quota",
         "This API key has reached its spend limit. Raise the limit or use another key.",
-      )
-    : new GatewayError(
+      );
+    case "member_spend_limit":
+      return new GatewayError(
+        "insufficient_quota",
+        "The owner of this API key has reached their monthly spend limit in this organization.",
+      );
+    default:
+      return new GatewayError(
         "insufficient_quota",
         "You exceeded your current quota: your TokenFlow balance is too low for this request. Top up to continue.",
       );
+  }
 }
 
 /** Settles a request that produced nothing (all channels failed, or the client left first): free. */
