@@ -1,7 +1,6 @@
 import type { Metadata } from "next";
 import { connection } from "next/server";
 import type { ReactNode } from "react";
-import { SiteHeader } from "@/components/site-header";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -15,13 +14,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   await connection();
   return (
     <html lang="en">
-      <body className="min-h-screen font-sans">
-        <SiteHeader />
-        {children}
-        <footer className="mt-24 border-t border-slate-200 py-8 text-center text-sm text-slate-500">
-          TokenFlow · OpenAI-compatible LLM gateway
-        </footer>
-      </body>
+      <body className="min-h-screen font-sans">{children}</body>
     </html>
   );
 }

@@ -27,7 +27,7 @@ export function LoginForm() {
       return;
     }
     // Only same-site paths: an attacker-supplied callbackUrl must not redirect elsewhere.
-    router.push(safeRedirectPath(params.get("callbackUrl"), "/", window.location.origin));
+    router.push(safeRedirectPath(params.get("callbackUrl"), "/dashboard", window.location.origin));
     router.refresh();
   }
 

@@ -17,14 +17,12 @@ export async function SiteHeader() {
             Quick start
           </Link>
           {user ? (
-            <>
-              <span data-testid="signed-in-as" className="truncate text-slate-900">
-                {user.email}
-              </span>
-              <Link href="/api/auth/signout" className="hover:text-slate-900">
-                Sign out
-              </Link>
-            </>
+            <Link
+              href="/dashboard"
+              className="rounded-md bg-indigo-600 px-3 py-1.5 font-medium text-white hover:bg-indigo-500"
+            >
+              Dashboard
+            </Link>
           ) : (
             <Link href="/login" className="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-50">
               Sign in

@@ -2,6 +2,7 @@
 // database, and the production server on a free port. Tests read E2E_BASE_URL / E2E_ADMIN_KEY.
 import { randomBytes } from "node:crypto";
 import { hashPassword } from "../lib/auth/password";
+import { createOrganization } from "../lib/organizations/create";
 import { createFreshDatabaseAt, withClient } from "../test/database";
 import { resolveServer } from "../test/global-setup";
 import { startAppServer } from "../test/app-server";
@@ -26,6 +27,8 @@ export default async function globalSetup() {
       `INSERT INTO "User" (id, email, "passwordHash", role, "updatedAt") VALUES ($1, $2, $3, 'USER', now())`,
       [`user_${runId}`, process.env.E2E_MEMBER_EMAIL, await hashPassword(process.env.E2E_MEMBER_PASSWORD!)],
     );
+    // As at sign-up: every user has a personal organization.
+    await createOrganization(client, { name: "Member's workspace", ownerUserId: `user_${runId}`, personal: true });
   });
   return async () => {
     await app.stop();

@@ -186,10 +186,10 @@ async function createAdmin(
      VALUES ($1, $2, 'Admin', $3, 'ADMIN', CURRENT_TIMESTAMP)`,
     [userId, admin.email, admin.passwordHash],
   );
-  await client.query(`INSERT INTO "Organization" ("id", "name", "updatedAt") VALUES ($1, $2, CURRENT_TIMESTAMP)`, [
-    orgId,
-    `${admin.email}'s workspace`,
-  ]);
+  await client.query(
+    `INSERT INTO "Organization" ("id", "name", "personal", "updatedAt") VALUES ($1, $2, true, CURRENT_TIMESTAMP)`,
+    [orgId, `${admin.email}'s workspace`],
+  );
   await client.query(
     `INSERT INTO "Membership" ("id", "userId", "organizationId", "role") VALUES ($1, $2, $3, 'OWNER')`,
     [randomUUID(), userId, orgId],

@@ -1,0 +1,30 @@
+import { randomUUID } from "node:crypto";
+import type { Queryable } from "@/lib/db/hot-path";
+
+// Creating an organization: the row and its owner's membership together. Every user gets a personal
+// one at sign-up; they may create more.
+
+export async function createOrganization(
+  db: Queryable,
+  input: { name: string; ownerUserId: string; personal?: boolean },
+): Promise<{ id: string }> {
+  const id = `org_${randomUUID().replace(/-/g, "")}`;
+  const { rows } = await db.query<{ id: string }>({
+    text: `WITH org AS (
+       INSERT INTO "Organization" (id, name, personal, "createdAt", "updatedAt")
+       VALUES ($1, $2, $3, (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC'))
+       RETURNING id
+     )
+     INSERT INTO "Membership" (id, "userId", "organizationId", role, "createdAt")
+     SELECT $4, $5, org.id, 'OWNER', (now() AT TIME ZONE 'UTC') FROM org
+     RETURNING "organizationId" AS id`,
+    values: [id, input.name, input.personal ?? false, `mem_${randomUUID().replace(/-/g, "")}`, input.ownerUserId],
+  });
+  return { id: rows[0].id };
+}
+
+/** The name of a new user's personal organization. */
+export function personalOrganizationName(email: string, name?: string | null): string {
+  const who = name?.trim() || email.split("@")[0];
+  return `${who}'s workspace`.slice(0, 200);
+}
