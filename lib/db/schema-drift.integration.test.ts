@@ -114,11 +114,10 @@ function expectedFromDatamodel(dm: DmmfDatamodel): Expected {
     for (const f of m.fields) {
       if (f.kind === "object") continue;
       const native = f.nativeType ? NATIVE_TYPES[(f.nativeType as [string, unknown])[0]] : undefined;
-      if (f.nativeType && !native) throw new Error(`${m.name}.${f.name} uses a native type: teach the drift test about it`);
+      if (f.nativeType && !native)
+        throw new Error(`${m.name}.${f.name} uses a native type: teach the drift test about it`);
       const base =
-        f.kind === "enum"
-          ? `enum ${enumDbName.get(f.type)}`
-          : (native ?? SCALAR_TYPES[f.type] ?? `unknown ${f.type}`);
+        f.kind === "enum" ? `enum ${enumDbName.get(f.type)}` : (native ?? SCALAR_TYPES[f.type] ?? `unknown ${f.type}`);
       columns.set(f.dbName ?? f.name, {
         type: f.isList ? `${base}[]` : base,
         nullable: !f.isRequired || f.isList, // Prisma leaves list columns nullable (no NOT NULL)
