@@ -3,8 +3,8 @@ import { z } from "zod";
 import { notFound } from "@/lib/api/errors";
 import { nanosToUsd } from "@/lib/billing/money";
 import { getPrisma } from "@/lib/db/client";
-import { forgetKey } from "@/lib/gateway/auth";
-import { generateApiKey } from "@/lib/keys/api-key";
+import { SPEND_PERIODS } from "@/lib/keys/input";
+import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord, type KeyActor } from "@/lib/keys/manage";
 import { recordAudit } from "./audit";
 import type { AdminActor } from "./auth";
 import {
@@ -20,8 +20,9 @@ import {
   usdOrNull,
 } from "./fields";
 
-// Gateway API keys of any organization (admin only). The full key exists once, in the create
-// answer; the database keeps its sha256 and a short partial.
+// Gateway API keys of any organization over the management API (admin only): JSON in and out around
+// the tenant key domain (lib/keys/manage.ts), plus the audit trail. The full key exists once, in the
+// create answer; the database keeps its sha256 and a short partial.
 
 /** "203.0.113.7", "2001:db8::1", "10.0.0.0/8", "2001:db8::/32" → canonical lower-case text, or null. */
 export function normalizeIpOrCidr(value: string): string | null {
@@ -58,6 +59,7 @@ export const createApiKeySchema = z.strictObject({
   tpmLimit: intInRange(1, MAX_TPM_LIMIT).nullish(),
   maxConcurrency: intInRange(1, MAX_CONCURRENCY_LIMIT).nullish(),
   spendLimitUsd: usdAmount("non_negative", MAX_CREDIT_NANOS).nullish(),
+  spendLimitPeriod: z.enum(SPEND_PERIODS, { error: "must be TOTAL, DAILY, WEEKLY or MONTHLY" }).optional(),
 });
 export type CreateApiKeyInput = z.output<typeof createApiKeySchema>;
 
@@ -74,30 +76,14 @@ export interface ApiKeyJson {
   tpmLimit: number | null;
   maxConcurrency: number | null;
   spendLimitUsd: string | null;
+  spendLimitPeriod: "TOTAL" | "DAILY" | "WEEKLY" | "MONTHLY";
   spentUsd: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
   createdAt: string;
 }
 
-function toApiKeyJson(row: {
-  id: string;
-  organizationId: string;
-  name: string;
-  scope: "GATEWAY" | "ADMIN";
-  partialKey: string;
-  allowedModels: string[];
-  allowedIps: string[];
-  expiresAt: Date | null;
-  rpmLimit: number | null;
-  tpmLimit: number | null;
-  maxConcurrency: number | null;
-  spendLimitNanos: bigint | null;
-  spentNanos: bigint;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-  createdAt: Date;
-}): ApiKeyJson {
+function toApiKeyJson(row: ApiKeyRecord): ApiKeyJson {
   return {
     id: row.id,
     organizationId: row.organizationId,
@@ -111,6 +97,7 @@ function toApiKeyJson(row: {
     tpmLimit: row.tpmLimit,
     maxConcurrency: row.maxConcurrency,
     spendLimitUsd: usdOrNull(row.spendLimitNanos),
+    spendLimitPeriod: row.spendLimitPeriod,
     spentUsd: nanosToUsd(row.spentNanos),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
     revokedAt: row.revokedAt?.toISOString() ?? null,
@@ -124,63 +111,53 @@ export async function createOrganizationApiKey(
   input: CreateApiKeyInput,
   actor: AdminActor,
 ): Promise<ApiKeyJson & { key: string }> {
-  const prisma = getPrisma();
-  const organization = await prisma.organization.findUnique({ where: { id: organizationId }, select: { id: true } });
-  if (!organization) throw notFound("Organization");
-  const { key, keyHash, partialKey } = generateApiKey();
-  const row = await prisma.apiKey.create({
-    data: {
-      organizationId,
-      createdById: actor.userId,
-      name: input.name,
-      scope: "GATEWAY",
-      keyHash,
-      partialKey,
-      allowedModels: input.allowedModels ?? [],
-      allowedIps: input.allowedIps ?? [],
-      expiresAt: input.expiresAt ?? null,
-      rpmLimit: input.rpmLimit ?? null,
-      tpmLimit: input.tpmLimit ?? null,
-      maxConcurrency: input.maxConcurrency ?? null,
-      spendLimitNanos: input.spendLimitUsd ?? null,
-    },
+  // JSON clients send null for "no limit"; the domain takes null or absence alike.
+  const created = await createApiKey(organizationId, platformActor(actor), {
+    name: input.name,
+    allowedModels: input.allowedModels ?? [],
+    allowedIps: input.allowedIps ?? [],
+    expiresAt: input.expiresAt ?? null,
+    rpmLimit: input.rpmLimit ?? null,
+    tpmLimit: input.tpmLimit ?? null,
+    maxConcurrency: input.maxConcurrency ?? null,
+    spendLimitNanos: input.spendLimitUsd ?? null,
+    spendLimitPeriod: input.spendLimitPeriod ?? "TOTAL",
   });
   await recordAudit(actor, {
     action: "api_key.create",
     targetType: "ApiKey",
-    targetId: row.id,
-    data: { organizationId, name: row.name, partialKey },
+    targetId: created.id,
+    data: { organizationId, name: created.name, partialKey: created.partialKey },
   });
-  return { ...toApiKeyJson(row), key };
+  return { ...toApiKeyJson(created), key: created.key };
 }
 
 /** All keys of an organization, revoked ones included (with revokedAt), newest first. */
 export async function listOrganizationApiKeys(organizationId: string): Promise<{ data: ApiKeyJson[] }> {
-  const prisma = getPrisma();
-  const organization = await prisma.organization.findUnique({ where: { id: organizationId }, select: { id: true } });
-  if (!organization) throw notFound("Organization");
-  const rows = await prisma.apiKey.findMany({
-    where: { organizationId },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+  const organization = await getPrisma().organization.findUnique({
+    where: { id: organizationId },
+    select: { id: true },
   });
-  return { data: rows.map(toApiKeyJson) };
+  if (!organization) throw notFound("Organization");
+  const keys = await listApiKeys(organizationId, { includeAdminScope: true });
+  return { data: keys.map(toApiKeyJson) };
 }
 
 /** Revokes a key (the row stays, for the logs). Idempotent: revoking again keeps the first revokedAt. */
-export async function revokeApiKey(id: string, actor: AdminActor): Promise<{ id: string; revokedAt: string }> {
-  const prisma = getPrisma();
-  const existing = await prisma.apiKey.findUnique({
-    where: { id },
-    select: { id: true, keyHash: true, revokedAt: true },
-  });
+export async function revokeOrganizationApiKey(
+  id: string,
+  actor: AdminActor,
+): Promise<{ id: string; revokedAt: string }> {
+  // The operator names a key by id alone: find its organization (a cross-tenant read, admin only).
+  const existing = await getPrisma().apiKey.findUnique({ where: { id }, select: { organizationId: true } });
   if (!existing) throw notFound("API key");
-  let revokedAt = existing.revokedAt;
-  if (!revokedAt) {
-    await prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
-    const after = await prisma.apiKey.findUnique({ where: { id }, select: { revokedAt: true } });
-    revokedAt = after?.revokedAt ?? new Date();
+  const revoked = await revokeApiKey(existing.organizationId, id, platformActor(actor));
+  if (!revoked.alreadyRevoked) {
     await recordAudit(actor, { action: "api_key.revoke", targetType: "ApiKey", targetId: id });
   }
-  forgetKey(existing.keyHash);
-  return { id, revokedAt: revokedAt.toISOString() };
+  return { id, revokedAt: revoked.revokedAt.toISOString() };
+}
+
+function platformActor(actor: AdminActor): KeyActor {
+  return { kind: "platform", userId: actor.userId };
 }

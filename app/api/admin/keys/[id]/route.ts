@@ -1,9 +1,9 @@
 // DELETE /api/admin/keys/{id} — revoke an API key (the row stays, with revokedAt).
-import { revokeApiKey } from "@/lib/admin/api-keys";
+import { revokeOrganizationApiKey } from "@/lib/admin/api-keys";
 import { json, withAdmin } from "@/lib/api/handler";
 
 export const dynamic = "force-dynamic";
 
 export const DELETE = withAdmin<{ id: string }>(async ({ params, admin }) =>
-  json(await revokeApiKey(params.id, admin)),
+  json(await revokeOrganizationApiKey(params.id, admin)),
 );
