@@ -1,0 +1,34 @@
+import { Card, PageHeader } from "@/components/ui/card";
+import { KeyForm } from "@/components/keys/key-form";
+import { EMPTY_KEY_FORM } from "@/components/keys/key-form-state";
+import { listPublicModels } from "@/lib/models/public-models";
+import { requireTenant } from "@/lib/tenancy/context";
+import { createKeyAction } from "../actions";
+
+export const metadata = { title: "Create API key — TokenFlow" };
+
+export default async function NewKeyPage() {
+  const { organization } = await requireTenant("ADMIN", "/dashboard/keys/new");
+  const models = await listPublicModels();
+  return (
+    <>
+      <PageHeader
+        title="Create API key"
+        description={
+          <>
+            A key for <span className="font-medium text-slate-800">{organization.name}</span>. Its requests are paid
+            from the organization&apos;s balance; every limit is optional and can be changed later.
+          </>
+        }
+      />
+      <Card className="p-5 sm:p-6">
+        <KeyForm
+          mode="create"
+          action={createKeyAction}
+          models={models.map((m) => ({ id: m.id, displayName: m.displayName, provider: m.provider }))}
+          initial={EMPTY_KEY_FORM}
+        />
+      </Card>
+    </>
+  );
+}
