@@ -15,6 +15,8 @@ export default async function globalSetup() {
   const app = await startAppServer({ databaseUrl: database.url });
   process.env.E2E_BASE_URL = app.url;
   process.env.E2E_ADMIN_KEY = app.adminKey;
+  // For specs that arrange data the UI cannot make yet (e.g. a membership): the fresh test database only.
+  process.env.E2E_DATABASE_URL = database.url;
   // The seed's admin (password generated and returned once) and an ordinary member, for sign-in flows.
   const admin = database.seeded?.createdAdmin;
   if (!admin?.password) throw new Error("the seed did not create the admin account");

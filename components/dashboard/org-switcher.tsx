@@ -8,11 +8,11 @@ import type { OrganizationSummary } from "@/lib/tenancy/context";
 export function OrgSwitcher({ organizations, activeId }: { organizations: OrganizationSummary[]; activeId: string }) {
   const form = useRef<HTMLFormElement>(null);
   return (
-    <form ref={form} action={switchOrganization} className="grid gap-1">
+    <form ref={form} action={switchOrganization} className="grid min-w-0 gap-1">
       <label htmlFor="org-switcher" className="text-xs font-medium text-slate-500 uppercase">
         Organization
       </label>
-      <div className="flex gap-2">
+      <div className="flex min-w-0 gap-2">
         <select
           id="org-switcher"
           name="organizationId"

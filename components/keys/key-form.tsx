@@ -50,7 +50,7 @@ export function KeyForm({
     <form key={formKey} action={formAction} className="grid gap-6" noValidate aria-describedby="key-form-result">
       {keyId && <input type="hidden" name="keyId" value={keyId} />}
       {expiresOnWas !== undefined && <input type="hidden" name="expiresOnWas" value={expiresOnWas} />}
-      <div id="key-form-result" aria-live="polite">
+      <div id="key-form-result" aria-live="polite" className="empty:-mb-6">
         {state.status === "error" && <Notice tone="error">{state.message}</Notice>}
         {state.status === "saved" && <Notice tone="success">{state.message}</Notice>}
       </div>

@@ -14,6 +14,9 @@ import { updateKeyAction } from "../actions";
 
 export const metadata = { title: "Edit API key — TokenFlow" };
 
+// No loading.tsx for this page (the list's sits in the (list) group): a loading boundary streams a
+// 200 before the page can call notFound(), and a key of another organization must answer 404.
+
 /** The date the form shows: the last day the key works (it expires at the start of the next). */
 function lastDay(expiresAt: Date | null): string {
   return expiresAt ? formatDate(new Date(expiresAt.getTime() - 1)) : "";

@@ -7,6 +7,9 @@ import { createKeyAction } from "../actions";
 
 export const metadata = { title: "Create API key — TokenFlow" };
 
+// No loading.tsx for this page (the list's sits in the (list) group): a loading boundary streams a
+// 200 before the page can call notFound(), and a key of another organization must answer 404.
+
 export default async function NewKeyPage() {
   const { organization } = await requireTenant("ADMIN", "/dashboard/keys/new");
   const models = await listPublicModels();
