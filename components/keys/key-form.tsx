@@ -47,133 +47,143 @@ export function KeyForm({
   const today = new Date().toISOString().slice(0, 10);
 
   return (
-    <form key={formKey} action={formAction} className="grid gap-6" noValidate aria-describedby="key-form-result">
+    <form key={formKey} action={formAction} noValidate aria-describedby="key-form-result">
       {keyId && <input type="hidden" name="keyId" value={keyId} />}
       {expiresOnWas !== undefined && <input type="hidden" name="expiresOnWas" value={expiresOnWas} />}
-      <div id="key-form-result" aria-live="polite" className="empty:-mb-6">
-        {state.status === "error" && <Notice tone="error">{state.message}</Notice>}
-        {state.status === "saved" && <Notice tone="success">{state.message}</Notice>}
-      </div>
-
-      <TextField
-        id="name"
-        label="Name"
-        required
-        maxLength={100}
-        defaultValue={values.name}
-        error={errors.name}
-        hint="What the key is for, e.g. “Production backend” or “CI”."
-        autoComplete="off"
-      />
-
-      <fieldset className="grid gap-2" aria-describedby={errors.allowedModels ? "models-error" : "models-hint"}>
-        <legend className="text-sm font-medium text-slate-800">Models this key may use</legend>
-        <p id="models-hint" className="text-xs text-slate-500">
-          Leave all unchecked to allow every model, including ones added later.
-        </p>
-        <div className="grid gap-x-4 gap-y-1.5 rounded-md border border-slate-200 p-3 sm:grid-cols-2 lg:grid-cols-3">
-          {models.map((model) => (
-            <label key={model.id} className="flex items-center gap-2 text-sm text-slate-800">
-              <input
-                type="checkbox"
-                name="allowedModels"
-                value={model.id}
-                defaultChecked={values.allowedModels.includes(model.id)}
-                className="size-4 rounded border-slate-300 text-indigo-600"
-              />
-              <span>
-                {model.displayName} <span className="text-xs text-slate-500">{model.id}</span>
-              </span>
-            </label>
-          ))}
-        </div>
-        {errors.allowedModels && (
-          <p id="models-error" role="alert" className="text-xs text-red-700">
-            {errors.allowedModels}
-          </p>
-        )}
-      </fieldset>
-
-      <div className="grid gap-4 sm:grid-cols-3">
-        <TextField
-          id="rpmLimit"
-          label="Requests per minute"
-          inputMode="numeric"
-          placeholder="No limit"
-          defaultValue={values.rpmLimit}
-          error={errors.rpmLimit}
-        />
-        <TextField
-          id="tpmLimit"
-          label="Tokens per minute"
-          inputMode="numeric"
-          placeholder="No limit"
-          defaultValue={values.tpmLimit}
-          error={errors.tpmLimit}
-        />
-        <TextField
-          id="maxConcurrency"
-          label="Concurrent requests"
-          inputMode="numeric"
-          placeholder="No limit"
-          defaultValue={values.maxConcurrency}
-          error={errors.maxConcurrency}
-        />
-      </div>
-
-      <div className="grid gap-4 sm:grid-cols-3">
-        <Field
-          id="spendLimitUsd"
-          label="Spend cap (USD)"
-          error={errors.spendLimitUsd}
-          hint="Requests that would go past it are refused."
-        >
-          <div className="relative">
-            <span className="pointer-events-none absolute inset-y-0 left-3 flex items-center text-sm text-slate-500">
-              $
-            </span>
-            <input
-              id="spendLimitUsd"
-              name="spendLimitUsd"
-              inputMode="decimal"
-              placeholder="No cap"
-              defaultValue={values.spendLimitUsd}
-              aria-invalid={errors.spendLimitUsd ? true : undefined}
-              aria-describedby={errors.spendLimitUsd ? "spendLimitUsd-error" : "spendLimitUsd-hint"}
-              className={`${INPUT_CLASS} pl-7`}
-            />
+      {/* Outside the fields' grid: empty, it takes no room; it is always there, so screen readers announce it. */}
+      <div id="key-form-result" aria-live="polite">
+        {state.status === "error" && (
+          <div className="mb-6">
+            <Notice tone="error">{state.message}</Notice>
           </div>
-        </Field>
-        <SelectField
-          id="spendLimitPeriod"
-          label="Cap period"
-          defaultValue={values.spendLimitPeriod}
-          error={errors.spendLimitPeriod}
-          hint="Periodic caps start afresh at 00:00 UTC (weeks on Monday)."
-        >
-          <option value="TOTAL">Total (all time)</option>
-          <option value="DAILY">Per day</option>
-          <option value="WEEKLY">Per week</option>
-          <option value="MONTHLY">Per month</option>
-        </SelectField>
-        <TextField
-          id="expiresOn"
-          label="Expires after"
-          type="date"
-          min={mode === "create" ? today : undefined}
-          defaultValue={values.expiresOn}
-          error={errors.expiresOn}
-          hint="Optional. The key works through this date (UTC)."
-        />
+        )}
+        {state.status === "saved" && (
+          <div className="mb-6">
+            <Notice tone="success">{state.message}</Notice>
+          </div>
+        )}
       </div>
+      <div className="grid gap-6">
+        <TextField
+          id="name"
+          label="Name"
+          required
+          maxLength={100}
+          defaultValue={values.name}
+          error={errors.name}
+          hint="What the key is for, e.g. “Production backend” or “CI”."
+          autoComplete="off"
+        />
 
-      <div className="flex flex-wrap items-center gap-3 border-t border-slate-100 pt-5">
-        <button type="submit" className={buttonClass("primary")} disabled={pending} aria-disabled={pending}>
-          {pending ? (mode === "create" ? "Creating…" : "Saving…") : mode === "create" ? "Create key" : "Save limits"}
-        </button>
-        <Link href="/dashboard/keys" className={buttonClass("ghost")}>
-          {mode === "create" ? "Cancel" : "Back to keys"}
-        </Link>
+        <fieldset className="grid gap-2" aria-describedby={errors.allowedModels ? "models-error" : "models-hint"}>
+          <legend className="text-sm font-medium text-slate-800">Models this key may use</legend>
+          <p id="models-hint" className="text-xs text-slate-500">
+            Leave all unchecked to allow every model, including ones added later.
+          </p>
+          <div className="grid gap-x-4 gap-y-1.5 rounded-md border border-slate-200 p-3 sm:grid-cols-2 lg:grid-cols-3">
+            {models.map((model) => (
+              <label key={model.id} className="flex items-center gap-2 text-sm text-slate-800">
+                <input
+                  type="checkbox"
+                  name="allowedModels"
+                  value={model.id}
+                  defaultChecked={values.allowedModels.includes(model.id)}
+                  className="size-4 rounded border-slate-300 text-indigo-600"
+                />
+                <span>
+                  {model.displayName} <span className="text-xs text-slate-500">{model.id}</span>
+                </span>
+              </label>
+            ))}
+          </div>
+          {errors.allowedModels && (
+            <p id="models-error" role="alert" className="text-xs text-red-700">
+              {errors.allowedModels}
+            </p>
+          )}
+        </fieldset>
+
+        <div className="grid gap-4 sm:grid-cols-3">
+          <TextField
+            id="rpmLimit"
+            label="Requests per minute"
+            inputMode="numeric"
+            placeholder="No limit"
+            defaultValue={values.rpmLimit}
+            error={errors.rpmLimit}
+          />
+          <TextField
+            id="tpmLimit"
+            label="Tokens per minute"
+            inputMode="numeric"
+            placeholder="No limit"
+            defaultValue={values.tpmLimit}
+            error={errors.tpmLimit}
+          />
+          <TextField
+            id="maxConcurrency"
+            label="Concurrent requests"
+            inputMode="numeric"
+            placeholder="No limit"
+            defaultValue={values.maxConcurrency}
+            error={errors.maxConcurrency}
+          />
+        </div>
+
+        <div className="grid gap-4 sm:grid-cols-3">
+          <Field
+            id="spendLimitUsd"
+            label="Spend cap (USD)"
+            error={errors.spendLimitUsd}
+            hint="Requests that would go past it are refused."
+          >
+            <div className="relative">
+              <span className="pointer-events-none absolute inset-y-0 left-3 flex items-center text-sm text-slate-500">
+                $
+              </span>
+              <input
+                id="spendLimitUsd"
+                name="spendLimitUsd"
+                inputMode="decimal"
+                placeholder="No cap"
+                defaultValue={values.spendLimitUsd}
+                aria-invalid={errors.spendLimitUsd ? true : undefined}
+                aria-describedby={errors.spendLimitUsd ? "spendLimitUsd-error" : "spendLimitUsd-hint"}
+                className={`${INPUT_CLASS} pl-7`}
+              />
+            </div>
+          </Field>
+          <SelectField
+            id="spendLimitPeriod"
+            label="Cap period"
+            defaultValue={values.spendLimitPeriod}
+            error={errors.spendLimitPeriod}
+            hint="Periodic caps start afresh at 00:00 UTC (weeks on Monday)."
+          >
+            <option value="TOTAL">Total (all time)</option>
+            <option value="DAILY">Per day</option>
+            <option value="WEEKLY">Per week</option>
+            <option value="MONTHLY">Per month</option>
+          </SelectField>
+          <TextField
+            id="expiresOn"
+            label="Expires after"
+            type="date"
+            min={mode === "create" ? today : undefined}
+            defaultValue={values.expiresOn}
+            error={errors.expiresOn}
+            hint="Optional. The key works through this date (UTC)."
+          />
+        </div>
+
+        <div className="flex flex-wrap items-center gap-3 border-t border-slate-100 pt-5">
+          <button type="submit" className={buttonClass("primary")} disabled={pending} aria-disabled={pending}>
+            {pending ? (mode === "create" ? "Creating…" : "Saving…") : mode === "create" ? "Create key" : "Save limits"}
+          </button>
+          <Link href="/dashboard/keys" className={buttonClass("ghost")}>
+            {mode === "create" ? "Cancel" : "Back to keys"}
+          </Link>
+        </div>
       </div>
     </form>
   );
