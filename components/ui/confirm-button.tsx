@@ -1,6 +1,6 @@
 "use client";
 
-import { useRef, type ReactNode } from "react";
+import { useId, useRef, type ReactNode } from "react";
 import { buttonClass } from "./button";
 
 /**
@@ -21,6 +21,7 @@ export function ConfirmButton({
   variant?: "danger" | "secondary";
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const titleId = useId(); // aria-labelledby takes ids, and a title may hold spaces
   return (
     <>
       <button type="button" className={buttonClass(variant)} onClick={() => dialog.current?.showModal()}>
@@ -28,11 +29,11 @@ export function ConfirmButton({
       </button>
       <dialog
         ref={dialog}
-        aria-labelledby={`${title}-title`}
+        aria-labelledby={titleId}
         className="m-auto w-[min(28rem,calc(100vw-2rem))] rounded-lg p-0 shadow-xl backdrop:bg-slate-900/40"
       >
         <div className="p-5">
-          <h2 id={`${title}-title`} className="text-base font-semibold text-slate-900">
+          <h2 id={titleId} className="text-base font-semibold text-slate-900">
             {title}
           </h2>
           {children && <div className="mt-2 text-sm text-slate-600">{children}</div>}
