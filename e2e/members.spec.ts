@@ -7,6 +7,7 @@ import { expect, test, type Page } from "@playwright/test";
 import pg from "pg";
 import { hashPassword } from "../lib/auth/password";
 import { bigintTypes } from "../lib/db/pool";
+import { generateApiKey } from "../lib/keys/api-key";
 import { createOrganization } from "../lib/organizations/create";
 import { receivedMail } from "./mail-catcher";
 
@@ -154,6 +155,40 @@ test("an owner invites by email; the invitee accepts from the link and is a memb
   const org = await db.query(`SELECT "lowBalanceThresholdNanos" FROM "Organization" WHERE id = $1`, [orgId]);
   expect(org.rows[0].lowBalanceThresholdNanos).toBe(5_000_000_000n);
   await screenshots(page, "settings");
+});
+
+test("an owner creates an organization, lands in it, and deletes it: its keys stop working", async ({ page }) => {
+  await signIn(page, owner.email, owner.password);
+  await expect(page.getByTestId("signed-in-as")).toHaveText(owner.email);
+  await page.goto(`${base()}/dashboard/settings`);
+  const name = `Side Project ${tag}`;
+  await page.getByLabel("New organization name").fill(name);
+  await page.getByRole("button", { name: "Create organization" }).click();
+  await expect(page).toHaveURL(`${base()}/dashboard`);
+  await page.goto(`${base()}/dashboard/settings`);
+  await expect(page.getByTestId("org-name")).toHaveText(name);
+  const { rows } = await db.query(`SELECT id FROM "Organization" WHERE name = $1`, [name]);
+  const sideId = rows[0].id as string;
+  const { key, keyHash, partialKey } = generateApiKey();
+  await db.query(
+    `INSERT INTO "ApiKey" (id, "organizationId", name, "keyHash", "partialKey", "createdAt")
+     VALUES ($1, $2, 'k', $3, $4, now())`,
+    [`key_${sideId}`, sideId, keyHash, partialKey],
+  );
+  const models = () => page.request.get(`${base()}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+  expect((await models()).status()).toBe(200);
+
+  const remove = page.getByRole("button", { name: "Delete organization" });
+  await expect(remove).toBeDisabled();
+  await page.getByLabel(`Type "${name}" to confirm`).fill(name);
+  await remove.click();
+  await expect(page).toHaveURL(`${base()}/dashboard`);
+  await expect(page.getByLabel("Organization").first()).toHaveValue(orgId);
+  expect((await models()).status()).toBe(401);
+  const deleted = await db.query(`SELECT "deletedAt" IS NOT NULL AS deleted FROM "Organization" WHERE id = $1`, [
+    sideId,
+  ]);
+  expect(deleted.rows[0].deleted).toBe(true);
 });
 
 test("a made-up invitation link says it is not available", async ({ page }) => {

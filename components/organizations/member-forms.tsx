@@ -146,7 +146,7 @@ export function SpendCapForm({
 export function RemoveMemberForm({ membershipId, email }: { membershipId: string; email: string }) {
   const [state, action] = useActionState(removeMemberAction, INITIAL_FORM_STATE);
   return (
-    <form action={action} className="grid gap-1">
+    <form action={action} className="grid justify-items-start gap-1">
       <input type="hidden" name="membershipId" value={membershipId} />
       <ConfirmButton label="Remove" title={`Remove ${email}?`} confirmLabel="Remove member">
         {email} loses access to this organization, and the API keys they created here are revoked at once.
@@ -159,7 +159,7 @@ export function RemoveMemberForm({ membershipId, email }: { membershipId: string
 export function RevokeInvitationForm({ invitationId, email }: { invitationId: string; email: string }) {
   const [state, action, pending] = useActionState(revokeInvitationAction, INITIAL_FORM_STATE);
   return (
-    <form action={action} className="grid gap-1">
+    <form action={action} className="flex flex-col gap-1">
       <input type="hidden" name="invitationId" value={invitationId} />
       <Button type="submit" variant="secondary" disabled={pending} aria-label={`Revoke the invitation to ${email}`}>
         Revoke

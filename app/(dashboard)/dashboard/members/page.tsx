@@ -70,7 +70,7 @@ export default async function MembersPage() {
               return (
                 <li
                   key={m.membershipId}
-                  className="grid gap-4 px-5 py-4 lg:grid-cols-[minmax(0,1.3fr)_minmax(0,1fr)_minmax(0,1.2fr)_auto] lg:items-start"
+                  className="grid gap-4 px-5 py-4 lg:grid-cols-[minmax(0,1fr)_14rem_15rem_6rem] lg:items-start"
                   data-testid="member-row"
                   data-email={m.email}
                 >
@@ -90,7 +90,7 @@ export default async function MembersPage() {
                     email={m.email}
                     limitUsd={m.monthlySpendLimitNanos === null ? "" : nanosToUsd(m.monthlySpendLimitNanos)}
                   />
-                  <div className="lg:pt-5">
+                  <div className="lg:justify-self-end lg:pt-5">
                     {canRemove ? (
                       <RemoveMemberForm membershipId={m.membershipId} email={m.email} />
                     ) : (

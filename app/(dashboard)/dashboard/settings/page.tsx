@@ -15,9 +15,9 @@ import { requireTenant } from "@/lib/tenancy/context";
 
 export const metadata = { title: "Settings — TokenFlow" };
 
-function Detail({ label, children }: { label: string; children: ReactNode }) {
+function Detail({ label, children, wide = false }: { label: string; children: ReactNode; wide?: boolean }) {
   return (
-    <div className="grid gap-0.5">
+    <div className={`grid content-start gap-0.5 ${wide ? "sm:col-span-2" : ""}`}>
       <dt className="text-xs font-medium text-slate-500">{label}</dt>
       <dd className="text-sm break-all text-slate-900">{children}</dd>
     </div>
@@ -55,7 +55,7 @@ export default async function SettingsPage() {
                   <span className="text-slate-500"> (+{formatUsd(settings.heldNanos)} held)</span>
                 )}
               </Detail>
-              <Detail label="Organization ID">
+              <Detail label="Organization ID" wide>
                 <code className="text-xs">{settings.id}</code>
               </Detail>
             </dl>
