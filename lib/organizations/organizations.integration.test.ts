@@ -332,6 +332,8 @@ describe("settings", () => {
     await expectApiError(renameOrganization(team.member.actor, "Nope"), "forbidden");
     expect(await renameOrganization(team.admin.actor, "  After   Rename ")).toBe("After Rename");
     await expectApiError(renameOrganization(team.admin.actor, "   "), "validation_error");
+    await expectApiError(renameOrganization(team.admin.actor, "evil\u202Eexe.txt"), "validation_error");
+    await expectApiError(renameOrganization(team.admin.actor, "x".repeat(101)), "validation_error");
     await expectApiError(setLowBalanceThreshold(team.admin.actor, 5_000_000_000n), "forbidden");
     await setLowBalanceThreshold(team.owner.actor, 2_500_000_001n);
     expect((await getOrganizationSettings(team.member.actor)).lowBalanceThresholdNanos).toBe(2_500_000_001n);

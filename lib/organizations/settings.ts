@@ -37,9 +37,15 @@ export async function getOrganizationSettings(actor: OrgActor): Promise<Organiza
   return { ...rows[0], role };
 }
 
+// Control characters, line/paragraph separators and bidi overrides would garble lists and emails.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
 export function cleanOrganizationName(name: string): string {
-  const clean = name.replace(/\s+/g, " ").trim();
+  const clean = name.replace(/[ \t\r\n]+/g, " ").trim();
   if (!clean) throw new ApiError("validation_error", "Enter a name.", { field: "name" });
+  if (UNPRINTABLE.test(clean)) {
+    throw new ApiError("validation_error", "Use letters, digits, spaces and punctuation only.", { field: "name" });
+  }
   if (clean.length > MAX_ORGANIZATION_NAME) {
     throw new ApiError("validation_error", `Use at most ${MAX_ORGANIZATION_NAME} characters.`, { field: "name" });
   }

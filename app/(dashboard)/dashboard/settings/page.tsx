@@ -92,7 +92,7 @@ export default async function SettingsPage() {
           </Card>
         )}
 
-        <Card>
+        <Card className="scroll-mt-6" id="create-organization">
           <CardHeader
             title="Create an organization"
             description="A separate workspace with its own balance, keys and members. You become its owner."
