@@ -155,6 +155,22 @@ test("an owner invites by email; the invitee accepts from the link and is a memb
   const org = await db.query(`SELECT "lowBalanceThresholdNanos" FROM "Organization" WHERE id = $1`, [orgId]);
   expect(org.rows[0].lowBalanceThresholdNanos).toBe(5_000_000_000n);
   await screenshots(page, "settings");
+
+  // Revoke the pending invitation, then remove the member through the confirmation dialog.
+  await page.goto(`${base()}/dashboard/members`);
+  await page.getByRole("button", { name: `Revoke the invitation to later-${tag}@example.com` }).click();
+  await expect(page.getByText("No pending invitations")).toBeVisible();
+  const inviteeRow = page.locator(`[data-testid="member-row"][data-email="${invitee.email}"]`);
+  await inviteeRow.getByRole("button", { name: "Remove" }).click();
+  const dialog = page.getByRole("dialog", { name: `Remove ${invitee.email}?` });
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole("button", { name: "Remove member" }).click();
+  await expect(inviteeRow).toHaveCount(0);
+  const left = await db.query(
+    `SELECT count(*)::int AS n FROM "Membership" m JOIN "User" u ON u.id = m."userId" WHERE m."organizationId" = $1 AND u.email = $2`,
+    [orgId, invitee.email],
+  );
+  expect(left.rows[0].n).toBe(0);
 });
 
 test("an owner creates an organization, lands in it, and deletes it: its keys stop working", async ({ page }) => {
