@@ -1,22 +1,26 @@
 // Playwright global setup: the same Postgres choice as the integration tests, a fresh seeded
-// database, and the production server on a free port. Tests read E2E_BASE_URL / E2E_ADMIN_KEY.
+// database, a real SMTP server catching the app's email, and the production server on a free port.
+// Tests read E2E_BASE_URL / E2E_ADMIN_KEY, E2E_DATABASE_URL (to arrange data) and E2E_MAIL_DIR
+// (the messages received, see e2e/mail-catcher.ts).
 import { randomBytes } from "node:crypto";
 import { hashPassword } from "../lib/auth/password";
 import { createOrganization } from "../lib/organizations/create";
 import { createFreshDatabaseAt, withClient } from "../test/database";
 import { resolveServer } from "../test/global-setup";
 import { startAppServer } from "../test/app-server";
+import { startMailCatcher } from "./mail-catcher";
 
 export default async function globalSetup() {
   const server = await resolveServer();
   console.log(`[e2e] ${server.description}`);
   const runId = randomBytes(3).toString("hex");
   const database = await createFreshDatabaseAt(server.url, { seed: true, namePrefix: `tf_test_${runId}_` });
-  const app = await startAppServer({ databaseUrl: database.url });
+  const mail = await startMailCatcher();
+  const app = await startAppServer({ databaseUrl: database.url, env: { SMTP_URL: mail.url } });
   process.env.E2E_BASE_URL = app.url;
-  process.env.E2E_ADMIN_KEY = app.adminKey;
-  // For specs that arrange data the UI cannot make yet (e.g. a membership): the fresh test database only.
   process.env.E2E_DATABASE_URL = database.url;
+  process.env.E2E_MAIL_DIR = mail.dir;
+  process.env.E2E_ADMIN_KEY = app.adminKey;
   // The seed's admin (password generated and returned once) and an ordinary member, for sign-in flows.
   const admin = database.seeded?.createdAdmin;
   if (!admin?.password) throw new Error("the seed did not create the admin account");
@@ -34,6 +38,7 @@ export default async function globalSetup() {
   });
   return async () => {
     await app.stop();
+    await mail.stop();
     await database.drop();
     await server.cleanup(runId);
   };

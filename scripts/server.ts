@@ -1,6 +1,6 @@
 // The TokenFlow server process: one node:http server. /v1 is answered by the gateway core directly,
-// everything else by Next.js. It starts the hold sweeper and the settlement journal (replaying what a
-// previous run left) and drains on SIGTERM/SIGINT.
+// everything else by Next.js. It starts the hold sweeper, the settlement journal (replaying what a
+// previous run left) and the notification outbox (low-balance emails), and drains on SIGTERM/SIGINT.
 // Run by the launcher (`npm start`, `npm run dev`); directly: `node --import tsx scripts/server.ts [--dev]`.
 import path from "node:path";
 import next from "next";
@@ -16,6 +16,7 @@ import { settlementsInFlight } from "@/lib/gateway/meter";
 import { closeRateLimiter } from "@/lib/ratelimit";
 import { createTokenflowServer } from "@/lib/server/http-server";
 import { drainAndClose } from "@/lib/server/shutdown";
+import { startNotificationOutbox } from "@/lib/notifications/outbox";
 import { checkStartupConfig } from "@/lib/startup-config";
 
 const dev = process.argv.includes("--dev");
@@ -42,6 +43,7 @@ async function main() {
   const stopSweeper = startHoldSweeper();
   const journal = settlementJournal();
   journal.start();
+  const stopOutbox = startNotificationOutbox();
 
   let shutdown: Promise<void> | undefined;
   let firstSignalAt = 0;
@@ -55,6 +57,7 @@ async function main() {
     firstSignalAt = Date.now();
     log(`${signal}: stopping…`);
     stopSweeper();
+    const outboxStopped = stopOutbox();
     const graceMs = gatewayConfig().TOKENFLOW_SHUTDOWN_TIMEOUT_MS;
     // The last resort if something in the drain itself hangs: never outlive the grace by much.
     setTimeout(() => {
@@ -69,6 +72,7 @@ async function main() {
       // (what does not land stays on disk for the next start); refusal receipts are written.
       flush: async () => {
         await settlementsInFlight();
+        await Promise.race([outboxStopped, new Promise((r) => setTimeout(r, JOURNAL_FINAL_REPLAY_MS))]);
         await refusalLog().flush(true);
         journal.stop();
         await Promise.race([journal.replay(), new Promise((r) => setTimeout(r, JOURNAL_FINAL_REPLAY_MS))]);

@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useRef } from "react";
 import { switchOrganization } from "@/lib/tenancy/actions";
 import type { OrganizationSummary } from "@/lib/tenancy/context";
@@ -32,6 +33,12 @@ export function OrgSwitcher({ organizations, activeId }: { organizations: Organi
           </button>
         </noscript>
       </div>
+      <Link
+        href="/dashboard/settings#create-organization"
+        className="justify-self-start text-xs font-medium text-indigo-700 hover:text-indigo-600"
+      >
+        New organization
+      </Link>
     </form>
   );
 }

@@ -1,7 +1,11 @@
 import type { ReactNode } from "react";
 
-export function Card({ children, className = "" }: { children: ReactNode; className?: string }) {
-  return <section className={`rounded-lg border border-slate-200 bg-white shadow-xs ${className}`}>{children}</section>;
+export function Card({ children, className = "", id }: { children: ReactNode; className?: string; id?: string }) {
+  return (
+    <section id={id} className={`rounded-lg border border-slate-200 bg-white shadow-xs ${className}`}>
+      {children}
+    </section>
+  );
 }
 
 export function CardHeader({

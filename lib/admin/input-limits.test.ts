@@ -12,7 +12,8 @@ import {
   listOrganizationsQuery,
   updateOrganizationSchema,
 } from "./organizations";
-import { createRedemptionCodesSchema, listRedemptionCodesQuery, redeemCodeSchema } from "./redemption-codes";
+import { redeemCodeSchema } from "@/lib/billing/redemption";
+import { createRedemptionCodesSchema, listRedemptionCodesQuery } from "./redemption-codes";
 
 const BEYOND_BIGINT_USD = "9223372036.854775808"; // 2^63 nano-USD
 const CONTROL = ["a\u0000b", "a\nb", "a\u001bb", "a\u007f", "a\u0085", "a\u2028b", "evil\u202egnp.exe", "a\u2066b"];

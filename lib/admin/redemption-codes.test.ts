@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
-  createRedemptionCodesSchema,
   generateRedemptionCode,
   hashRedemptionCode,
   normalizeRedemptionCode,
   partialRedemptionCode,
   redeemCodeSchema,
-} from "./redemption-codes";
+} from "@/lib/billing/redemption";
+import { createRedemptionCodesSchema } from "./redemption-codes";
 
 const FORMAT = /^TF-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
 

@@ -100,7 +100,7 @@ async function loadKey(keyHash: string): Promise<KeyRow | null> {
   const { rows } = await hotPathDb.query(
     timedQuery(
       `SELECT k.id, k."organizationId", k."allowedModels", k."allowedIps", k."rpmLimit", k."tpmLimit", k."maxConcurrency",
-            k."revokedAt" IS NOT NULL AS revoked, k."expiresAt", o."disabledAt" IS NOT NULL AS "orgDisabled", o."rpmLimit" AS "orgRpmLimit"
+            k."revokedAt" IS NOT NULL AS revoked, k."expiresAt", (o."disabledAt" IS NOT NULL OR o."deletedAt" IS NOT NULL) AS "orgDisabled", o."rpmLimit" AS "orgRpmLimit"
        FROM "ApiKey" k JOIN "Organization" o ON o.id = k."organizationId"
       WHERE k."keyHash" = $1 AND k.scope = 'GATEWAY'`,
       [keyHash],

@@ -1,5 +1,5 @@
 // POST /api/redeem — a tenant redeems a credit code with its gateway key (Authorization: Bearer tf-…).
-import { redeemCode, redeemCodeSchema } from "@/lib/admin/redemption-codes";
+import { redeemCode, redeemCodeSchema } from "@/lib/billing/redemption";
 import { json, parseBody, withGatewayKey } from "@/lib/api/handler";
 
 export const dynamic = "force-dynamic";
