@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ApiError, apiErrorBody, validationError } from "@/lib/api/errors";
-import { isSameOriginMutation } from "@/lib/auth/session";
+import { isSameOriginMutation } from "@/lib/auth/same-origin";
 import { authenticateKeyById } from "@/lib/gateway/auth";
 import { handleChatCompletions } from "@/lib/gateway/chat-completions";
 import { newRequestId } from "@/lib/http/request-id";

@@ -1,5 +1,5 @@
 import { sessionUserOfRequest, parseCookies } from "@/lib/auth/request-session";
-import { ACTIVE_ORG_COOKIE, listMemberships, type TenantContext } from "./context";
+import { ACTIVE_ORG_COOKIE, listMemberships, type TenantContext } from "./memberships";
 
 // getTenantContext for a raw web Request (routes our own server answers outside Next.js): the
 // session's user, and the active organization from the tf_org cookie, validated against memberships.
