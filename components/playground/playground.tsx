@@ -309,7 +309,7 @@ export function Playground({ keys }: { keys: PlaygroundKey[] }) {
         <div
           role="log"
           aria-live="polite"
-          aria-label="Messages"
+          aria-labelledby={`${ids}-conversation`}
           className="grid flex-1 content-start gap-4 overflow-y-auto px-4 py-4"
           data-testid="playground-log"
         >

@@ -68,7 +68,7 @@ export default async function QuickStartPage() {
             title="3. Make a request"
             description="Replace tf-... with your key. Every answer says what it cost in usage.cost_usd."
           />
-          <div className="grid gap-4 px-5 py-4">
+          <div className="grid gap-4 px-3 py-4 sm:px-5">
             <p className="text-sm text-slate-700">
               <code className="rounded bg-slate-100 px-1 font-mono">model: &quot;auto&quot;</code> lets TokenFlow pick
               the cheapest model that fits each request (the{" "}
