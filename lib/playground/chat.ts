@@ -69,13 +69,14 @@ export async function handlePlaygroundChat(request: Request): Promise<Response> 
     });
     const response = await handleChatCompletions(chat, (h) => authenticateKeyById(organizationId, input.keyId, h));
     response.headers.set("cache-control", "no-store");
+    response.headers.set("x-content-type-options", "nosniff");
     return response;
   } catch (err) {
     if (!(err instanceof ApiError)) console.error(`[playground] ${requestId}:`, err);
     const status = err instanceof ApiError ? err.status : 500;
     return Response.json(apiErrorBody(err, requestId), {
       status,
-      headers: { "x-request-id": requestId, "cache-control": "no-store" },
+      headers: { "x-request-id": requestId, "cache-control": "no-store", "x-content-type-options": "nosniff" },
     });
   }
 }
