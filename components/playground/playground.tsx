@@ -53,7 +53,10 @@ export function Playground({ keys }: { keys: PlaygroundKey[] }) {
   const controller = useRef<AbortController | null>(null);
   const endRef = useRef<HTMLDivElement>(null);
 
-  useEffect(() => endRef.current?.scrollIntoView?.({ block: "nearest" }), [messages, streaming]);
+  // Braces matter: newer browsers return a promise from scrollIntoView, which React would call as cleanup.
+  useEffect(() => {
+    endRef.current?.scrollIntoView?.({ block: "nearest" });
+  }, [messages, streaming]);
 
   const temperatureValue = Number(temperature);
   const temperatureError =
