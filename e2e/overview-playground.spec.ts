@@ -9,6 +9,10 @@ const base = () => process.env.E2E_BASE_URL!;
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
+// Each flow visits several pages and takes screenshots at two widths: more than the default 30 s on a
+// busy 2-core machine.
+test.describe.configure({ timeout: 120_000 });
+
 async function signIn(page: Page, email: string, password: string) {
   await page.setViewportSize(DESKTOP);
   await page.goto(`${base()}/login?callbackUrl=/dashboard`);
@@ -82,8 +86,8 @@ test("the admin chats in the playground, sees the receipt, and the overview show
   // The demo model repeats the question back, word by word, as a stream.
   await expect(answer).toContainText('You said: "What is a gateway?"');
   const receipt = answer.getByTestId("playground-receipt");
-  await expect(receipt).toContainText(/Cost \$\d+\.\d+/);
-  await expect(receipt).not.toContainText("Cost $0.00 ");
+  // A real, non-zero cost (a sub-cent amount is never shown as $0.00).
+  await expect(receipt).toContainText(/Cost \$\d+\.\d*[1-9]\d* ·/);
   await expect(receipt).toContainText("deepseek-v3");
   await expect(receipt).toContainText(/\d+ in \/ \d+ out tokens/);
   await expect(receipt).toContainText(/req_[0-9a-f]+/);
