@@ -27,11 +27,11 @@ export function SpendChart({ points, summary }: { points: SpendChartPoint[]; sum
               minTickGap={16}
             />
             <YAxis
-              tickFormatter={(usd: number) => `$${usd < 0.01 && usd > 0 ? usd.toPrecision(1) : usd.toFixed(2)}`}
+              tickFormatter={axisUsd}
               tick={{ fontSize: 12, fill: "#64748b" }}
               tickLine={false}
               axisLine={false}
-              width={56}
+              width={84}
             />
             <Tooltip
               cursor={{ fill: "#eef2ff" }}
@@ -56,4 +56,11 @@ export function SpendChart({ points, summary }: { points: SpendChartPoint[]; sum
       <figcaption className="text-xs text-slate-500">UTC days. Hover a bar for its exact amount.</figcaption>
     </figure>
   );
+}
+
+/** An axis label: enough decimals for a sub-cent tick to read as itself ("$0.000020", never "$0.00"). */
+function axisUsd(usd: number): string {
+  if (usd <= 0) return "$0";
+  const decimals = usd >= 0.01 ? 2 : Math.min(9, Math.ceil(-Math.log10(usd)) + 1);
+  return `$${usd.toFixed(decimals)}`;
 }
