@@ -4,6 +4,7 @@
 // nothing; a revoked key is refused; no session, or a cross-site origin, is refused.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clearScenarios, setScenario } from "@/e2e/fake-upstream/client";
 import { hashPassword } from "@/lib/auth/password";
 import { nanosToUsd } from "@/lib/billing/money";
 import { startStack, type Stack } from "./stack";
@@ -180,6 +181,67 @@ describe("playground chat", () => {
     expect(v1Cost).toBe(streamed.usage!.cost_usd);
     const { rows: held } = await stack.db.query(`SELECT "heldNanos" FROM "Organization" WHERE id = $1`, [orgA]);
     expect(held[0].heldNanos).toBe(0n);
+  });
+
+  it("stopping mid-answer bills only the tokens produced and frees the hold", async () => {
+    // kimi-k2 on a slow fake upstream (above the demo channel), so the answer can be stopped midway.
+    await stack.admin.createChannel({
+      name: "slow fake",
+      baseUrl: stack.upstream.baseUrl,
+      apiKey: "chan-slow",
+      models: ["kimi-k2"],
+      priority: 10,
+    });
+    await setScenario(stack.upstream.url, { match: { model: "kimi-k2" }, fault: "slow-chunks:400" });
+    try {
+      const before = await balanceNanos(orgA);
+      const controller = new AbortController();
+      const res = await fetch(`${stack.app.url}/api/playground/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: stack.app.url, cookie: ownerCookie },
+        body: JSON.stringify({ ...chat(keyA.id), model: "kimi-k2" }),
+        signal: controller.signal,
+      });
+      expect(res.status).toBe(200);
+      const requestId = res.headers.get("x-request-id")!;
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let seen = "";
+      while (!/"content":"[^"]+"/.test(seen)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the stream ended before any text: ${seen}`);
+        seen += decoder.decode(value);
+      }
+      controller.abort(); // the Stop button
+
+      let log: Record<string, unknown> | undefined;
+      for (let i = 0; i < 100 && !log; i++) {
+        const { rows } = await stack.db.query(
+          `SELECT "usageSource", "outputTokens", "costNanos", "apiKeyId" FROM "RequestLog" WHERE id = $1`,
+          [requestId],
+        );
+        log = rows[0];
+        if (!log) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(log).toBeDefined();
+      expect(log!.apiKeyId).toBe(keyA.id);
+      expect(log!.usageSource).toBe("ESTIMATED");
+      const outputTokens = Number(log!.outputTokens);
+      expect(outputTokens).toBeGreaterThan(0);
+      expect(outputTokens).toBeLessThan(8); // the fake answers 8 tokens when not stopped
+      const cost = log!.costNanos as bigint;
+      expect(cost).toBeGreaterThan(0n);
+      const { rows: ledger } = await stack.db.query(
+        `SELECT "amountNanos" FROM "LedgerEntry" WHERE reference = $1 AND kind = 'USAGE'`,
+        [requestId],
+      );
+      expect(ledger).toEqual([{ amountNanos: -cost }]);
+      expect(await balanceNanos(orgA)).toBe(before - cost);
+      const { rows: held } = await stack.db.query(`SELECT "heldNanos" FROM "Organization" WHERE id = $1`, [orgA]);
+      expect(held[0].heldNanos).toBe(0n);
+    } finally {
+      await clearScenarios(stack.upstream.url);
+    }
   });
 
   it("answers 404 for a key of another organization and charges nobody", async () => {
