@@ -1,5 +1,15 @@
+import { CopyButton } from "@/components/ui/copy-button";
+
 // Quick-start snippets for the three ways people call us, filled with this server's base URL.
-export function QuickStart({ baseUrl, model }: { baseUrl: string; model: string }) {
+export function QuickStart({
+  baseUrl,
+  model,
+  copyable = false,
+}: {
+  baseUrl: string;
+  model: string;
+  copyable?: boolean;
+}) {
   const v1 = `${baseUrl}/v1`;
   const snippets = [
     {
@@ -43,9 +53,10 @@ console.log(reply.choices[0].message.content);`,
           data-testid={`snippet-${s.id}`}
           className="overflow-hidden rounded-lg border border-slate-200"
         >
-          <h3 className="border-b border-slate-200 bg-slate-50 px-4 py-2 text-sm font-medium text-slate-700">
-            {s.title}
-          </h3>
+          <div className="flex items-center justify-between gap-3 border-b border-slate-200 bg-slate-50 px-4 py-2">
+            <h3 className="text-sm font-medium text-slate-700">{s.title}</h3>
+            {copyable && <CopyButton value={s.code} label={`Copy ${s.title} snippet`} />}
+          </div>
           <pre className="overflow-x-auto bg-slate-950 p-4 font-mono text-sm leading-relaxed text-slate-100">
             <code>{s.code}</code>
           </pre>

@@ -33,8 +33,34 @@ export async function authenticateRequest(headers: Headers): Promise<KeyContext>
   if (!token || !looksLikeApiKey(token)) throw invalidKey();
   const keyHash = hashApiKey(token);
   const row = await cache.get(keyHash, () => loadKey(keyHash));
+  return admitKey(row, headers, invalidKey);
+}
+
+/**
+ * The dashboard's playground: the same checks as a bearer key, for a key the signed-in member picked
+ * by id (the server never holds the secret). Read fresh, so a key revoked a moment ago is refused.
+ * A key of another organization (or an admin key) is "not found", like an id that does not exist.
+ */
+export async function authenticateKeyById(
+  organizationId: string,
+  apiKeyId: string,
+  headers: Headers,
+): Promise<KeyContext> {
+  const row = await loadKeyRow(`k.id = $1 AND k."organizationId" = $2`, [apiKeyId, organizationId]);
+  if (!row) throw new GatewayError("not_found", "No such API key in this organization.", { code: "key_not_found" });
+  return admitKey(
+    row,
+    headers,
+    () =>
+      new GatewayError("invalid_api_key", "This API key is revoked or expired: pick another key.", {
+        code: "key_inactive",
+      }),
+  );
+}
+
+function admitKey(row: KeyRow | null, headers: Headers, refuse: () => GatewayError): KeyContext {
   if (!row || row.revoked || row.orgDisabled || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) {
-    throw invalidKey();
+    throw refuse();
   }
   if (row.allowedIps.length > 0) {
     const ip = trustedClientIp(headers);
@@ -96,14 +122,18 @@ function invalidKey() {
   );
 }
 
-async function loadKey(keyHash: string): Promise<KeyRow | null> {
+function loadKey(keyHash: string): Promise<KeyRow | null> {
+  return loadKeyRow(`k."keyHash" = $1`, [keyHash]);
+}
+
+async function loadKeyRow(where: string, values: string[]): Promise<KeyRow | null> {
   const { rows } = await hotPathDb.query(
     timedQuery(
       `SELECT k.id, k."organizationId", k."allowedModels", k."allowedIps", k."rpmLimit", k."tpmLimit", k."maxConcurrency",
             k."revokedAt" IS NOT NULL AS revoked, k."expiresAt", (o."disabledAt" IS NOT NULL OR o."deletedAt" IS NOT NULL) AS "orgDisabled", o."rpmLimit" AS "orgRpmLimit"
        FROM "ApiKey" k JOIN "Organization" o ON o.id = k."organizationId"
-      WHERE k."keyHash" = $1 AND k.scope = 'GATEWAY'`,
-      [keyHash],
+      WHERE ${where} AND k.scope = 'GATEWAY'`,
+      values,
       DB_QUERY_TIMEOUT_MS,
     ),
   );

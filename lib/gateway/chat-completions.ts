@@ -5,7 +5,7 @@ import { gatewayConfig } from "./config";
 import { GatewayError, sseErrorEvent } from "./errors";
 import { ClientClosedError, failureFromStatus, UpstreamFailure, withFailover, type AttemptContext } from "./failover";
 import type { Meter, UsageSource } from "./meter";
-import { handleBilledRequest, settleWithoutOutput, type RelayContext } from "./pipeline";
+import { handleBilledRequest, settleWithoutOutput, type Authenticate, type RelayContext } from "./pipeline";
 import {
   buildUpstreamChatBody,
   chooseOutputCap,
@@ -26,29 +26,35 @@ import { ServerShutdown } from "@/lib/server/lifecycle";
 
 // POST /v1/chat/completions, streaming or not, through the billed pipeline (pipeline.ts).
 
-export function handleChatCompletions(request: Request): Promise<Response> {
-  return handleBilledRequest<PreparedChatBody>(request, {
-    endpoint: "chat.completions",
-    kind: "CHAT",
-    prepare: prepareChatBody,
-    modelId: (body) => head(body).model,
-    isStream: (body) => Boolean(head(body).stream),
-    route: async (key, body) => {
-      const variant = autoVariant(head(body).model);
-      return variant ? routeAutoRequest(key, body, variant) : routedTo(await routeModel(key, head(body).model, "CHAT"));
-    },
-    check: (body, model) => refusePriceRaisingFields(body, model.extraRequestFields),
-    bounds: (body, model) => ({
-      promptTokensUpperBound: promptTokenUpperBoundFromParts(body.promptBound, model.contextWindow, {
-        imageTokens: model.maxImageTokens,
+export function handleChatCompletions(request: Request, authenticate?: Authenticate): Promise<Response> {
+  return handleBilledRequest<PreparedChatBody>(
+    request,
+    {
+      endpoint: "chat.completions",
+      kind: "CHAT",
+      prepare: prepareChatBody,
+      modelId: (body) => head(body).model,
+      isStream: (body) => Boolean(head(body).stream),
+      route: async (key, body) => {
+        const variant = autoVariant(head(body).model);
+        return variant
+          ? routeAutoRequest(key, body, variant)
+          : routedTo(await routeModel(key, head(body).model, "CHAT"));
+      },
+      check: (body, model) => refusePriceRaisingFields(body, model.extraRequestFields),
+      bounds: (body, model) => ({
+        promptTokensUpperBound: promptTokenUpperBoundFromParts(body.promptBound, model.contextWindow, {
+          imageTokens: model.maxImageTokens,
+        }),
+        outputTokensCap: chooseOutputCap(head(body), model).value,
+        n: head(body).n ?? 1,
       }),
-      outputTokensCap: chooseOutputCap(head(body), model).value,
-      n: head(body).n ?? 1,
-    }),
-    tokenEstimate: (body, model) =>
-      body.promptTokenEstimate + chooseOutputCap(head(body), model).value * (head(body).n ?? 1),
-    relay: (context) => (head(context.body).stream ? relayStream(context) : relayJson(context)),
-  });
+      tokenEstimate: (body, model) =>
+        body.promptTokenEstimate + chooseOutputCap(head(body), model).value * (head(body).n ?? 1),
+      relay: (context) => (head(context.body).stream ? relayStream(context) : relayJson(context)),
+    },
+    authenticate,
+  );
 }
 
 /** The body's small, validated fields (the model, stream, caps, n … are never large). */

@@ -1,12 +1,12 @@
 import { AUTO_MODEL_IDS, AUTO_VARIANT_DESCRIPTIONS } from "./auto/router";
-import { authenticateRequest } from "./auth";
+import { authenticateRequest, type KeyContext } from "./auth";
 import { getCatalog, type CatalogModel } from "./catalog";
 import { errorResponse, GatewayError, toGatewayError } from "./errors";
 import { newRequestId } from "./meter";
 
 // GET /v1/models and /v1/models/{id}: the models this key may use, in OpenAI's shape (no channel details).
 
-interface OpenAiModel {
+export interface OpenAiModel {
   id: string;
   object: "model";
   created: number;
@@ -27,7 +27,11 @@ function toOpenAiModel(model: CatalogModel): OpenAiModel {
 const AUTO_CREATED = Math.floor(Date.UTC(2026, 10, 30) / 1000);
 
 async function visibleModels(headers: Headers): Promise<OpenAiModel[]> {
-  const key = await authenticateRequest(headers);
+  return modelsForKey(await authenticateRequest(headers));
+}
+
+/** The models `key` may use (what its GET /v1/models lists): served, allowed, plus the router's ids. */
+export async function modelsForKey(key: Pick<KeyContext, "allowedModels">): Promise<OpenAiModel[]> {
   const catalog = await getCatalog();
   const served = new Set(catalog.channels.flatMap((c) => [...c.models]));
   const models = [...catalog.models.values()]

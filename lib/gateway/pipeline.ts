@@ -63,7 +63,14 @@ export interface BilledEndpoint<B> {
   relay(context: RelayContext<B>): Promise<Response>;
 }
 
-export async function handleBilledRequest<B>(request: Request, spec: BilledEndpoint<B>): Promise<Response> {
+/** Who pays: the request's bearer key on /v1; the key a signed-in member picked in the playground. */
+export type Authenticate = (headers: Headers) => Promise<KeyContext>;
+
+export async function handleBilledRequest<B>(
+  request: Request,
+  spec: BilledEndpoint<B>,
+  authenticate: Authenticate = authenticateRequest,
+): Promise<Response> {
   const requestId = newRequestId();
   const startedAt = performance.now();
   const createdAt = new Date();
@@ -72,7 +79,7 @@ export async function handleBilledRequest<B>(request: Request, spec: BilledEndpo
   let limits: LimitGrant | undefined;
   let meter: Meter | undefined;
   try {
-    key = await authenticateRequest(request.headers);
+    key = await authenticate(request.headers);
     limits = await enforceLimits(key);
     body = await spec.prepare(await readBodyBytes(request, gatewayConfig().TOKENFLOW_MAX_BODY_BYTES));
     const modelId = spec.modelId(body);

@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { isV1Path, routeV1 } from "@/lib/gateway/router";
+import { handlePlaygroundChat, PLAYGROUND_CHAT_PATH } from "@/lib/playground/chat";
 import { Lifecycle } from "./lifecycle";
 import { sendWebResponse, toWebRequest } from "./web-bridge";
 
@@ -22,14 +23,18 @@ export function createTokenflowServer(nextHandler: NextHandler): TokenflowServer
   const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
     const pathname = pathOf(req.url);
-    if (isV1Path(pathname)) {
+    // The playground's billed chat runs in the gateway too (lib/playground/chat.ts), cut and billed alike.
+    const playground = pathname === PLAYGROUND_CHAT_PATH;
+    if (isV1Path(pathname) || playground) {
       const controller = new AbortController();
       lifecycle.track(res, controller);
       // Client gone before the answer was complete: the gateway stops the upstream and settles.
       res.once("close", () => {
         if (!res.writableFinished) controller.abort();
       });
-      void serveGateway(req, res, pathname, controller.signal);
+      void serveGateway(req, res, controller.signal, (request) =>
+        playground ? handlePlaygroundChat(request) : routeV1(request, pathname),
+      );
       return;
     }
     lifecycle.track(res);
@@ -49,9 +54,14 @@ export function createTokenflowServer(nextHandler: NextHandler): TokenflowServer
   return { server, lifecycle };
 }
 
-async function serveGateway(req: IncomingMessage, res: ServerResponse, pathname: string, signal: AbortSignal) {
+async function serveGateway(
+  req: IncomingMessage,
+  res: ServerResponse,
+  signal: AbortSignal,
+  handle: (request: Request) => Promise<Response>,
+) {
   try {
-    const response = await routeV1(toWebRequest(req, signal), pathname);
+    const response = await handle(toWebRequest(req, signal));
     await sendWebResponse(res, response);
   } catch (err) {
     // The gateway answers its own errors; anything here is a bug of ours.

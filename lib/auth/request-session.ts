@@ -1,0 +1,36 @@
+import { getToken } from "next-auth/jwt";
+import { getPool } from "@/lib/db/pool";
+import type { SessionUser } from "./session";
+
+// The signed-in user of a raw web Request, for the few cookie-authenticated routes our own server
+// answers outside Next.js (the playground's stream runs next to /v1, in the gateway's process state).
+// Same rules as getSessionUser: next-auth's JWT cookie, then the user re-read (disabled = signed out).
+
+export async function sessionUserOfRequest(headers: Headers): Promise<SessionUser | null> {
+  const cookies = parseCookies(headers.get("cookie"));
+  // Only the cookie counts: next-auth would also take an Authorization bearer, which is a key here.
+  const token = await getToken({ req: { cookies, headers: {} } as never }).catch(() => null);
+  const id = typeof token?.sub === "string" ? token.sub : null;
+  if (!id) return null;
+  const { rows } = await getPool().query<SessionUser>(
+    `SELECT id, email, role FROM "User" WHERE id = $1 AND "disabledAt" IS NULL`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+export function parseCookies(header: string | null): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const part of (header ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    const raw = part.slice(eq + 1).trim();
+    try {
+      cookies[name] = decodeURIComponent(raw);
+    } catch {
+      cookies[name] = raw;
+    }
+  }
+  return cookies;
+}
