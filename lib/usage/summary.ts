@@ -23,6 +23,7 @@ export interface DayModelUsage {
   day: string; // YYYY-MM-DD
   model: string;
   requests: bigint;
+  failedRequests: bigint;
   costNanos: bigint;
 }
 
@@ -83,7 +84,13 @@ export async function getUsageSummary(
   );
   return {
     byModel,
-    byDay: rows.map(({ day, model, requests, costNanos }) => ({ day, model, requests, costNanos })),
+    byDay: rows.map(({ day, model, requests, failedRequests, costNanos }) => ({
+      day,
+      model,
+      requests,
+      failedRequests,
+      costNanos,
+    })),
     totals,
   };
 }

@@ -1,0 +1,82 @@
+import { formatCount, formatUsd } from "@/lib/format";
+import type { ModelUsage, UsageTotals } from "@/lib/usage/summary";
+
+const TH = "px-4 py-2.5 text-right font-medium whitespace-nowrap";
+const TD = "px-4 py-2.5 text-right tabular-nums whitespace-nowrap";
+
+export function ModelUsageTable({ byModel, totals }: { byModel: ModelUsage[]; totals: UsageTotals }) {
+  const price = (value: bigint | undefined) => (value === undefined ? "—" : formatUsd(value));
+  return (
+    <div className="overflow-x-auto">
+      <table className="w-full text-sm" data-testid="model-usage-table">
+        <caption className="sr-only">Usage by model, with a totals row</caption>
+        <thead className="bg-slate-50 text-slate-600">
+          <tr>
+            <th scope="col" className={`${TH} text-left`}>
+              Model
+            </th>
+            <th scope="col" className={TH}>
+              Requests
+            </th>
+            <th scope="col" className={TH}>
+              Input tokens
+            </th>
+            <th scope="col" className={TH}>
+              Cached tokens
+            </th>
+            <th scope="col" className={TH}>
+              Output tokens
+            </th>
+            <th scope="col" className={TH}>
+              Input / 1M
+            </th>
+            <th scope="col" className={TH}>
+              Cached / 1M
+            </th>
+            <th scope="col" className={TH}>
+              Output / 1M
+            </th>
+            <th scope="col" className={TH}>
+              Cost
+            </th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-100">
+          {byModel.map((m) => (
+            <tr key={m.model} data-testid="model-row">
+              <th scope="row" className="px-4 py-2.5 text-left font-medium whitespace-nowrap text-slate-900">
+                {m.model}
+                {m.displayName && m.displayName !== m.model && (
+                  <span className="block text-xs font-normal text-slate-500">{m.displayName}</span>
+                )}
+              </th>
+              <td className={TD}>{formatCount(m.requests)}</td>
+              <td className={TD}>{formatCount(m.inputTokens)}</td>
+              <td className={TD}>{formatCount(m.cachedInputTokens)}</td>
+              <td className={TD}>{formatCount(m.outputTokens)}</td>
+              <td className={`${TD} text-slate-600`}>{price(m.prices?.inputPriceNanos)}</td>
+              <td className={`${TD} text-slate-600`}>{price(m.prices?.cachedInputPriceNanos)}</td>
+              <td className={`${TD} text-slate-600`}>{price(m.prices?.outputPriceNanos)}</td>
+              <td className={`${TD} font-medium text-slate-900`}>{formatUsd(m.costNanos)}</td>
+            </tr>
+          ))}
+        </tbody>
+        <tfoot className="border-t-2 border-slate-200 bg-slate-50 font-semibold text-slate-900">
+          <tr data-testid="totals-row">
+            <th scope="row" className="px-4 py-2.5 text-left">
+              Total
+            </th>
+            <td className={TD}>{formatCount(totals.requests)}</td>
+            <td className={TD}>{formatCount(totals.inputTokens)}</td>
+            <td className={TD}>{formatCount(totals.cachedInputTokens)}</td>
+            <td className={TD}>{formatCount(totals.outputTokens)}</td>
+            <td className={TD} colSpan={3} />
+            <td className={TD} data-testid="total-cost">
+              {formatUsd(totals.costNanos)}
+            </td>
+          </tr>
+        </tfoot>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,142 @@
+import Link from "next/link";
+import { Badge } from "@/components/ui/card";
+import { formatCount, formatUsd } from "@/lib/format";
+import type { RequestLogEntry } from "@/lib/usage/request-log";
+
+const TH = "px-3 py-2.5 text-left font-medium whitespace-nowrap";
+const TD = "px-3 py-2.5 whitespace-nowrap";
+
+/** "2026-11-30 14:03:07" (UTC). */
+export function formatTimestamp(date: Date): string {
+  return date.toISOString().slice(0, 19).replace("T", " ");
+}
+
+export function formatMs(ms: number | null): string {
+  if (ms === null) return "—";
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${formatCount(ms)} ms`;
+}
+
+export function isOk(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+export function RequestLogTable({ entries }: { entries: RequestLogEntry[] }) {
+  return (
+    <div className="overflow-x-auto">
+      <table className="w-full text-sm" data-testid="request-log-table">
+        <caption className="sr-only">Requests, newest first. Times are UTC.</caption>
+        <thead className="bg-slate-50 text-slate-600">
+          <tr>
+            <th scope="col" className={TH}>
+              Time (UTC)
+            </th>
+            <th scope="col" className={TH}>
+              Key
+            </th>
+            <th scope="col" className={TH}>
+              Model
+            </th>
+            <th scope="col" className={TH}>
+              Status
+            </th>
+            <th scope="col" className={`${TH} text-right`}>
+              Tokens in / cached / out
+            </th>
+            <th scope="col" className={`${TH} text-right`}>
+              Cost
+            </th>
+            <th scope="col" className={`${TH} text-right`}>
+              Latency
+            </th>
+            <th scope="col" className={`${TH} text-right`}>
+              TTFT
+            </th>
+            <th scope="col" className={TH}>
+              Flags
+            </th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-100">
+          {entries.map((e) => (
+            <tr key={e.id} data-testid="request-row" className="hover:bg-slate-50">
+              <td className={`${TD} tabular-nums`}>
+                <Link
+                  href={`/dashboard/requests/${encodeURIComponent(e.id)}`}
+                  className="font-medium text-indigo-700 hover:underline"
+                  aria-label={`Receipt of request ${e.id} at ${formatTimestamp(e.createdAt)}`}
+                >
+                  {formatTimestamp(e.createdAt)}
+                </Link>
+              </td>
+              <td className={TD}>
+                {e.keyName ? (
+                  <>
+                    <span className="text-slate-900">{e.keyName}</span>
+                    <span className="block font-mono text-xs text-slate-500">{e.keyPartial}</span>
+                  </>
+                ) : (
+                  <span className="text-slate-500">—</span>
+                )}
+              </td>
+              <td className={TD}>
+                <ModelCell requested={e.modelRequested} routed={e.modelRouted} />
+              </td>
+              <td className={TD}>
+                <Badge tone={isOk(e.status) ? "green" : e.status === 402 || e.status === 429 ? "amber" : "red"}>
+                  {e.status}
+                </Badge>
+              </td>
+              <td className={`${TD} text-right tabular-nums`}>
+                {formatCount(e.inputTokens)} / {formatCount(e.cachedInputTokens)} / {formatCount(e.outputTokens)}
+              </td>
+              <td className={`${TD} text-right font-medium tabular-nums`} data-testid="request-cost">
+                {formatUsd(e.costNanos)}
+              </td>
+              <td className={`${TD} text-right tabular-nums`}>{formatMs(e.latencyMs)}</td>
+              <td className={`${TD} text-right tabular-nums`}>{formatMs(e.ttftMs)}</td>
+              <td className={TD}>
+                <Flags entry={e} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function ModelCell({ requested, routed }: { requested: string; routed: string | null }) {
+  if (!routed || routed === requested) return <span className="text-slate-900">{routed ?? requested}</span>;
+  return (
+    <span className="text-slate-900">
+      <span className="text-slate-500">{requested}</span> <span aria-label="routed to">→</span> {routed}
+    </span>
+  );
+}
+
+export function Flags({ entry }: { entry: RequestLogEntry }) {
+  const flags = [];
+  if (entry.usageSource === "ESTIMATED")
+    flags.push(
+      <Badge key="est" tone="indigo">
+        Estimated usage
+      </Badge>,
+    );
+  if (entry.overageNanos > 0n)
+    flags.push(
+      <Badge key="over" tone="amber">
+        Overage {formatUsd(entry.overageNanos)}
+      </Badge>,
+    );
+  if (entry.requestCount > 1)
+    flags.push(
+      <Badge key="agg" tone="slate">
+        × {formatCount(entry.requestCount)} refused
+      </Badge>,
+    );
+  return flags.length ? (
+    <span className="flex flex-wrap gap-1">{flags}</span>
+  ) : (
+    <span className="text-slate-400">—</span>
+  );
+}
