@@ -90,8 +90,8 @@ test("usage, request log, receipt and CSV agree on the same requests", async ({ 
 
   // Usage: charts drawn, six billed requests, a totals row.
   await page.goto(`${base()}/dashboard/usage`);
-  await expect(page.getByTestId("spend-chart").locator("svg.recharts-surface")).toBeVisible();
-  await expect(page.getByTestId("requests-chart").locator("svg.recharts-surface")).toBeVisible();
+  await expect(page.getByTestId("spend-chart").locator(".recharts-bar-rectangle").first()).toBeVisible();
+  await expect(page.getByTestId("requests-chart").locator(".recharts-area-area").first()).toBeVisible();
   await expect(page.getByTestId("total-requests")).toContainText("6");
   await expect(page.getByTestId("model-row")).toHaveCount(3);
   const totalCost = (await page.getByTestId("total-cost").innerText()).trim();

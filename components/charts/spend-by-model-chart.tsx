@@ -17,7 +17,7 @@ export function SpendByModelChart({ data, models }: { data: SpendChartDay[]; mod
         <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />
           <XAxis dataKey="day" tickFormatter={shortDay} tick={{ fontSize: 12 }} minTickGap={16} />
-          <YAxis tickFormatter={usdTick} tick={{ fontSize: 12 }} width={64} />
+          <YAxis tickFormatter={usdTick} tick={{ fontSize: 12 }} width={80} />
           <Tooltip formatter={(value) => usdLabel(Number(value))} labelFormatter={(day) => String(day)} />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           {models.map((model, i) => (

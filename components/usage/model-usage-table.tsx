@@ -1,7 +1,7 @@
 import { formatCount, formatUsd } from "@/lib/format";
 import type { ModelUsage, UsageTotals } from "@/lib/usage/summary";
 
-const TH = "px-4 py-2.5 text-right font-medium whitespace-nowrap";
+const TH = "px-4 py-2.5 font-medium whitespace-nowrap";
 const TD = "px-4 py-2.5 text-right tabular-nums whitespace-nowrap";
 
 export function ModelUsageTable({ byModel, totals }: { byModel: ModelUsage[]; totals: UsageTotals }) {
@@ -15,28 +15,28 @@ export function ModelUsageTable({ byModel, totals }: { byModel: ModelUsage[]; to
             <th scope="col" className={`${TH} text-left`}>
               Model
             </th>
-            <th scope="col" className={TH}>
+            <th scope="col" className={`${TH} text-right`}>
               Requests
             </th>
-            <th scope="col" className={TH}>
+            <th scope="col" className={`${TH} text-right`}>
               Input tokens
             </th>
-            <th scope="col" className={TH}>
+            <th scope="col" className={`${TH} text-right`}>
               Cached tokens
             </th>
-            <th scope="col" className={TH}>
+            <th scope="col" className={`${TH} text-right`}>
               Output tokens
             </th>
-            <th scope="col" className={TH}>
+            <th scope="col" className={`${TH} text-right`}>
               Input / 1M
             </th>
-            <th scope="col" className={TH}>
+            <th scope="col" className={`${TH} text-right`}>
               Cached / 1M
             </th>
-            <th scope="col" className={TH}>
+            <th scope="col" className={`${TH} text-right`}>
               Output / 1M
             </th>
-            <th scope="col" className={TH}>
+            <th scope="col" className={`${TH} text-right`}>
               Cost
             </th>
           </tr>

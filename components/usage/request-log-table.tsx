@@ -3,7 +3,7 @@ import { Badge } from "@/components/ui/card";
 import { formatCount, formatUsd } from "@/lib/format";
 import type { RequestLogEntry } from "@/lib/usage/request-log";
 
-const TH = "px-3 py-2.5 text-left font-medium whitespace-nowrap";
+const TH = "px-3 py-2.5 font-medium whitespace-nowrap";
 const TD = "px-3 py-2.5 whitespace-nowrap";
 
 /** "2026-11-30 14:03:07" (UTC). */
@@ -22,86 +22,124 @@ export function isOk(status: number): boolean {
 
 export function RequestLogTable({ entries }: { entries: RequestLogEntry[] }) {
   return (
-    <div className="overflow-x-auto">
-      <table className="w-full text-sm" data-testid="request-log-table">
-        <caption className="sr-only">Requests, newest first. Times are UTC.</caption>
-        <thead className="bg-slate-50 text-slate-600">
-          <tr>
-            <th scope="col" className={TH}>
-              Time (UTC)
-            </th>
-            <th scope="col" className={TH}>
-              Key
-            </th>
-            <th scope="col" className={TH}>
-              Model
-            </th>
-            <th scope="col" className={TH}>
-              Status
-            </th>
-            <th scope="col" className={`${TH} text-right`}>
-              Tokens in / cached / out
-            </th>
-            <th scope="col" className={`${TH} text-right`}>
-              Cost
-            </th>
-            <th scope="col" className={`${TH} text-right`}>
-              Latency
-            </th>
-            <th scope="col" className={`${TH} text-right`}>
-              TTFT
-            </th>
-            <th scope="col" className={TH}>
-              Flags
-            </th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {entries.map((e) => (
-            <tr key={e.id} data-testid="request-row" className="hover:bg-slate-50">
-              <td className={`${TD} tabular-nums`}>
-                <Link
-                  href={`/dashboard/requests/${encodeURIComponent(e.id)}`}
-                  className="font-medium text-indigo-700 hover:underline"
-                  aria-label={`Receipt of request ${e.id} at ${formatTimestamp(e.createdAt)}`}
-                >
-                  {formatTimestamp(e.createdAt)}
-                </Link>
-              </td>
-              <td className={TD}>
-                {e.keyName ? (
-                  <>
-                    <span className="text-slate-900">{e.keyName}</span>
-                    <span className="block font-mono text-xs text-slate-500">{e.keyPartial}</span>
-                  </>
-                ) : (
-                  <span className="text-slate-500">—</span>
-                )}
-              </td>
-              <td className={TD}>
-                <ModelCell requested={e.modelRequested} routed={e.modelRouted} />
-              </td>
-              <td className={TD}>
-                <Badge tone={isOk(e.status) ? "green" : e.status === 402 || e.status === 429 ? "amber" : "red"}>
-                  {e.status}
-                </Badge>
-              </td>
-              <td className={`${TD} text-right tabular-nums`}>
-                {formatCount(e.inputTokens)} / {formatCount(e.cachedInputTokens)} / {formatCount(e.outputTokens)}
-              </td>
-              <td className={`${TD} text-right font-medium tabular-nums`} data-testid="request-cost">
-                {formatUsd(e.costNanos)}
-              </td>
-              <td className={`${TD} text-right tabular-nums`}>{formatMs(e.latencyMs)}</td>
-              <td className={`${TD} text-right tabular-nums`}>{formatMs(e.ttftMs)}</td>
-              <td className={TD}>
-                <Flags entry={e} />
-              </td>
+    <>
+      <RequestLogList entries={entries} />
+      <div className="hidden overflow-x-auto md:block">
+        <table className="w-full text-sm" data-testid="request-log-table">
+          <caption className="sr-only">Requests, newest first. Times are UTC.</caption>
+          <thead className="bg-slate-50 text-slate-600">
+            <tr>
+              <th scope="col" className={`${TH} text-left`}>
+                Time (UTC)
+              </th>
+              <th scope="col" className={`${TH} text-left`}>
+                Key
+              </th>
+              <th scope="col" className={`${TH} text-left`}>
+                Model
+              </th>
+              <th scope="col" className={`${TH} text-left`}>
+                Status
+              </th>
+              <th scope="col" className={`${TH} text-right`}>
+                Tokens in / cached / out
+              </th>
+              <th scope="col" className={`${TH} text-right`}>
+                Cost
+              </th>
+              <th scope="col" className={`${TH} text-right`}>
+                Latency
+              </th>
+              <th scope="col" className={`${TH} text-right`}>
+                TTFT
+              </th>
+              <th scope="col" className={`${TH} text-left`}>
+                Flags
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody className="divide-y divide-slate-100">
+            {entries.map((e) => (
+              <tr key={e.id} data-testid="request-row" className="hover:bg-slate-50">
+                <td className={`${TD} tabular-nums`}>
+                  <Link
+                    href={`/dashboard/requests/${encodeURIComponent(e.id)}`}
+                    className="font-medium text-indigo-700 hover:underline"
+                    aria-label={`Receipt of request ${e.id} at ${formatTimestamp(e.createdAt)}`}
+                  >
+                    {formatTimestamp(e.createdAt)}
+                  </Link>
+                </td>
+                <td className={TD}>
+                  {e.keyName ? (
+                    <>
+                      <span className="text-slate-900">{e.keyName}</span>
+                      <span className="block font-mono text-xs text-slate-500">{e.keyPartial}</span>
+                    </>
+                  ) : (
+                    <span className="text-slate-500">—</span>
+                  )}
+                </td>
+                <td className={TD}>
+                  <ModelCell requested={e.modelRequested} routed={e.modelRouted} />
+                </td>
+                <td className={TD}>
+                  <Badge tone={isOk(e.status) ? "green" : e.status === 402 || e.status === 429 ? "amber" : "red"}>
+                    {e.status}
+                  </Badge>
+                </td>
+                <td className={`${TD} text-right tabular-nums`}>
+                  {formatCount(e.inputTokens)} / {formatCount(e.cachedInputTokens)} / {formatCount(e.outputTokens)}
+                </td>
+                <td className={`${TD} text-right font-medium tabular-nums`} data-testid="request-cost">
+                  {formatUsd(e.costNanos)}
+                </td>
+                <td className={`${TD} text-right tabular-nums`}>{formatMs(e.latencyMs)}</td>
+                <td className={`${TD} text-right tabular-nums`}>{formatMs(e.ttftMs)}</td>
+                <td className={TD}>
+                  <Flags entry={e} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+// On a phone: one card per request, the same facts stacked instead of nine columns.
+function RequestLogList({ entries }: { entries: RequestLogEntry[] }) {
+  return (
+    <ul className="divide-y divide-slate-100 md:hidden" aria-label="Requests, newest first">
+      {entries.map((e) => (
+        <li key={e.id} className="grid gap-1.5 px-4 py-3 text-sm" data-testid="request-card">
+          <div className="flex items-baseline justify-between gap-3">
+            <Link
+              href={`/dashboard/requests/${encodeURIComponent(e.id)}`}
+              className="font-medium text-indigo-700 tabular-nums hover:underline"
+              aria-label={`Receipt of request ${e.id} at ${formatTimestamp(e.createdAt)}`}
+            >
+              {formatTimestamp(e.createdAt)}
+            </Link>
+            <span className="font-medium text-slate-900 tabular-nums">{formatUsd(e.costNanos)}</span>
+          </div>
+          <div className="flex flex-wrap items-center gap-2">
+            <Badge tone={isOk(e.status) ? "green" : e.status === 402 || e.status === 429 ? "amber" : "red"}>
+              {e.status}
+            </Badge>
+            <ModelCell requested={e.modelRequested} routed={e.modelRouted} />
+          </div>
+          <p className="text-slate-600">
+            {e.keyName ? `${e.keyName} · ` : ""}
+            {formatCount(e.inputTokens)} in / {formatCount(e.cachedInputTokens)} cached / {formatCount(e.outputTokens)}{" "}
+            out · {formatMs(e.latencyMs)}
+            {e.ttftMs !== null ? ` (TTFT ${formatMs(e.ttftMs)})` : ""}
+          </p>
+          <Flags entry={e} />
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -21,9 +21,7 @@ export function UsageFilterForm({
   return (
     <Card className="mb-6">
       <form method="get" action={action} aria-label="Filters" className="grid gap-4 p-4 sm:p-5">
-        <div
-          className={`grid gap-4 sm:grid-cols-2 ${withStatus ? "lg:grid-cols-[repeat(3,minmax(0,1fr))] xl:grid-cols-[repeat(7,minmax(0,1fr))]" : "lg:grid-cols-3 xl:grid-cols-6"}`}
-        >
+        <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
           <DateRangeFields range={filters.range} fromDay={filters.fromDay} toDay={filters.toDay} />
           <Select id="filter-key" name="key" label="API key" value={filters.keyId}>
             <option value="">All keys</option>

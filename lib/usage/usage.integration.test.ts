@@ -264,6 +264,7 @@ describe("a large export", () => {
          FROM generate_series(1, $2::int) g`,
       [C, rowsToExport],
     );
+    await db.query(`ANALYZE "RequestLog"`);
     global.gc?.();
     const before = process.memoryUsage().heapUsed;
     let peak = before;

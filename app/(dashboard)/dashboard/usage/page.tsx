@@ -49,7 +49,7 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
           </EmptyState>
         </Card>
       ) : (
-        <div className="grid gap-6">
+        <div className="grid grid-cols-1 gap-6">
           <div className="grid grid-cols-2 gap-4 lg:grid-cols-4">
             <Stat label="Spend" value={formatUsd(totals.costNanos)} testId="total-spend" />
             <Stat

@@ -1,5 +1,0 @@
-import { PageSkeleton } from "@/components/usage/page-skeleton";
-
-export default function Loading() {
-  return <PageSkeleton title="Receipt" />;
-}
