@@ -167,9 +167,8 @@ test("another organization's receipt is a 404, and the export needs a session", 
   await expect(page.getByTestId("signed-in-as")).toHaveText(process.env.E2E_MEMBER_EMAIL!, { timeout: 30_000 });
   await page.goto(`${base()}/dashboard/requests`);
   await expect(page.getByText("No requests in this range")).toBeVisible();
-  // notFound(): the not-found page, nothing of the receipt. (Next 16.4 answers it with status 200
-  // plus noindex under the dashboard layout, so the status is not asserted; see the report.)
-  await page.goto(`${base()}/dashboard/requests/${adminRequestIds[0]}`);
+  const other = await page.goto(`${base()}/dashboard/requests/${adminRequestIds[0]}`);
+  expect(other?.status()).toBe(404);
   await expect(page.getByText("This page could not be found.")).toBeVisible();
   await expect(page.getByTestId("receipt-lines")).toHaveCount(0);
   expect(await page.content()).not.toContain("usage e2e"); // the admin organization's key name
