@@ -1,11 +1,11 @@
 import { formatCount, formatUsd } from "@/lib/format";
 import type { ModelUsage, UsageTotals } from "@/lib/usage/summary";
 
-const TH = "px-4 py-2.5 font-medium whitespace-nowrap";
-const TD = "px-4 py-2.5 text-right tabular-nums whitespace-nowrap";
+const TH = "px-3 py-2.5 font-medium whitespace-nowrap";
+const TD = "px-3 py-2.5 text-right tabular-nums whitespace-nowrap";
 
 export function ModelUsageTable({ byModel, totals }: { byModel: ModelUsage[]; totals: UsageTotals }) {
-  const price = (value: bigint | undefined) => (value === undefined ? "—" : formatUsd(value));
+  const price = (value: bigint) => formatUsd(value);
   return (
     <div className="overflow-x-auto">
       <table className="w-full text-sm" data-testid="model-usage-table">
@@ -28,13 +28,7 @@ export function ModelUsageTable({ byModel, totals }: { byModel: ModelUsage[]; to
               Output tokens
             </th>
             <th scope="col" className={`${TH} text-right`}>
-              Input / 1M
-            </th>
-            <th scope="col" className={`${TH} text-right`}>
-              Cached / 1M
-            </th>
-            <th scope="col" className={`${TH} text-right`}>
-              Output / 1M
+              Price / 1M <span className="font-normal">(in · cached · out)</span>
             </th>
             <th scope="col" className={`${TH} text-right`}>
               Cost
@@ -54,9 +48,11 @@ export function ModelUsageTable({ byModel, totals }: { byModel: ModelUsage[]; to
               <td className={TD}>{formatCount(m.inputTokens)}</td>
               <td className={TD}>{formatCount(m.cachedInputTokens)}</td>
               <td className={TD}>{formatCount(m.outputTokens)}</td>
-              <td className={`${TD} text-slate-600`}>{price(m.prices?.inputPriceNanos)}</td>
-              <td className={`${TD} text-slate-600`}>{price(m.prices?.cachedInputPriceNanos)}</td>
-              <td className={`${TD} text-slate-600`}>{price(m.prices?.outputPriceNanos)}</td>
+              <td className={`${TD} text-slate-600`}>
+                {m.prices
+                  ? `${price(m.prices.inputPriceNanos)} · ${price(m.prices.cachedInputPriceNanos)} · ${price(m.prices.outputPriceNanos)}`
+                  : "not in the price table"}
+              </td>
               <td className={`${TD} font-medium text-slate-900`}>{formatUsd(m.costNanos)}</td>
             </tr>
           ))}
@@ -70,7 +66,7 @@ export function ModelUsageTable({ byModel, totals }: { byModel: ModelUsage[]; to
             <td className={TD}>{formatCount(totals.inputTokens)}</td>
             <td className={TD}>{formatCount(totals.cachedInputTokens)}</td>
             <td className={TD}>{formatCount(totals.outputTokens)}</td>
-            <td className={TD} colSpan={3} />
+            <td className={TD} />
             <td className={TD} data-testid="total-cost">
               {formatUsd(totals.costNanos)}
             </td>

@@ -42,16 +42,13 @@ export function RequestLogTable({ entries }: { entries: RequestLogEntry[] }) {
                 Status
               </th>
               <th scope="col" className={`${TH} text-right`}>
-                Tokens in / cached / out
+                Tokens <span className="font-normal">(in / cached / out)</span>
               </th>
               <th scope="col" className={`${TH} text-right`}>
                 Cost
               </th>
               <th scope="col" className={`${TH} text-right`}>
-                Latency
-              </th>
-              <th scope="col" className={`${TH} text-right`}>
-                TTFT
+                Latency <span className="font-normal">(TTFT)</span>
               </th>
               <th scope="col" className={`${TH} text-left`}>
                 Flags
@@ -94,8 +91,10 @@ export function RequestLogTable({ entries }: { entries: RequestLogEntry[] }) {
                 <td className={`${TD} text-right font-medium tabular-nums`} data-testid="request-cost">
                   {formatUsd(e.costNanos)}
                 </td>
-                <td className={`${TD} text-right tabular-nums`}>{formatMs(e.latencyMs)}</td>
-                <td className={`${TD} text-right tabular-nums`}>{formatMs(e.ttftMs)}</td>
+                <td className={`${TD} text-right tabular-nums`}>
+                  {formatMs(e.latencyMs)}
+                  {e.ttftMs !== null && <span className="block text-xs text-slate-500">TTFT {formatMs(e.ttftMs)}</span>}
+                </td>
                 <td className={TD}>
                   <Flags entry={e} />
                 </td>
@@ -136,7 +135,7 @@ function RequestLogList({ entries }: { entries: RequestLogEntry[] }) {
             out · {formatMs(e.latencyMs)}
             {e.ttftMs !== null ? ` (TTFT ${formatMs(e.ttftMs)})` : ""}
           </p>
-          <Flags entry={e} />
+          {hasFlags(e) && <Flags entry={e} />}
         </li>
       ))}
     </ul>
@@ -150,6 +149,10 @@ export function ModelCell({ requested, routed }: { requested: string; routed: st
       <span className="text-slate-500">{requested}</span> <span aria-label="routed to">→</span> {routed}
     </span>
   );
+}
+
+function hasFlags(e: RequestLogEntry): boolean {
+  return e.usageSource === "ESTIMATED" || e.overageNanos > 0n || e.requestCount > 1;
 }
 
 export function Flags({ entry }: { entry: RequestLogEntry }) {

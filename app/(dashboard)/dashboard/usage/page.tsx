@@ -44,8 +44,12 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
       {!hasUsage ? (
         <Card>
           <EmptyState title="No usage in this range">
-            Requests made with this organization&apos;s API keys show up here once they are billed. Try a longer range,
-            clear the filters, or send a first request (see Quick start).
+            Requests made with this organization&apos;s API keys show up here once they are billed. Try a longer range
+            or clear the filters, or send a first request: see{" "}
+            <Link href="/dashboard/quick-start" className="text-indigo-700 underline">
+              Quick start
+            </Link>
+            .
           </EmptyState>
         </Card>
       ) : (
