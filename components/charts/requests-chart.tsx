@@ -12,7 +12,12 @@ export interface RequestsChartDay {
 // Requests per day, with the failed ones as their own series.
 export function RequestsChart({ data }: { data: RequestsChartDay[] }) {
   return (
-    <div className="h-56 w-full" data-testid="requests-chart">
+    <div
+      className="h-56 w-full"
+      data-testid="requests-chart"
+      role="img"
+      aria-label="Requests per UTC day, with failed requests as a second series. Totals are in the table below."
+    >
       <ResponsiveContainer width="100%" height="100%">
         <AreaChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />

@@ -12,7 +12,12 @@ export interface SpendChartDay {
 
 export function SpendByModelChart({ data, models }: { data: SpendChartDay[]; models: string[] }) {
   return (
-    <div className="h-72 w-full" data-testid="spend-chart">
+    <div
+      className="h-72 w-full"
+      data-testid="spend-chart"
+      role="img"
+      aria-label="Spend per UTC day, stacked by model. Exact amounts are in the table below."
+    >
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />
