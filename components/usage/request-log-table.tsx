@@ -40,6 +40,7 @@ export function RequestLogTable({ entries }: { entries: RequestLogEntry[] }) {
               </th>
               <th scope="col" className={`${TH} text-left`}>
                 Status
+                <span className="sr-only"> and flags</span>
               </th>
               <th scope="col" className={`${TH} text-right`}>
                 Tokens <span className="font-normal">(in / cached / out)</span>
@@ -49,9 +50,6 @@ export function RequestLogTable({ entries }: { entries: RequestLogEntry[] }) {
               </th>
               <th scope="col" className={`${TH} text-right`}>
                 Latency <span className="font-normal">(TTFT)</span>
-              </th>
-              <th scope="col" className={`${TH} text-left`}>
-                Flags
               </th>
             </tr>
           </thead>
@@ -81,9 +79,12 @@ export function RequestLogTable({ entries }: { entries: RequestLogEntry[] }) {
                   <ModelCell requested={e.modelRequested} routed={e.modelRouted} />
                 </td>
                 <td className={TD}>
-                  <Badge tone={isOk(e.status) ? "green" : e.status === 402 || e.status === 429 ? "amber" : "red"}>
-                    {e.status}
-                  </Badge>
+                  <span className="flex flex-wrap items-center gap-1">
+                    <Badge tone={isOk(e.status) ? "green" : e.status === 402 || e.status === 429 ? "amber" : "red"}>
+                      {e.status}
+                    </Badge>
+                    {hasFlags(e) && <Flags entry={e} />}
+                  </span>
                 </td>
                 <td className={`${TD} text-right tabular-nums`}>
                   {formatCount(e.inputTokens)} / {formatCount(e.cachedInputTokens)} / {formatCount(e.outputTokens)}
@@ -94,9 +95,6 @@ export function RequestLogTable({ entries }: { entries: RequestLogEntry[] }) {
                 <td className={`${TD} text-right tabular-nums`}>
                   {formatMs(e.latencyMs)}
                   {e.ttftMs !== null && <span className="block text-xs text-slate-500">TTFT {formatMs(e.ttftMs)}</span>}
-                </td>
-                <td className={TD}>
-                  <Flags entry={e} />
                 </td>
               </tr>
             ))}

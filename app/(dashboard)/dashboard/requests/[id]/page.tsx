@@ -52,13 +52,7 @@ export default async function ReceiptPage({ params }: { params: Promise<{ id: st
               <thead className="bg-slate-50 text-slate-600">
                 <tr>
                   <th scope="col" className="px-4 py-2.5 text-left font-medium">
-                    Line
-                  </th>
-                  <th scope="col" className="px-4 py-2.5 text-right font-medium">
-                    Tokens
-                  </th>
-                  <th scope="col" className="px-4 py-2.5 text-right font-medium">
-                    Price / 1M
+                    Line (tokens × price per 1M)
                   </th>
                   <th scope="col" className="px-4 py-2.5 text-right font-medium">
                     Amount (USD)
@@ -68,13 +62,12 @@ export default async function ReceiptPage({ params }: { params: Promise<{ id: st
               <tbody className="divide-y divide-slate-100 tabular-nums">
                 {lines.map((line) => (
                   <tr key={line.label}>
-                    <th scope="row" className="px-4 py-2.5 text-left font-normal whitespace-nowrap text-slate-700">
+                    <th scope="row" className="px-4 py-2.5 text-left font-normal text-slate-700">
                       {line.label}
+                      <span className="block text-xs text-slate-500">
+                        {formatCount(line.tokens)} × {formatUsd(line.pricePerMillionNanos)} per 1M tokens
+                      </span>
                     </th>
-                    <td className="px-4 py-2.5 text-right">{formatCount(line.tokens)}</td>
-                    <td className="px-4 py-2.5 text-right whitespace-nowrap">
-                      × {formatUsd(line.pricePerMillionNanos)}
-                    </td>
                     <td className="px-4 py-2.5 text-right font-mono whitespace-nowrap">
                       {lineAmountUsd(line.tokens, line.pricePerMillionNanos)}
                     </td>
@@ -160,7 +153,7 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
 function Total({ label, value, strong, testId }: { label: string; value: string; strong?: boolean; testId?: string }) {
   return (
     <tr className={strong ? "font-semibold text-slate-900" : "text-slate-600"}>
-      <th scope="row" colSpan={3} className="px-4 py-2 text-right font-normal">
+      <th scope="row" className="px-4 py-2 text-right font-normal">
         {label}
       </th>
       <td className="px-4 py-2 text-right font-mono whitespace-nowrap" data-testid={testId}>
