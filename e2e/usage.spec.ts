@@ -100,7 +100,7 @@ test("usage, request log, receipt and CSV agree on the same requests", async ({ 
   await screenshots(page, "usage-data");
 
   // Filter by model through the form (a plain GET form).
-  await page.getByLabel("Model").selectOption("kimi-k2");
+  await page.getByLabel("Model", { exact: true }).selectOption("kimi-k2");
   await page.getByRole("button", { name: "Apply filters" }).click();
   await expect(page).toHaveURL(/model=kimi-k2/);
   await expect(page.getByTestId("model-row")).toHaveCount(1);
@@ -117,7 +117,7 @@ test("usage, request log, receipt and CSV agree on the same requests", async ({ 
   await screenshots(page, "requests-data");
 
   // Only errors.
-  await page.getByLabel("Status").selectOption("error");
+  await page.getByLabel("Status", { exact: true }).selectOption("error");
   await page.getByRole("button", { name: "Apply filters" }).click();
   await expect(page.getByTestId("request-row")).toHaveCount(1);
 
