@@ -77,11 +77,6 @@ function daysBetween(fromDay: string, toDay: string): number {
   return Math.round((Date.parse(`${toDay}T00:00:00Z`) - Date.parse(`${fromDay}T00:00:00Z`)) / DAY_MS);
 }
 
-/** The half-open time window [from, to) the filters cover. */
-export function filterWindow(filters: UsageFilters): { from: Date; to: Date } {
-  return { from: new Date(`${filters.fromDay}T00:00:00Z`), to: new Date(`${addDays(filters.toDay, 1)}T00:00:00Z`) };
-}
-
 /** Every day of the range, oldest first (for charts with no gaps). */
 export function daysOf(filters: UsageFilters): string[] {
   const days: string[] = [];
