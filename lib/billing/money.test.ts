@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { costNanos, nanosToUsd, usdToNanos, type Prices } from "./money";
+import { costNanos, lineAmountUsd, nanosToUsd, nanosToUsdFixed, usdToNanos, type Prices } from "./money";
 import { holdNanos } from "./hold-amount";
 
 const tokens = fc.integer({ min: 0, max: 2_000_000 });
@@ -168,5 +168,35 @@ describe("USD strings", () => {
         expect(usdToNanos(nanosToUsd(n))).toBe(n);
       }),
     );
+  });
+});
+
+describe("exact fixed-point USD for exports and receipts", () => {
+  it("nanosToUsdFixed always has exactly 9 decimals", () => {
+    expect(nanosToUsdFixed(0n)).toBe("0.000000000");
+    expect(nanosToUsdFixed(1n)).toBe("0.000000001");
+    expect(nanosToUsdFixed(33_210n)).toBe("0.000033210");
+    expect(nanosToUsdFixed(1_500_000_000n)).toBe("1.500000000");
+    expect(nanosToUsdFixed(-2_000_000_001n)).toBe("-2.000000001");
+    expect(nanosToUsdFixed(123_456_789_012_345_678n)).toBe("123456789.012345678");
+  });
+
+  it("nanosToUsdFixed round-trips through usdToNanos for any amount", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), (nanos) => {
+        const text = nanosToUsdFixed(nanos);
+        expect(text).toMatch(/^-?\d+\.\d{9}$/);
+        if (nanos > -(10n ** 21n) && nanos < 10n ** 21n && text.split(".")[0].replace("-", "").length <= 12)
+          expect(usdToNanos(text)).toBe(nanos);
+      }),
+    );
+  });
+
+  it("lineAmountUsd is tokens × price per 1M without rounding", () => {
+    expect(lineAmountUsd(123, 270_000_000n)).toBe("0.00003321"); // 123 × $0.27 / 1M
+    expect(lineAmountUsd(1, 1n)).toBe("0.000000000000001");
+    expect(lineAmountUsd(0, 5n)).toBe("0.00");
+    expect(lineAmountUsd(2_000_000, 15_000_000_000n)).toBe("30.00");
+    expect(lineAmountUsd(7, 333n)).toBe("0.000000000002331");
   });
 });

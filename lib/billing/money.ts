@@ -59,3 +59,23 @@ export function nanosToUsd(nanos: bigint): string {
   if (fraction.length < 2) fraction = fraction.padEnd(2, "0");
   return `${negative ? "-" : ""}${whole}.${fraction}`;
 }
+
+/** Nanos as a decimal USD string with exactly 9 decimals ("0.000033210", "-1.500000000"): exact, for CSV. */
+export function nanosToUsdFixed(nanos: bigint): string {
+  const negative = nanos < 0n;
+  const abs = negative ? -nanos : nanos;
+  return `${negative ? "-" : ""}${abs / NANOS_PER_USD}.${(abs % NANOS_PER_USD).toString().padStart(9, "0")}`;
+}
+
+/** tokens × price per 1M, exact: a decimal USD string with up to 15 decimals and at least 2 ("0.00003321"). */
+export function lineAmountUsd(tokens: number | bigint, pricePerMillionNanos: bigint): string {
+  return femtoUsdToUsd(BigInt(tokens) * pricePerMillionNanos);
+}
+
+/** An amount in femto-USD (1e-15 USD: nanos × 1e6, what tokens × price per 1M gives) as exact decimal USD. */
+export function femtoUsdToUsd(femto: bigint): string {
+  const scale = NANOS_PER_USD * TOKENS_PER_PRICE_UNIT; // femto per USD
+  let fraction = (femto % scale).toString().padStart(15, "0").replace(/0+$/, "");
+  if (fraction.length < 2) fraction = fraction.padEnd(2, "0");
+  return `${femto / scale}.${fraction}`;
+}

@@ -1,0 +1,7 @@
+"use client";
+
+import { PageError } from "@/components/usage/page-error";
+
+export default function UsageError({ reset }: { error: Error; reset: () => void }) {
+  return <PageError title="Usage" reset={reset} />;
+}
