@@ -16,6 +16,7 @@ import { settlementsInFlight } from "@/lib/gateway/meter";
 import { closeRateLimiter } from "@/lib/ratelimit";
 import { createTokenflowServer } from "@/lib/server/http-server";
 import { drainAndClose } from "@/lib/server/shutdown";
+import { describeMailer } from "@/lib/email/send";
 import { checkStartupConfig } from "@/lib/startup-config";
 
 const dev = process.argv.includes("--dev");
@@ -92,6 +93,7 @@ async function main() {
     server.listen(port, host, () => resolve());
   });
   log(`listening on ${host ?? "*"}:${port}${dev ? " (development)" : ""}`);
+  log(describeMailer()); // once at start: where password-reset and invitation emails go
 }
 
 // A stray rejection is logged, never fatal; an uncaught exception leaves the process in an unknown
