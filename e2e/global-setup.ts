@@ -12,8 +12,12 @@ export default async function globalSetup() {
   console.log(`[e2e] ${server.description}`);
   const runId = randomBytes(3).toString("hex");
   const database = await createFreshDatabaseAt(server.url, { seed: true, namePrefix: `tf_test_${runId}_` });
-  const app = await startAppServer({ databaseUrl: database.url });
+  // Every spec signs up from 127.0.0.1: a budget well above the default 10 an hour (the throttle
+  // itself is proven in test/accounts.integration.test.ts).
+  const app = await startAppServer({ databaseUrl: database.url, env: { TOKENFLOW_SIGNUP_LIMIT_PER_HOUR: "1000" } });
   process.env.E2E_BASE_URL = app.url;
+  // The server writes emails as .eml files to <data dir>/outbox (no SMTP_URL): specs read them there.
+  process.env.E2E_DATA_DIR = app.dataDir;
   process.env.E2E_ADMIN_KEY = app.adminKey;
   // The seed's admin (password generated and returned once) and an ordinary member, for sign-in flows.
   const admin = database.seeded?.createdAdmin;
