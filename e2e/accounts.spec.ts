@@ -1,10 +1,15 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect as baseExpect, test, type Browser, type Page } from "@playwright/test";
 
 // Accounts end to end: sign-up, sign-out and in, password rules, forgot/reset through the emailed
 // link (read from the server's outbox folder), and changing the password on /dashboard/account.
+
+// Each sign-up, sign-in and password change hashes with scrypt (hundreds of ms on an idle core, far
+// more on a loaded 2-core CI machine): patient waits.
+const expect = baseExpect.configure({ timeout: 30_000 });
+test.describe.configure({ timeout: 180_000 });
 
 const base = () => process.env.E2E_BASE_URL!;
 const unique = () => randomBytes(4).toString("hex");
@@ -82,7 +87,7 @@ test("a new user signs up, lands on the dashboard in their personal workspace, s
   page,
 }) => {
   await page.goto(`${base()}/`);
-  await page.getByRole("link", { name: "Create account" }).click();
+  await page.getByRole("banner").getByRole("link", { name: "Create account" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Create your TokenFlow account");
   const email = `New.User-${unique()}@Example.com`;
   const password = strongPassword();
@@ -95,7 +100,7 @@ test("a new user signs up, lands on the dashboard in their personal workspace, s
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(`${base()}/`);
-  await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("banner").getByRole("link", { name: "Sign in" })).toBeVisible();
   await page.goto(`${base()}/dashboard`);
   await expect(page).toHaveURL(/\/login\?callbackUrl=/);
 
@@ -167,6 +172,7 @@ test("forgot password: the emailed link sets a new password once, and the old on
 
   await page.goto(`${base()}/login`);
   await page.getByRole("link", { name: "Forgot password?" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Forgot your password?");
   await page.getByLabel("Email").fill(account.email);
   await page.getByRole("button", { name: "Email me a reset link" }).click();
   const answer = "If an account exists for that address, we sent it a link";

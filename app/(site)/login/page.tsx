@@ -29,9 +29,11 @@ export default async function LoginPage({
 }) {
   const params = await searchParams;
   const callbackUrl = safeRedirectPath(params.callbackUrl, "/dashboard");
+  // Carried over to the other page only when it is a path on this site.
+  const isCallbackSafe = safeRedirectPath(params.callbackUrl, "") !== "";
   const error = errorMessage(typeof params.error === "string" ? params.error : undefined);
   const note = typeof params.note === "string" ? NOTES[params.note] : undefined;
-  const signupHref = `/signup${params.callbackUrl ? `?callbackUrl=${encodeURIComponent(callbackUrl)}` : ""}`;
+  const signupHref = `/signup${isCallbackSafe ? `?callbackUrl=${encodeURIComponent(callbackUrl)}` : ""}`;
   return (
     <main className="mx-auto max-w-sm px-6 py-16">
       <h1 className="text-2xl font-semibold tracking-tight">Sign in to TokenFlow</h1>

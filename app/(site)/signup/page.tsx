@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 import { OAuthButtons } from "@/components/accounts/oauth-buttons";
 import { SignUpForm } from "@/components/accounts/signup-form";
 import { Notice } from "@/components/ui/card";
+import { formatUsd } from "@/lib/format";
 import { configuredOAuthProviders } from "@/lib/auth/oauth-providers";
 import { safeRedirectPath } from "@/lib/auth/safe-redirect";
 import { getSessionUser } from "@/lib/auth/session";
@@ -18,9 +19,11 @@ export default async function SignUpPage({
 }) {
   const params = await searchParams;
   const callbackUrl = safeRedirectPath(params.callbackUrl, "/dashboard");
+  // Carried over to the other page only when it is a path on this site.
+  const isCallbackSafe = safeRedirectPath(params.callbackUrl, "") !== "";
   if (await getSessionUser()) redirect(callbackUrl);
   const settings = await getPlatformSettings();
-  const loginHref = `/login${params.callbackUrl ? `?callbackUrl=${encodeURIComponent(callbackUrl)}` : ""}`;
+  const loginHref = `/login${isCallbackSafe ? `?callbackUrl=${encodeURIComponent(callbackUrl)}` : ""}`;
   const defaultEmail = typeof params.email === "string" ? params.email.slice(0, 320) : "";
   return (
     <main className="mx-auto max-w-sm px-6 py-16">
@@ -28,8 +31,11 @@ export default async function SignUpPage({
       {settings.signupOpen ? (
         <>
           <p className="mt-2 text-sm text-slate-600">
-            One key for DeepSeek, Kimi, GLM, Qwen, GPT-4o and Claude, with a prepaid balance
-            {settings.signupCreditNanos > 0n ? " and free starting credit" : ""}.
+            One key for DeepSeek, Kimi, GLM, Qwen, GPT-4o and Claude, and one prepaid balance
+            {settings.signupCreditNanos > 0n
+              ? `, with ${formatUsd(settings.signupCreditNanos)} of credit to start`
+              : ""}
+            .
           </p>
           <OAuthButtons providers={configuredOAuthProviders()} callbackUrl={callbackUrl} />
           <SignUpForm callbackUrl={callbackUrl} defaultEmail={defaultEmail} />
