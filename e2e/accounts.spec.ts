@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { expect as baseExpect, test, type Browser, type Page } from "@playwright/test";
 
 // Accounts end to end: sign-up, sign-out and in, password rules, forgot/reset through the emailed
@@ -290,4 +291,51 @@ test("screenshots of the account pages at desktop and phone widths", async ({ pa
   await signIn(page, account.email, account.password);
   await expect(page.getByTestId("signed-in-as")).toHaveText(account.email);
   await screenshots(page, "account", `${base()}/dashboard/account`);
+});
+
+/** Sets a platform setting for the duration of `run`, then removes it (back to the default). */
+async function withSetting(key: string, value: unknown, run: () => Promise<void>) {
+  const client = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(
+      `INSERT INTO "Setting" (key, value, "updatedAt") VALUES ($1, $2::jsonb, now())
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+      [key, JSON.stringify(value)],
+    );
+    await run();
+  } finally {
+    await client.query(`DELETE FROM "Setting" WHERE key = $1`, [key]);
+    await client.end();
+  }
+}
+
+test("with email verification on, sign-in waits for the emailed link", async ({ page }) => {
+  await withSetting("signup.emailVerification", true, async () => {
+    const account = { email: `verify-${unique()}@example.com`, password: strongPassword() };
+    await page.goto(`${base()}/signup`);
+    await signUp(page, account);
+    await expect(page.getByRole("status")).toContainText("Check your inbox");
+    await expect(page).toHaveURL(/\/signup$/);
+
+    await signIn(page, account.email, account.password);
+    await expect(page.getByTestId("login-error")).toContainText("Confirm your email address first");
+
+    const link = linkIn(await lastEmailTo(account.email), "/verify-email");
+    await page.goto(link);
+    await page.getByRole("button", { name: "Confirm email address" }).click();
+    await expect(page).toHaveURL(`${base()}/login?note=email-verified`);
+    await expect(page.getByText("Your email address is confirmed")).toBeVisible();
+
+    await signIn(page, account.email, account.password);
+    await expect(page.getByTestId("signed-in-as")).toHaveText(account.email);
+  });
+});
+
+test("with sign-up closed, /signup says so and offers no form", async ({ page }) => {
+  await withSetting("signup.open", false, async () => {
+    await page.goto(`${base()}/signup`);
+    await expect(page.getByText("Sign-up is closed on this TokenFlow")).toBeVisible();
+    await expect(page.getByRole("button", { name: "Create account" })).toHaveCount(0);
+  });
 });

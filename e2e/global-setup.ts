@@ -18,6 +18,8 @@ export default async function globalSetup() {
   process.env.E2E_BASE_URL = app.url;
   // The server writes emails as .eml files to <data dir>/outbox (no SMTP_URL): specs read them there.
   process.env.E2E_DATA_DIR = app.dataDir;
+  // For specs that change platform settings (and put them back).
+  process.env.E2E_DATABASE_URL = database.url;
   process.env.E2E_ADMIN_KEY = app.adminKey;
   // The seed's admin (password generated and returned once) and an ordinary member, for sign-in flows.
   const admin = database.seeded?.createdAdmin;
