@@ -13,7 +13,7 @@ export default async function globalSetup() {
   const runId = randomBytes(3).toString("hex");
   const database = await createFreshDatabaseAt(server.url, { seed: true, namePrefix: `tf_test_${runId}_` });
   // Every spec signs up from 127.0.0.1: a budget well above the default 10 an hour (the throttle
-  // itself is proven in test/accounts.integration.test.ts).
+  // itself is proven in lib/accounts/accounts.integration.test.ts).
   const app = await startAppServer({ databaseUrl: database.url, env: { TOKENFLOW_SIGNUP_LIMIT_PER_HOUR: "1000" } });
   process.env.E2E_BASE_URL = app.url;
   // The server writes emails as .eml files to <data dir>/outbox (no SMTP_URL): specs read them there.
