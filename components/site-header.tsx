@@ -13,7 +13,7 @@ export async function SiteHeader() {
           <Link href="/pricing" className="hover:text-slate-900">
             Pricing
           </Link>
-          <Link href="/#quick-start" className="hover:text-slate-900">
+          <Link href="/#quick-start" className="hidden hover:text-slate-900 sm:inline">
             Quick start
           </Link>
           {user ? (
@@ -24,9 +24,17 @@ export async function SiteHeader() {
               Dashboard
             </Link>
           ) : (
-            <Link href="/login" className="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-50">
-              Sign in
-            </Link>
+            <>
+              <Link href="/login" className="hover:text-slate-900">
+                Sign in
+              </Link>
+              <Link
+                href="/signup"
+                className="rounded-md bg-indigo-600 px-3 py-1.5 font-medium text-white hover:bg-indigo-500"
+              >
+                Create account
+              </Link>
+            </>
           )}
         </div>
       </nav>

@@ -16,7 +16,12 @@ export default async function globalSetup() {
   const runId = randomBytes(3).toString("hex");
   const database = await createFreshDatabaseAt(server.url, { seed: true, namePrefix: `tf_test_${runId}_` });
   const mail = await startMailCatcher();
-  const app = await startAppServer({ databaseUrl: database.url, env: { SMTP_URL: mail.url } });
+  // Every spec signs up from 127.0.0.1: a budget well above the default 10 an hour (the throttle
+  // itself is proven in lib/accounts/accounts.integration.test.ts).
+  const app = await startAppServer({
+    databaseUrl: database.url,
+    env: { SMTP_URL: mail.url, TOKENFLOW_SIGNUP_LIMIT_PER_HOUR: "1000" },
+  });
   process.env.E2E_BASE_URL = app.url;
   process.env.E2E_DATABASE_URL = database.url;
   process.env.E2E_MAIL_DIR = mail.dir;

@@ -16,6 +16,7 @@ import { settlementsInFlight } from "@/lib/gateway/meter";
 import { closeRateLimiter } from "@/lib/ratelimit";
 import { createTokenflowServer } from "@/lib/server/http-server";
 import { drainAndClose } from "@/lib/server/shutdown";
+import { describeMailer } from "@/lib/email/send";
 import { startNotificationOutbox } from "@/lib/notifications/outbox";
 import { checkStartupConfig } from "@/lib/startup-config";
 
@@ -96,6 +97,7 @@ async function main() {
     server.listen(port, host, () => resolve());
   });
   log(`listening on ${host ?? "*"}:${port}${dev ? " (development)" : ""}`);
+  log(describeMailer()); // once at start: where password-reset and invitation emails go
 }
 
 // A stray rejection is logged, never fatal; an uncaught exception leaves the process in an unknown

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { SignOutButton } from "@/components/accounts/sign-out-button";
 import { DashboardNav, type NavItem } from "@/components/dashboard/nav";
 import { OrgSwitcher } from "@/components/dashboard/org-switcher";
 import { hasRole, requireTenant } from "@/lib/tenancy/context";
@@ -31,9 +32,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
         <Link href="/dashboard/account" className="text-slate-700 hover:text-slate-900">
           Account
         </Link>
-        <Link href="/api/auth/signout" className="text-slate-700 hover:text-slate-900">
-          Sign out
-        </Link>
+        <SignOutButton className="text-left text-slate-700 hover:text-slate-900" />
       </div>
     </div>
   );

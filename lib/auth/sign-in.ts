@@ -5,6 +5,7 @@ import { getPool } from "@/lib/db/pool";
 import { clientIpForThrottling } from "@/lib/gateway/client-ip";
 import { getRateLimiter, type LimitCheck } from "@/lib/ratelimit";
 import { hashPassword, needsRehash, verifyPassword } from "./password";
+import { passwordVersion } from "./session-version";
 
 // Email + password sign-in (next-auth's credentials `authorize`).
 //
@@ -40,10 +41,20 @@ export class SignInThrottledError extends Error {
   }
 }
 
+/** Thrown after the right password for an account whose email address still awaits its link. */
+export class EmailNotVerifiedError extends Error {
+  constructor() {
+    super("Confirm your email address first: open the link we emailed you. (Expired? Use “Forgot password”.)");
+    this.name = "EmailNotVerifiedError";
+  }
+}
+
 export interface SignedInUser {
   id: string;
   email: string;
   name: string | null;
+  /** Fingerprint of the password the session was opened with (session-version.ts). */
+  passwordVersion: string;
 }
 
 type HeaderSource = Headers | Record<string, string | string[] | undefined>;
@@ -56,7 +67,7 @@ export async function authorizeCredentials(raw: unknown, headers: HeaderSource):
   try {
     return await authorize(raw, headers);
   } catch (err) {
-    if (err instanceof SignInThrottledError) throw err;
+    if (err instanceof SignInThrottledError || err instanceof EmailNotVerifiedError) throw err;
     console.error("[auth] sign-in failed:", (err as { code?: string }).code ?? (err as Error).name);
     throw new Error("Sign-in is temporarily unavailable; try again shortly.");
   }
@@ -74,8 +85,16 @@ async function authorize(raw: unknown, headers: HeaderSource): Promise<SignedInU
     throw new SignInThrottledError(Math.max(1, Math.ceil((decision.refused?.retryAfterMs ?? 60_000) / 1000)));
   }
 
-  const { rows } = await getPool().query<SignedInUser & { passwordHash: string | null }>(
-    `SELECT id, email, name, "passwordHash" FROM "User" WHERE lower(email) = $1 AND "disabledAt" IS NULL`,
+  // An account made while sign-up required email verification has a verify-email link pending
+  // until it is used (lib/accounts/email-verification.ts).
+  const { rows } = await getPool().query<
+    Omit<SignedInUser, "passwordVersion"> & { passwordHash: string | null; isVerificationPending: boolean }
+  >(
+    `SELECT u.id, u.email, u.name, u."passwordHash",
+            (u."emailVerified" IS NULL AND EXISTS (
+               SELECT 1 FROM "VerificationToken" v WHERE v.identifier = 'verify-email:' || u.id
+            )) AS "isVerificationPending"
+       FROM "User" u WHERE lower(u.email) = $1 AND u."disabledAt" IS NULL`,
     [email],
   );
   const user = rows[0];
@@ -84,8 +103,10 @@ async function authorize(raw: unknown, headers: HeaderSource): Promise<SignedInU
   if (!user || !isValid) return null;
 
   await limiter.refund?.(checks).catch(() => undefined); // best effort: a failure only costs a unit
-  if (needsRehash(user.passwordHash!)) await upgradePasswordHash(user.id, user.passwordHash!, password);
-  return { id: user.id, email: user.email, name: user.name };
+  if (user.isVerificationPending) throw new EmailNotVerifiedError();
+  let passwordHash = user.passwordHash!;
+  if (needsRehash(passwordHash)) passwordHash = await upgradePasswordHash(user.id, passwordHash, password);
+  return { id: user.id, email: user.email, name: user.name, passwordVersion: passwordVersion(passwordHash) };
 }
 
 /** The throttle checks of one attempt; every key includes the client's address (see the rule above). */
@@ -114,14 +135,17 @@ export function throttleAddress(ip: string): string {
 
 // Old-parameter hashes are replaced by current ones at the first successful sign-in. Compare-and-set,
 // so a password changed meanwhile is never overwritten; a failure only postpones the upgrade.
-async function upgradePasswordHash(userId: string, oldHash: string, password: string): Promise<void> {
+// Returns the hash now stored (the session's password version is taken from it).
+async function upgradePasswordHash(userId: string, oldHash: string, password: string): Promise<string> {
   try {
     const newHash = await hashPassword(password);
-    await getPool().query(
+    const { rowCount } = await getPool().query(
       `UPDATE "User" SET "passwordHash" = $1, "updatedAt" = CURRENT_TIMESTAMP WHERE id = $2 AND "passwordHash" = $3`,
       [newHash, userId, oldHash],
     );
+    return rowCount ? newHash : oldHash;
   } catch (err) {
     console.error("[auth] password hash upgrade failed:", (err as { code?: string }).code ?? (err as Error).name);
+    return oldHash;
   }
 }

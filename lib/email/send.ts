@@ -26,7 +26,8 @@ function transporter(): Transporter | null {
 }
 
 export function outboxDir(): string {
-  return path.join(path.resolve(process.env.TOKENFLOW_DATA_DIR ?? ".data"), "outbox");
+  // A run-time folder, not a source file: keeps Turbopack from tracing the whole project into the build.
+  return path.join(path.resolve(/*turbopackIgnore: true*/ process.env.TOKENFLOW_DATA_DIR ?? ".data"), "outbox");
 }
 
 export function emailFrom(): string {

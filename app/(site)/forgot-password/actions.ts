@@ -1,0 +1,29 @@
+"use server";
+
+import { headers } from "next/headers";
+import { z } from "zod";
+import type { AccountFormState } from "@/lib/accounts/form-state";
+import { FORGOT_PASSWORD_ANSWER, requestPasswordReset } from "@/lib/accounts/password-reset";
+import { emailSchema } from "@/lib/accounts/sign-up";
+import { clientIpForThrottling } from "@/lib/gateway/client-ip";
+
+export type ForgotPasswordState = AccountFormState<"email">;
+
+export async function forgotPasswordAction(_previous: ForgotPasswordState, formData: FormData) {
+  const raw = String(formData.get("email") ?? "");
+  const parsed = z.object({ email: emailSchema }).safeParse({ email: raw });
+  if (!parsed.success) {
+    return {
+      status: "error",
+      fieldErrors: { email: parsed.error.issues[0].message },
+      values: { email: raw },
+    } satisfies ForgotPasswordState;
+  }
+  try {
+    await requestPasswordReset(parsed.data.email, clientIpForThrottling(await headers()));
+  } catch (err) {
+    // The same answer either way (no account enumeration); the operator sees the failure.
+    console.error("[accounts] password reset email failed:", (err as Error).name, (err as Error).message);
+  }
+  return { status: "done", message: FORGOT_PASSWORD_ANSWER } satisfies ForgotPasswordState;
+}

@@ -1,0 +1,5 @@
+import { AuthPageLoading } from "@/components/accounts/auth-page-loading";
+
+export default function Loading() {
+  return <AuthPageLoading label="Loading the sign-up form…" />;
+}

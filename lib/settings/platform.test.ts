@@ -1,0 +1,43 @@
+import { describe, expect, it, vi } from "vitest";
+import { SIGNUP_CREDIT_NANOS } from "@/lib/db/seed";
+import { DEFAULT_PLATFORM_SETTINGS, parsePlatformSettings } from "./platform";
+
+describe("parsePlatformSettings", () => {
+  it("defaults: sign-up open, no email verification, the same starting credit the seed gives the admin", () => {
+    expect(parsePlatformSettings([])).toEqual({
+      signupOpen: true,
+      signupEmailVerification: false,
+      signupCreditNanos: 5_000_000_000n,
+    });
+    expect(DEFAULT_PLATFORM_SETTINGS.signupCreditNanos).toBe(SIGNUP_CREDIT_NANOS);
+  });
+
+  it("reads stored values (credit as a USD string or number)", () => {
+    expect(
+      parsePlatformSettings([
+        { key: "signup.open", value: false },
+        { key: "signup.emailVerification", value: true },
+        { key: "signup.creditUsd", value: "0.25" },
+      ]),
+    ).toEqual({ signupOpen: false, signupEmailVerification: true, signupCreditNanos: 250_000_000n });
+    expect(parsePlatformSettings([{ key: "signup.creditUsd", value: 0 }]).signupCreditNanos).toBe(0n);
+  });
+
+  it("falls back to the default for malformed or out-of-range values", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const parsed = parsePlatformSettings([
+      { key: "signup.open", value: "no" },
+      { key: "signup.emailVerification", value: 1 },
+      { key: "signup.creditUsd", value: "-1" },
+    ]);
+    expect(parsed).toEqual(DEFAULT_PLATFORM_SETTINGS);
+    expect(parsePlatformSettings([{ key: "signup.creditUsd", value: "5000000" }]).signupCreditNanos).toBe(
+      DEFAULT_PLATFORM_SETTINGS.signupCreditNanos,
+    );
+    expect(parsePlatformSettings([{ key: "signup.creditUsd", value: { usd: 5 } }]).signupCreditNanos).toBe(
+      DEFAULT_PLATFORM_SETTINGS.signupCreditNanos,
+    );
+    expect(warn).toHaveBeenCalledTimes(5);
+    warn.mockRestore();
+  });
+});

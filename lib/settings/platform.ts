@@ -1,0 +1,81 @@
+import { usdToNanos } from "@/lib/billing/money";
+import type { Pool, PoolClient } from "pg";
+import { getPool } from "@/lib/db/pool";
+
+// Platform settings an operator changes at run time (the Setting table, key → JSON value), with the
+// defaults a fresh install runs on. Read per use (a handful of rows by primary key): a change made
+// in the admin console applies on every instance at once, with no cache to invalidate.
+
+export const SETTING_KEYS = {
+  signupOpen: "signup.open",
+  signupEmailVerification: "signup.emailVerification",
+  signupCreditUsd: "signup.creditUsd",
+} as const;
+
+export interface PlatformSettings {
+  /** Whether anyone may create an account at /signup (invitations still need an account). */
+  signupOpen: boolean;
+  /** Whether a new account must confirm its email address before it can sign in. */
+  signupEmailVerification: boolean;
+  /** Credit granted to a new account's personal organization (the seed grants the admin the same). */
+  signupCreditNanos: bigint;
+}
+
+export const DEFAULT_SIGNUP_CREDIT_USD = "5.00";
+
+export const DEFAULT_PLATFORM_SETTINGS: Readonly<PlatformSettings> = {
+  signupOpen: true,
+  signupEmailVerification: false,
+  signupCreditNanos: usdToNanos(DEFAULT_SIGNUP_CREDIT_USD),
+};
+
+// A credit of more than this per sign-up is surely a typo (e.g. nanos typed as dollars).
+const MAX_SIGNUP_CREDIT_NANOS = usdToNanos("10000");
+
+/** Settings from stored rows; a missing or malformed value falls back to its default (and says so). */
+export function parsePlatformSettings(rows: ReadonlyArray<{ key: string; value: unknown }>): PlatformSettings {
+  const stored = new Map(rows.map((row) => [row.key, row.value]));
+  const settings = { ...DEFAULT_PLATFORM_SETTINGS };
+  const flag = (key: string, fallback: boolean) => {
+    const value = stored.get(key);
+    if (value === undefined) return fallback;
+    if (typeof value === "boolean") return value;
+    console.warn(`[settings] ${key} is not true/false; using ${fallback}`);
+    return fallback;
+  };
+  settings.signupOpen = flag(SETTING_KEYS.signupOpen, settings.signupOpen);
+  settings.signupEmailVerification = flag(SETTING_KEYS.signupEmailVerification, settings.signupEmailVerification);
+  const credit = stored.get(SETTING_KEYS.signupCreditUsd);
+  if (credit !== undefined) {
+    try {
+      if (typeof credit !== "string" && typeof credit !== "number") throw new RangeError("not a USD amount");
+      const nanos = usdToNanos(credit);
+      if (nanos < 0n || nanos > MAX_SIGNUP_CREDIT_NANOS) throw new RangeError("out of range");
+      settings.signupCreditNanos = nanos;
+    } catch {
+      console.warn(`[settings] ${SETTING_KEYS.signupCreditUsd} is not a USD amount from 0 to 10000; using the default`);
+    }
+  }
+  return settings;
+}
+
+export async function getPlatformSettings(db: Pool | PoolClient = getPool()): Promise<PlatformSettings> {
+  const { rows } = await db.query<{ key: string; value: unknown }>(
+    `SELECT key, value FROM "Setting" WHERE key = ANY($1::text[])`,
+    [Object.values(SETTING_KEYS)],
+  );
+  return parsePlatformSettings(rows);
+}
+
+/** Stores one setting (admin console, tests). */
+export async function setPlatformSetting(
+  key: string,
+  value: unknown,
+  db: Pool | PoolClient = getPool(),
+): Promise<void> {
+  await db.query(
+    `INSERT INTO "Setting" (key, value, "updatedAt") VALUES ($1, $2::jsonb, CURRENT_TIMESTAMP)
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, "updatedAt" = CURRENT_TIMESTAMP`,
+    [key, JSON.stringify(value)],
+  );
+}
