@@ -234,4 +234,10 @@ test("another organization's ids answer 404, list nothing and change nothing", a
   expect(await snapshotA(a)).toBe(before);
   const bKey = await db((c) => c.query(`SELECT "revokedAt", "rpmLimit" FROM "ApiKey" WHERE id = $1`, [keyB.id]));
   expect(bKey.rows[0]).toEqual({ revokedAt: null, rpmLimit: null });
+
+  // The same form, not retargeted, does work: what stopped the calls above was the organization check.
+  await page.goto(`${base()}/dashboard/keys`);
+  await page.getByTestId("key-row").filter({ hasText: "B key" }).getByRole("button", { name: "Revoke" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Revoke key" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "is revoked" })).toBeVisible();
 });

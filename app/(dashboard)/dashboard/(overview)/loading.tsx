@@ -1,4 +1,6 @@
-// Shown while a dashboard page loads its data: the page's shape, announced as loading.
+// Shown while the overview loads. It lives in the (overview) group, not above every dashboard page:
+// a loading boundary makes Next stream a 200 before a page can call notFound(), and pages such as
+// /dashboard/keys/[id] must answer another organization's id with a real 404.
 export default function DashboardLoading() {
   return (
     <div role="status" aria-live="polite" className="grid animate-pulse gap-6">
