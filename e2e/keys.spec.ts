@@ -1,35 +1,9 @@
 // The dashboard's API keys in a real browser: empty state, create with limits (the key shown once),
 // edit limits, revoke behind a confirmation, and what a MEMBER of the organization sees.
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import { withClient } from "../test/database";
-
-const base = () => process.env.E2E_BASE_URL!;
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
-
-mkdirSync("e2e/screenshots", { recursive: true });
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto(`${base()}/login`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("signed-in-as")).toHaveText(email);
-}
-
-/** Full-page screenshots at desktop and phone width; the page is left at desktop width. */
-async function screenshots(page: Page, name: string) {
-  for (const [size, viewport] of [
-    ["desktop", DESKTOP],
-    ["phone", PHONE],
-  ] as const) {
-    await page.setViewportSize(viewport);
-    await page.screenshot({ path: `e2e/screenshots/${name}-${size}.png`, fullPage: true });
-  }
-  await page.setViewportSize(DESKTOP);
-}
+import { DESKTOP, base, screenshots, signIn } from "./support";
 
 const keyRow = (page: Page, name: string) => page.getByTestId("key-row").filter({ hasText: name });
 

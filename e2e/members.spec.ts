@@ -5,13 +5,13 @@
 import { randomBytes } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
 import pg from "pg";
+import { adminApi, base } from "./support";
 import { hashPassword } from "../lib/auth/password";
 import { bigintTypes } from "../lib/db/pool";
 import { generateApiKey } from "../lib/keys/api-key";
 import { createOrganization } from "../lib/organizations/create";
 import { receivedMail } from "./mail-catcher";
 
-const base = () => process.env.E2E_BASE_URL!;
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } } as const;
 
 let db: pg.Pool;
@@ -51,6 +51,9 @@ test.beforeAll(async () => {
   db = new pg.Pool({ connectionString: process.env.E2E_DATABASE_URL, max: 2, types: bigintTypes });
   const ownerId = await createUser(owner.email, owner.password);
   ({ id: orgId } = await createOrganization(db, { name: orgName, ownerUserId: ownerId }));
+  // Credit and a key, so the member can use the organization's keys in the playground.
+  await adminApi("POST", `/api/admin/organizations/${orgId}/credits`, { amountUsd: "1", reference: `e2e-${orgId}` });
+  await adminApi("POST", `/api/admin/organizations/${orgId}/keys`, { name: "Team key" });
 });
 
 test.afterAll(async () => {
@@ -93,20 +96,20 @@ test("an owner invites by email; the invitee accepts from the link and is a memb
   await guest.goto(link!);
   await expect(guest.getByRole("heading", { level: 1 })).toHaveText(`Join ${orgName}`);
   const token = link!.split("/invite/")[1];
-  await expect(guest.getByRole("link", { name: "Create account" })).toHaveAttribute(
+  await expect(guest.getByRole("main").getByRole("link", { name: "Create account" })).toHaveAttribute(
     "href",
     `/signup?callbackUrl=${encodeURIComponent(`/invite/${token}`)}&email=${encodeURIComponent(invitee.email)}`,
   );
   await screenshots(guest, "invite");
 
-  // TODO(signup): /signup is built on another branch; until then the invitee's account is made here.
-  await createUser(invitee.email, invitee.password);
-  await guest.getByRole("main").getByRole("link", { name: "Sign in" }).click();
-  await expect(guest).toHaveURL(/\/login\?callbackUrl=/);
-  await guest.getByLabel("Email").fill(invitee.email);
-  await guest.getByLabel("Password").fill(invitee.password);
-  await guest.getByRole("button", { name: "Sign in" }).click();
-  await expect(guest).toHaveURL(`${base()}/invite/${token}`);
+  // The invitee has no account: "Create account" carries the invitation through sign-up.
+  await guest.getByRole("main").getByRole("link", { name: "Create account" }).click();
+  await expect(guest).toHaveURL(/\/signup\?callbackUrl=/);
+  await expect(guest.getByLabel("Email", { exact: true })).toHaveValue(invitee.email);
+  await guest.getByLabel("Password", { exact: true }).fill(invitee.password);
+  await guest.getByLabel("Confirm password").fill(invitee.password);
+  await guest.getByRole("button", { name: "Create account" }).click();
+  await expect(guest).toHaveURL(`${base()}/invite/${token}`, { timeout: 30_000 });
   await guest.getByRole("button", { name: "Accept invitation" }).click();
   await expect(guest).toHaveURL(`${base()}/dashboard`);
   await expect(guest.getByLabel("Organization").first()).toHaveValue(orgId);
@@ -121,6 +124,18 @@ test("an owner invites by email; the invitee accepts from the link and is a memb
   await expect(guest.getByRole("link", { name: "Members" })).toHaveCount(0);
   const response = await guest.goto(`${base()}/dashboard/members`);
   expect(response?.status()).toBe(404);
+  // A member uses the organization's keys (the playground, billed through one) but cannot create one.
+  await guest.goto(`${base()}/dashboard/keys`);
+  await expect(guest.getByRole("heading", { level: 1, name: "API keys" })).toBeVisible();
+  await expect(guest.getByRole("link", { name: "Create key" })).toHaveCount(0);
+  expect((await guest.goto(`${base()}/dashboard/keys/new`))?.status()).toBe(404);
+  await guest.goto(`${base()}/dashboard/playground`);
+  await guest.getByLabel("Model").selectOption("deepseek-v3");
+  await guest.getByRole("textbox", { name: "Message" }).fill("Hello from a member");
+  await guest.getByRole("button", { name: "Send" }).click();
+  await expect(guest.getByTestId("message-assistant")).toContainText("Hello from a member");
+  await expect(guest.getByTestId("playground-receipt")).toContainText(/Cost \$\d+\.\d*[1-9]/);
+
   // The link is used up.
   await guest.goto(link!);
   await expect(guest.getByTestId("invite-invalid")).toBeVisible();

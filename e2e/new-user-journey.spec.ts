@@ -7,27 +7,9 @@ import { randomUUID } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
 import OpenAI from "openai";
 import { withClient } from "../test/database";
-
-const base = () => process.env.E2E_BASE_URL!;
+import { adminApi, base, usdToNanos } from "./support";
 
 test.use({ viewport: { width: 1280, height: 900 } });
-
-async function adminApi(method: string, path: string, body: unknown): Promise<unknown> {
-  const res = await fetch(`${base()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${process.env.E2E_ADMIN_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return JSON.parse(text);
-}
-
-/** Exact decimal USD ("0.000012345") to nano-USD. */
-function usdToNanos(usd: string): bigint {
-  const [whole, fraction = ""] = usd.split(".");
-  return BigInt(whole) * 1_000_000_000n + BigInt(fraction.padEnd(9, "0").slice(0, 9));
-}
 
 async function ledgerCharges(organizationId: string): Promise<bigint> {
   return withClient(process.env.E2E_DATABASE_URL!, async (client) => {

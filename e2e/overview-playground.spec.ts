@@ -1,37 +1,18 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { base, createTestAccount, screenshots, signIn } from "./support";
 
 // The overview, quick start and playground in a real browser: an empty organization's first steps,
 // then the seed admin's workspace ($5 of credit, the seed's "Quick start" key) chatting through the
 // playground with the demo channel, and the overview showing the spend. Screenshots of every page at
 // desktop and phone widths go to e2e/screenshots/.
 
-const base = () => process.env.E2E_BASE_URL!;
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
-
 // Each flow visits several pages and takes screenshots at two widths: more than the default 30 s on a
 // busy 2-core machine.
 test.describe.configure({ timeout: 120_000 });
 
-async function signIn(page: Page, email: string, password: string) {
-  await page.setViewportSize(DESKTOP);
-  await page.goto(`${base()}/login?callbackUrl=/dashboard`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("signed-in-as")).toHaveText(email);
-}
-
-async function screenshots(page: Page, name: string) {
-  await page.setViewportSize(DESKTOP);
-  await page.screenshot({ path: `e2e/screenshots/${name}-desktop.png`, fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.screenshot({ path: `e2e/screenshots/${name}-phone.png`, fullPage: true });
-  await page.setViewportSize(DESKTOP);
-}
-
 test("an empty organization sees its balance is empty and how to get started", async ({ page }) => {
-  await signIn(page, process.env.E2E_MEMBER_EMAIL!, process.env.E2E_MEMBER_PASSWORD!);
+  const account = await createTestAccount("overview-empty");
+  await signIn(page, account.email, account.password);
   await page.goto(`${base()}/dashboard`);
   await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
   await expect(page.getByTestId("overview-balance")).toContainText("$0.00");

@@ -4,11 +4,9 @@
 // back empty, and actions change nothing in A — checked in the database, not only on screen.
 import { randomBytes, randomUUID } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
-import { hashPassword } from "../lib/auth/password";
-import { createOrganization } from "../lib/organizations/create";
 import { withClient } from "../test/database";
+import { adminApi, base, createTestAccount, signIn } from "./support";
 
-const base = () => process.env.E2E_BASE_URL!;
 const db = <T>(fn: Parameters<typeof withClient<T>>[1]) => withClient<T>(process.env.E2E_DATABASE_URL!, fn);
 
 interface OrgA {
@@ -18,17 +16,6 @@ interface OrgA {
   requestId: string;
   membershipId: string;
   invitationId: string;
-}
-
-async function adminApi<T>(method: string, path: string, body: unknown): Promise<T> {
-  const res = await fetch(`${base()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${process.env.E2E_ADMIN_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return JSON.parse(text) as T;
 }
 
 async function organizationOf(email: string): Promise<string> {
@@ -98,30 +85,6 @@ async function snapshotA(a: OrgA): Promise<string> {
   });
 }
 
-/** Organization B: a new user who owns only their personal workspace (no tie to A at all). */
-async function arrangeOrganizationB(): Promise<{ email: string; password: string; organizationId: string }> {
-  const suffix = randomUUID().slice(0, 8);
-  const email = `b-owner-${suffix}@example.com`;
-  const password = `B-${randomUUID()}`;
-  const organizationId = await db(async (c) => {
-    await c.query(`INSERT INTO "User" (id, email, "passwordHash", "updatedAt") VALUES ($1, $2, $3, now())`, [
-      `user_bo_${suffix}`,
-      email,
-      await hashPassword(password),
-    ]);
-    return (await createOrganization(c, { name: "B workspace", ownerUserId: `user_bo_${suffix}`, personal: true })).id;
-  });
-  return { email, password, organizationId };
-}
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto(`${base()}/login`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("signed-in-as")).toHaveText(email, { timeout: 30_000 });
-}
-
 /** Points every hidden `name` input of the page's forms at `value` (what a hostile client can send). */
 async function retarget(page: Page, name: string, value: string) {
   const count = await page.locator(`input[type="hidden"][name="${name}"]`).count();
@@ -138,7 +101,7 @@ test.use({ viewport: { width: 1280, height: 900 } });
 test("another organization's ids answer 404, list nothing and change nothing", async ({ page }) => {
   test.setTimeout(180_000);
   const a = await arrangeOrganizationA();
-  const b = await arrangeOrganizationB();
+  const b = await createTestAccount("isolation-b");
   const organizationB = b.organizationId;
   // B has its own key, member and invitation, so every form exists on B's pages.
   const keyB = await adminApi<{ id: string }>("POST", `/api/admin/organizations/${organizationB}/keys`, {

@@ -1,53 +1,16 @@
-// The usage page, the request log, a receipt and the CSV download, for the signed-in admin's personal
+// The usage page, the request log, a receipt and the CSV download, for a new user's personal
 // organization, with requests sent through the real gateway (/v1, the seeded demo channel).
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { usdToNanos } from "../lib/billing/money";
 import { formatUsd } from "../lib/format";
+import { adminApi, base, createTestAccount, screenshots, signIn, type TestAccount } from "./support";
 
-const base = () => process.env.E2E_BASE_URL!;
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
-
-async function signIn(page: Page) {
-  await page.goto(`${base()}/login`);
-  await page.getByLabel("Email").fill(process.env.E2E_ADMIN_EMAIL!);
-  await page.getByLabel("Password").fill(process.env.E2E_ADMIN_PASSWORD!);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("signed-in-as")).toHaveText(process.env.E2E_ADMIN_EMAIL!, { timeout: 30_000 });
-}
-
-async function screenshots(page: Page, name: string) {
-  for (const [size, viewport] of [
-    ["desktop", DESKTOP],
-    ["phone", PHONE],
-  ] as const) {
-    await page.setViewportSize(viewport);
-    await page.waitForTimeout(150); // charts re-measure on resize
-    await page.screenshot({ path: `e2e/screenshots/${name}-${size}.png`, fullPage: true });
-  }
-  await page.setViewportSize(DESKTOP);
-}
-
-async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${process.env.E2E_ADMIN_KEY}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status}`);
-  return (await res.json()) as T;
-}
-
-/** Billed requests through /v1 with a new key of the admin's personal organization. */
-async function sendRequests(): Promise<{ keyName: string; ids: string[] }> {
-  const orgs = await admin<{ data: { id: string; name: string }[] }>(
-    "GET",
-    `/api/admin/organizations?q=${encodeURIComponent(`${process.env.E2E_ADMIN_EMAIL}'s workspace`)}`,
-  );
-  const org = orgs.data.find((o) => o.name === `${process.env.E2E_ADMIN_EMAIL}'s workspace`);
-  if (!org) throw new Error("the admin's personal organization was not found");
+/** Billed requests through /v1 with a new key of the organization. */
+async function sendRequests(organizationId: string): Promise<{ keyName: string; ids: string[] }> {
   const keyName = "usage e2e";
-  const key = await admin<{ key: string }>("POST", `/api/admin/organizations/${org.id}/keys`, { name: keyName });
+  const key = await adminApi<{ key: string }>("POST", `/api/admin/organizations/${organizationId}/keys`, {
+    name: keyName,
+  });
   const ids: string[] = [];
   const models = ["deepseek-v3", "deepseek-v3", "kimi-k2", "glm-4-plus", "deepseek-v3", "kimi-k2"];
   for (const [i, model] of models.entries()) {
@@ -69,11 +32,13 @@ async function sendRequests(): Promise<{ keyName: string; ids: string[] }> {
   return { keyName, ids };
 }
 
-let adminRequestIds: string[] = []; // set by the first test (tests run in file order, one worker)
+let owner: TestAccount; // set by the first test (tests run in file order, one worker)
+let ownerRequestIds: string[] = [];
 
 test("usage, request log, receipt and CSV agree on the same requests", async ({ page }) => {
   test.setTimeout(120_000);
-  await signIn(page);
+  owner = await createTestAccount("usage", { creditUsd: "5" });
+  await signIn(page, owner.email, owner.password);
 
   // Empty states first: nothing has been billed yet.
   await page.goto(`${base()}/dashboard/usage`);
@@ -85,8 +50,8 @@ test("usage, request log, receipt and CSV agree on the same requests", async ({ 
   await expect(page.getByText("No requests in this range")).toBeVisible();
   await screenshots(page, "requests-empty");
 
-  const { keyName, ids } = await sendRequests();
-  adminRequestIds = ids;
+  const { keyName, ids } = await sendRequests(owner.organizationId);
+  ownerRequestIds = ids;
 
   // Usage: charts drawn, six billed requests, a totals row.
   await page.goto(`${base()}/dashboard/usage`);
@@ -158,20 +123,17 @@ test("another organization's receipt is a 404, and the export needs a session", 
   expect(res.status).toBe(401);
   expect(res.headers.get("content-type")).toContain("application/json");
 
-  // A member of another organization cannot open the admin organization's receipt, nor see its rows.
-  expect(adminRequestIds.length).toBeGreaterThan(0);
-  await page.goto(`${base()}/login`);
-  await page.getByLabel("Email").fill(process.env.E2E_MEMBER_EMAIL!);
-  await page.getByLabel("Password").fill(process.env.E2E_MEMBER_PASSWORD!);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("signed-in-as")).toHaveText(process.env.E2E_MEMBER_EMAIL!, { timeout: 30_000 });
+  // The owner of another organization cannot open the first one's receipt, nor see its rows.
+  expect(ownerRequestIds.length).toBeGreaterThan(0);
+  const other = await createTestAccount("usage-other");
+  await signIn(page, other.email, other.password);
   await page.goto(`${base()}/dashboard/requests`);
   await expect(page.getByText("No requests in this range")).toBeVisible();
-  const other = await page.goto(`${base()}/dashboard/requests/${adminRequestIds[0]}`);
-  expect(other?.status()).toBe(404);
+  const response = await page.goto(`${base()}/dashboard/requests/${ownerRequestIds[0]}`);
+  expect(response?.status()).toBe(404);
   await expect(page.getByText("This page could not be found.")).toBeVisible();
   await expect(page.getByTestId("receipt-lines")).toHaveCount(0);
-  expect(await page.content()).not.toContain("usage e2e"); // the admin organization's key name
+  expect(await page.content()).not.toContain("usage e2e"); // the first organization's key name
   const csv = await page.request.get(`${base()}/dashboard/requests/export?range=90`);
   expect(csv.status()).toBe(200);
   expect((await csv.text()).trim().split("\r\n")).toHaveLength(1); // the header only

@@ -20,7 +20,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
     { href: "/dashboard/settings", label: "Settings" },
   ];
   const sidebar = (place: "aside" | "menu") => (
-    <div className="grid gap-6">
+    <div className="grid grid-cols-1 gap-6">
       <OrgSwitcher organizations={organizations} activeId={organization.id} />
       <nav aria-label="Dashboard">
         <DashboardNav items={items} />
@@ -51,7 +51,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
           </div>
         </details>
       </header>
-      <aside className="hidden border-r border-slate-200 bg-white px-4 py-6 lg:block">
+      <aside className="hidden min-w-0 border-r border-slate-200 bg-white px-4 py-6 lg:block">
         <Link href="/dashboard" className="mb-6 block px-3 text-lg font-semibold tracking-tight">
           Token<span className="text-indigo-600">Flow</span>
         </Link>

@@ -1,7 +1,7 @@
 "use client";
 
-import { PageError } from "@/components/usage/page-error";
+import { PageError } from "@/components/ui/page-error";
 
-export default function RequestsError({ reset }: { error: Error; reset: () => void }) {
+export default function RequestLogError({ reset }: { error: Error; reset: () => void }) {
   return <PageError title="Request log" reset={reset} />;
 }

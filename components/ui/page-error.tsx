@@ -2,7 +2,8 @@
 
 import { buttonClass } from "@/components/ui/button";
 
-// A data page whose queries failed: say so plainly (no internals), and offer to try again.
+// Every dashboard error boundary: the page's heading, what happened in plain words (never the
+// internal message), and a retry.
 export function PageError({ title, reset }: { title: string; reset: () => void }) {
   return (
     <div>
