@@ -89,7 +89,9 @@ test("an admin creates a key with limits, sees it once, edits its limits and rev
   await expect(keyRow(page, name).getByTestId("key-spend")).toContainText("$0.00 of $10.50 this week");
 
   // Revoke, behind a confirmation; cancelling changes nothing.
-  await keyRow(page, name).getByRole("button", { name: "Revoke" }).click();
+  await keyRow(page, name)
+    .getByRole("button", { name: `Revoke “${name}”`, exact: true })
+    .click();
   const dialog = page.getByRole("dialog", { name: `Revoke “${name}”?` });
   await expect(dialog).toBeVisible();
   await dialog.getByRole("button", { name: "Cancel" }).click();

@@ -6,7 +6,12 @@ export function RevokeKeyForm({ keyId, name, partialKey }: { keyId: string; name
   return (
     <form action={revokeKeyAction}>
       <input type="hidden" name="keyId" value={keyId} />
-      <ConfirmButton label="Revoke" title={`Revoke “${name}”?`} confirmLabel="Revoke key">
+      <ConfirmButton
+        label="Revoke"
+        accessibleLabel={`Revoke “${name}”`}
+        title={`Revoke “${name}”?`}
+        confirmLabel="Revoke key"
+      >
         <p>
           Requests with <span className="font-mono">{partialKey}</span> are refused from the next request on, on every
           server. This cannot be undone; its usage history stays.

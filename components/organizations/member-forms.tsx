@@ -148,7 +148,12 @@ export function RemoveMemberForm({ membershipId, email }: { membershipId: string
   return (
     <form action={action} className="grid justify-items-start gap-1">
       <input type="hidden" name="membershipId" value={membershipId} />
-      <ConfirmButton label="Remove" title={`Remove ${email}?`} confirmLabel="Remove member">
+      <ConfirmButton
+        label="Remove"
+        accessibleLabel={`Remove ${email}`}
+        title={`Remove ${email}?`}
+        confirmLabel="Remove member"
+      >
         {email} loses access to this organization, and the API keys they created here are revoked at once.
       </ConfirmButton>
       <FormStatus state={state} />

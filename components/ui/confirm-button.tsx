@@ -9,12 +9,15 @@ import { buttonClass } from "./button";
  */
 export function ConfirmButton({
   label,
+  accessibleLabel,
   title,
   children,
   confirmLabel,
   variant = "danger",
 }: {
   label: string;
+  /** What a screen reader hears when the visible label is ambiguous in a list ("Revoke “CI key”"). */
+  accessibleLabel?: string;
   title: string;
   children?: ReactNode;
   confirmLabel?: string;
@@ -25,7 +28,12 @@ export function ConfirmButton({
   const titleId = useId();
   return (
     <>
-      <button type="button" className={buttonClass(variant)} onClick={() => dialog.current?.showModal()}>
+      <button
+        type="button"
+        aria-label={accessibleLabel}
+        className={buttonClass(variant)}
+        onClick={() => dialog.current?.showModal()}
+      >
         {label}
       </button>
       <dialog
