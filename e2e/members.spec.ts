@@ -70,12 +70,12 @@ test("an owner invites by email; the invitee accepts from the link and is a memb
 
   // An invalid address is refused at the field.
   await page.getByLabel("Email").fill("not-an-email");
-  await page.getByRole("button", { name: "Invite" }).click();
+  await page.getByRole("button", { name: "Invite", exact: true }).click();
   await expect(page.getByLabel("Email")).toHaveAttribute("aria-invalid", "true");
 
   await page.getByLabel("Email").fill(invitee.email);
   await page.getByLabel("Role", { exact: true }).selectOption("MEMBER");
-  await page.getByRole("button", { name: "Invite" }).click();
+  await page.getByRole("button", { name: "Invite", exact: true }).click();
   await expect(page.getByTestId("invite-status")).toHaveText(`Invitation sent to ${invitee.email}.`);
   await expect(page.getByTestId("invitation-row")).toContainText(invitee.email);
 
@@ -158,7 +158,7 @@ test("an owner invites by email; the invitee accepts from the link and is a memb
   // A second, pending invitation so the screenshot shows the list.
   await page.getByLabel("Email").fill(`later-${tag}@example.com`);
   await page.getByLabel("Role", { exact: true }).selectOption("ADMIN");
-  await page.getByRole("button", { name: "Invite" }).click();
+  await page.getByRole("button", { name: "Invite", exact: true }).click();
   await expect(page.getByTestId("invitation-row")).toContainText(`later-${tag}@example.com`);
   await screenshots(page, "members");
 
