@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { hashPassword } from "../lib/auth/password";
 import { startAppServer } from "../test/app-server";
+import { signInForSessionCookie } from "../test/session";
 
 const { values } = parseArgs({
   options: { org: { type: "string", default: "org_bench" }, runs: { type: "string", default: "30" } },
@@ -20,24 +21,6 @@ if (!databaseUrl) throw new Error("DATABASE_URL: a database seeded by `npm run s
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-async function signIn(base: string, email: string, password: string): Promise<string> {
-  const csrf = await fetch(`${base}/api/auth/csrf`);
-  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-  const cookie = csrf.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0])
-    .join("; ");
-  const res = await fetch(`${base}/api/auth/callback/credentials`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie },
-    body: new URLSearchParams({ email, password, csrfToken, json: "true", callbackUrl: `${base}/` }),
-  });
-  const session = res.headers.getSetCookie().find((c) => /^(__Secure-)?next-auth\.session-token=/.test(c));
-  if (!session) throw new Error(`sign-in failed: ${res.status}`);
-  return `${session.split(";")[0]}; tf_org=${org}`;
 }
 
 async function main() {
@@ -64,7 +47,7 @@ async function main() {
 
   const app = await startAppServer({ databaseUrl: databaseUrl! });
   try {
-    const cookie = await signIn(app.url, email, password);
+    const cookie = `${await signInForSessionCookie(app.url, email, password)}; tf_org=${org}`;
     // The request log's "Older" link after a few pages: a cursor deep into the log.
     const older = async (path: string) => {
       const html = await (await fetch(`${app.url}${path}`, { headers: { cookie } })).text();

@@ -8,6 +8,7 @@ import { clearScenarios, setScenario } from "@/e2e/fake-upstream/client";
 import { hashPassword } from "@/lib/auth/password";
 import { nanosToUsd } from "@/lib/billing/money";
 import { startStack, type Stack } from "./stack";
+import { signInForSessionCookie } from "./session";
 
 let stack: Stack;
 let orgA: string;
@@ -57,22 +58,7 @@ async function addMembership(userId: string, organizationId: string, role: strin
 
 /** next-auth's real credentials sign-in; returns the session cookie (plus the active-org cookie). */
 async function signIn(email: string, password: string): Promise<string> {
-  const base = stack.app.url;
-  const csrf = await fetch(`${base}/api/auth/csrf`);
-  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-  const cookie = csrf.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0])
-    .join("; ");
-  const res = await fetch(`${base}/api/auth/callback/credentials`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie },
-    body: new URLSearchParams({ email, password, csrfToken, json: "true", callbackUrl: `${base}/` }),
-  });
-  const session = res.headers.getSetCookie().find((c) => /^(__Secure-)?next-auth\.session-token=/.test(c));
-  if (!session) throw new Error(`sign-in failed for ${email}: ${res.status}`);
-  return `${session.split(";")[0]}; tf_org=${orgA}`;
+  return `${await signInForSessionCookie(stack.app.url, email, password)}; tf_org=${orgA}`;
 }
 
 interface Streamed {
