@@ -271,6 +271,20 @@ describe("playground chat", () => {
     expect(invalid.error?.code).toBe("validation_error");
   });
 
+  it("refuses a session opened before the password changed", async () => {
+    const user = await createUser("changer@playground.test", "changer password 1");
+    await addMembership(user, orgA, "MEMBER");
+    const cookie = await signIn("changer@playground.test", "changer password 1");
+    expect((await playground(cookie, chat(keyA.id))).status).toBe(200);
+    await stack.db.query(`UPDATE "User" SET "passwordHash" = $2 WHERE id = $1`, [
+      user,
+      await hashPassword("changer password 2"),
+    ]);
+    const refused = await playground(cookie, chat(keyA.id));
+    expect(refused.status).toBe(401);
+    expect(refused.error?.code).toBe("unauthorized");
+  });
+
   it("answers 402 when the organization cannot cover the hold", async () => {
     const poor = (await stack.admin.createOrganization("Playground poor")).id;
     const poorKey = await stack.admin.createKey(poor, { name: "poor key" });
