@@ -3,9 +3,7 @@
 //   * a tiny client for its /__control API (recorded requests, stats, fault scenarios).
 // All helpers take the server's `url` (origin, e.g. http://127.0.0.1:4010); a trailing "/v1" is tolerated.
 
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import path from "node:path";
+import { fixtureServerPath, spawnFixture } from "../spawn-fixture";
 import leaks from "./leaks.json";
 
 export interface FakeUpstreamHandle {
@@ -101,67 +99,22 @@ export function leakMarkers(channelKey: string): string[] {
   return [...Object.values(leaks), channelKey.slice(-8)];
 }
 
-/** Absolute path of server.mjs (works under ESM and CJS test runners; falls back to the repo root cwd). */
+/** Absolute path of server.mjs. */
 export function fakeUpstreamServerPath(): string {
-  const candidates = [
-    typeof __dirname === "string" ? path.join(__dirname, "server.mjs") : "",
-    path.resolve(process.cwd(), "e2e/fake-upstream/server.mjs"),
-  ];
-  const found = candidates.find((p) => p && existsSync(p));
-  if (!found) throw new Error(`fake upstream server.mjs not found (tried ${candidates.filter(Boolean).join(", ")})`);
-  return found;
+  return fixtureServerPath(typeof __dirname === "string" ? __dirname : undefined, "fake-upstream");
 }
 
 /** Spawns `node server.mjs` and resolves once it prints "FAKE_UPSTREAM_LISTENING <port>". */
-export function spawnFakeUpstream(
+export async function spawnFakeUpstream(
   opts: { port?: number; host?: string; timeoutMs?: number } = {},
 ): Promise<FakeUpstreamHandle> {
-  const host = opts.host ?? "127.0.0.1";
-  const child = spawn(process.execPath, [fakeUpstreamServerPath()], {
-    env: {
-      ...process.env,
-      FAKE_UPSTREAM_PORT: String(opts.port ?? 0),
-      FAKE_UPSTREAM_HOST: host,
-      FAKE_UPSTREAM_EXIT_WITH_PARENT: "1", // child exits when our end of its stdin closes
-    },
-    stdio: ["pipe", "pipe", "pipe"],
+  const fixture = await spawnFixture({
+    name: "fake upstream",
+    script: fakeUpstreamServerPath(),
+    envPrefix: "FAKE_UPSTREAM",
+    ...opts,
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  return new Promise((resolve, reject) => {
-    let stdout = "";
-    let stderr = "";
-    let settled = false;
-    const fail = (why: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      void stop();
-      reject(new Error(`fake upstream did not start: ${why}\n${stderr}`));
-    };
-    const timer = setTimeout(() => fail("timeout"), opts.timeoutMs ?? 10_000);
-    child.stderr.on("data", (d) => (stderr += d)); // keep draining so the child never blocks
-    child.once("error", (err) => fail(err.message));
-    child.once("exit", (code) => fail(`exited with code ${code}`));
-    child.stdout.on("data", (d) => {
-      stdout += d;
-      const m = /^FAKE_UPSTREAM_LISTENING (\d+)$/m.exec(stdout);
-      if (!m || settled) return;
-      settled = true;
-      clearTimeout(timer);
-      const port = Number(m[1]);
-      const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-      resolve({ url, baseUrl: `${url}/v1`, port, stop });
-    });
-  });
+  return { ...fixture, baseUrl: `${fixture.url}/v1` };
 }
 
 // ---------------------------------------------------------------------------------------------
