@@ -115,4 +115,21 @@ describe("checkStartupConfig", () => {
     expect(exit).not.toHaveBeenCalled();
     expect(warn).toHaveBeenCalledOnce();
   });
+
+  it("refuses a Stripe key without its webhook secret in every mode, never printing the key", () => {
+    const stripeKey = `sk_test_${randomBytes(12).toString("hex")}`;
+    const message = refusal({ ...complete, STRIPE_SECRET_KEY: stripeKey });
+    expect(message).toContain("STRIPE_WEBHOOK_SECRET is not");
+    expect(message).not.toContain(stripeKey);
+    expect(refusal({ NODE_ENV: "development", STRIPE_SECRET_KEY: stripeKey })).toContain("STRIPE_WEBHOOK_SECRET");
+    expect(refusal({ ...complete, STRIPE_SECRET_KEY: stripeKey, STRIPE_WEBHOOK_SECRET: "whsec_x" })).toBe("");
+    expect(
+      refusal({
+        ...complete,
+        STRIPE_SECRET_KEY: stripeKey,
+        STRIPE_WEBHOOK_SECRET: "whsec_x",
+        STRIPE_API_BASE_URL: "nope",
+      }),
+    ).toContain("STRIPE_API_BASE_URL");
+  });
 });

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from "node:net";
+import { stripeConfigProblems } from "@/lib/billing/stripe/config";
 import { loadEncryptionKey } from "@/lib/crypto/secrets";
 
 const MIN_ADMIN_KEY_LENGTH = 32;
@@ -11,6 +12,13 @@ const MIN_ADMIN_KEY_LENGTH = 32;
  * keeps the two secrets under the data folder for the zero-config default; a deployment sets them.)
  */
 export function checkStartupConfig(env: NodeJS.ProcessEnv = process.env): void {
+  // In any mode: a Stripe key without its webhook secret would take payments it could never credit.
+  const fatal = stripeConfigProblems(env);
+  if (fatal.length > 0) {
+    console.error(`[tokenflow] cannot start: ${fatal.join("; ")}`);
+    process.exit(1);
+    return;
+  }
   const problems: string[] = [];
   if (!env.DATABASE_URL) problems.push("DATABASE_URL is not set");
   const key = env.TOKENFLOW_ENCRYPTION_KEY;

@@ -18,6 +18,7 @@ import { createTokenflowServer } from "@/lib/server/http-server";
 import { drainAndClose } from "@/lib/server/shutdown";
 import { describeMailer } from "@/lib/email/send";
 import { startNotificationOutbox } from "@/lib/notifications/outbox";
+import { startAutoTopUps } from "@/lib/billing/stripe/auto-top-up-loop";
 import { checkStartupConfig } from "@/lib/startup-config";
 
 const dev = process.argv.includes("--dev");
@@ -45,6 +46,7 @@ async function main() {
   const journal = settlementJournal();
   journal.start();
   const stopOutbox = startNotificationOutbox();
+  const stopAutoTopUps = startAutoTopUps();
 
   let shutdown: Promise<void> | undefined;
   let firstSignalAt = 0;
@@ -59,6 +61,7 @@ async function main() {
     log(`${signal}: stopping…`);
     stopSweeper();
     const outboxStopped = stopOutbox();
+    const autoTopUpsStopped = stopAutoTopUps();
     const graceMs = gatewayConfig().TOKENFLOW_SHUTDOWN_TIMEOUT_MS;
     // The last resort if something in the drain itself hangs: never outlive the grace by much.
     setTimeout(() => {
@@ -73,7 +76,10 @@ async function main() {
       // (what does not land stays on disk for the next start); refusal receipts are written.
       flush: async () => {
         await settlementsInFlight();
-        await Promise.race([outboxStopped, new Promise((r) => setTimeout(r, JOURNAL_FINAL_REPLAY_MS))]);
+        await Promise.race([
+          Promise.all([outboxStopped, autoTopUpsStopped]),
+          new Promise((r) => setTimeout(r, JOURNAL_FINAL_REPLAY_MS)),
+        ]);
         await refusalLog().flush(true);
         journal.stop();
         await Promise.race([journal.replay(), new Promise((r) => setTimeout(r, JOURNAL_FINAL_REPLAY_MS))]);

@@ -8,6 +8,9 @@ import { ApiError, apiErrorBody, apiErrorStatus, validationError } from "./error
 import { readCappedBody } from "@/lib/http/read-capped-body";
 import { isDatabaseUnavailable } from "@/lib/db/errors";
 import { newRequestId } from "@/lib/http/request-id";
+import { isSameOriginMutation } from "@/lib/auth/same-origin";
+import { sessionUserOfRequest } from "@/lib/auth/request-session";
+import type { SessionUser } from "@/lib/auth/session";
 
 // One small wrapper per surface (management API, key-authenticated /api routes): it authenticates,
 // maps errors to `{ error: { code, message } }`, and stamps every answer with x-request-id, so route
@@ -33,6 +36,10 @@ export interface AdminContext<P extends Params> extends ApiContext<P> {
 }
 export interface KeyContextArgs<P extends Params> extends ApiContext<P> {
   key: KeyContext;
+}
+
+export interface SessionContextArgs<P extends Params> extends ApiContext<P> {
+  user: SessionUser;
 }
 
 type RouteHandler<P extends Params> = (request: Request, context: RouteContext<P>) => Promise<Response>;
@@ -81,6 +88,23 @@ export function withGatewayKey<P extends Params = Params>(
       throw err;
     }
     return handler({ ...ctx, key });
+  });
+}
+
+/**
+ * The dashboard's own JSON routes (billing): the signed-in user's session cookie, and for a
+ * mutation the site's own Origin (CSRF); otherwise 401 / 403.
+ */
+export function withSession<P extends Params = Params>(
+  handler: (ctx: SessionContextArgs<P>) => Promise<Response>,
+): RouteHandler<P> {
+  return withApi<P>(async (ctx) => {
+    if (!isSameOriginMutation(ctx.request)) {
+      throw new ApiError("forbidden", "Cross-site requests are refused: call this from the TokenFlow site.");
+    }
+    const user = await sessionUserOfRequest(ctx.request.headers);
+    if (!user) throw new ApiError("unauthorized", "Sign in to do this.");
+    return handler({ ...ctx, user });
   });
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
 
-export type CreditKind = "TOPUP" | "ADJUSTMENT" | "REFUND" | "REDEMPTION" | "SIGNUP_CREDIT";
+export type CreditKind =
+  "TOPUP" | "ADJUSTMENT" | "REFUND" | "REDEMPTION" | "SIGNUP_CREDIT" | "DISPUTE" | "DISPUTE_REVERSAL";
 
 export class BalanceTooLowError extends Error {
   constructor() {

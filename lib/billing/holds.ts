@@ -1,5 +1,6 @@
 import type { Queryable } from "@/lib/db/hot-path";
 import { DB_QUERY_TIMEOUT_MS, DB_SETTLE_TIMEOUT_MS, timedQuery } from "@/lib/db/pool";
+import { autoTopUpDue } from "./auto-top-up-signal";
 import type { RequestLogRow } from "./request-log";
 import { serializeLogRow } from "./request-log";
 
@@ -20,7 +21,12 @@ export async function admitHold(
         DB_QUERY_TIMEOUT_MS,
       ),
     );
-    return rows[0].result === "ok" ? "ok" : "insufficient_quota";
+    const result = rows[0].result;
+    if (result === "ok_top_up") {
+      autoTopUpDue(hold.organizationId); // the balance fell below the auto top-up threshold
+      return "ok";
+    }
+    return result === "ok" ? "ok" : "insufficient_quota";
   } catch (err) {
     if ((err as { code?: string }).code === "TF001") return "key_spend_limit";
     if ((err as { code?: string }).code === "TF005") return "member_spend_limit";

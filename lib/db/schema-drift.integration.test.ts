@@ -286,7 +286,9 @@ export async function compareDatabaseToSchema(url: string, dm: DmmfDatamodel = r
               array(SELECT a.attname FROM unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
                       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.ord)::text[] AS columns
          FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid
-         JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = 'public'`,
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+        -- Partial indexes are raw SQL in migrations (schema.prisma cannot declare them), like CHECKs.
+        WHERE n.nspname = 'public' AND ix.indpred IS NULL`,
       )
     ).rows.filter((r) => !IGNORED_TABLES.has(r.table));
     const indexes = new Map(indexRows.map((r) => [r.name, r]));

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { lowBalanceEmail } from "./outbox";
+import { autoTopUpFailedEmail, lowBalanceEmail } from "./outbox";
 
 describe("lowBalanceEmail", () => {
   it("names the threshold and the funds exactly, never a sub-cent amount as $0.00", () => {
@@ -23,5 +23,20 @@ describe("lowBalanceEmail", () => {
     });
     expect(email.subject).toBe("Your TokenFlow balance is below $1,234.50");
     expect(email.text).toContain("It is now -$2.00.");
+  });
+});
+
+describe("autoTopUpFailedEmail", () => {
+  it("names the amount and the bank's reason, says auto top-up is off and links to billing", () => {
+    vi.stubEnv("TOKENFLOW_PUBLIC_URL", "https://tf.example");
+    const email = autoTopUpFailedEmail(["o@example.com"], "Acme", {
+      amountNanos: "25000000000",
+      reason: "Your card has insufficient funds.",
+    });
+    expect(email.subject).toBe("Auto top-up of $25.00 failed for Acme");
+    expect(email.text).toContain("Your card has insufficient funds.");
+    expect(email.text).toContain("Auto top-up is now turned off");
+    expect(email.text).toContain("https://tf.example/billing");
+    vi.unstubAllEnvs();
   });
 });

@@ -4,7 +4,8 @@ import { sendEmail, type Email } from "@/lib/email/send";
 import { formatUsd } from "@/lib/format";
 
 // The notification outbox: settlement (tf_settle) inserts a Notification row in the same
-// transaction as the charge that crossed the owner's low-balance threshold; this loop emails it.
+// transaction as the charge that crossed the owner's low-balance threshold, and a declined auto
+// top-up inserts one in the transaction that turns auto top-up off; this loop emails them.
 // Every instance runs the loop; FOR UPDATE SKIP LOCKED lets each claim different rows, and a row
 // is marked sent in the transaction that claimed it, so no two instances send the same alert.
 // A failed send counts an attempt and is retried on later rounds, up to MAX_ATTEMPTS.
@@ -14,9 +15,9 @@ const BATCH = 20;
 
 interface NotificationRow {
   id: string;
-  kind: "LOW_BALANCE";
+  kind: "LOW_BALANCE" | "AUTO_TOP_UP_FAILED";
   organizationId: string;
-  data: { fundsNanos?: string; thresholdNanos?: string };
+  data: { fundsNanos?: string; thresholdNanos?: string; amountNanos?: string; reason?: string };
 }
 
 export interface DeliveryResult {
@@ -27,12 +28,29 @@ export interface DeliveryResult {
 
 type Send = (email: Email) => Promise<void>;
 
-function dashboardUrl(): string {
+function siteUrl(path: string): string {
   const base = (process.env.TOKENFLOW_PUBLIC_URL ?? process.env.NEXTAUTH_URL ?? "http://localhost:3000").replace(
     /\/+$/,
     "",
   );
-  return `${base}/dashboard/settings`;
+  return `${base}${path}`;
+}
+
+export function autoTopUpFailedEmail(to: string[], organizationName: string, data: NotificationRow["data"]): Email {
+  const amount = formatUsd(BigInt(data.amountNanos ?? "0"));
+  return {
+    to: to.join(", "),
+    subject: `Auto top-up of ${amount} failed for ${organizationName}`,
+    text: [
+      `We tried to add ${amount} to "${organizationName}" with the saved card, and the payment did not go through:`,
+      `${data.reason ?? "the card was declined."}`,
+      "",
+      "Auto top-up is now turned off, so we do not try the card again. When the balance runs out, requests with",
+      "this organization's keys are refused (HTTP 402).",
+      "",
+      `Top up, save another card and turn auto top-up back on: ${siteUrl("/billing")}`,
+    ].join("\n"),
+  };
 }
 
 export function lowBalanceEmail(to: string[], organizationName: string, data: NotificationRow["data"]): Email {
@@ -45,7 +63,7 @@ export function lowBalanceEmail(to: string[], organizationName: string, data: No
       `The balance of "${organizationName}" fell below your alert threshold of ${threshold}.`,
       `It is now ${funds}. When it runs out, requests with this organization's keys are refused (HTTP 402).`,
       "",
-      `Top up or redeem a credit code: ${dashboardUrl()}`,
+      `Top up or redeem a credit code: ${siteUrl("/dashboard/settings")}`,
       "",
       "You get this email once each time the balance crosses the threshold. Change it in the organization settings.",
     ].join("\n"),
@@ -87,8 +105,9 @@ export async function deliverPendingNotifications(
         continue;
       }
       try {
+        const compose = row.kind === "AUTO_TOP_UP_FAILED" ? autoTopUpFailedEmail : lowBalanceEmail;
         await send(
-          lowBalanceEmail(
+          compose(
             owners.map((o) => o.email),
             owners[0].name,
             row.data,

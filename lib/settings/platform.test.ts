@@ -8,6 +8,8 @@ describe("parsePlatformSettings", () => {
       signupOpen: true,
       signupEmailVerification: false,
       signupCreditNanos: 5_000_000_000n,
+      topUpMinNanos: 5_000_000_000n,
+      topUpMaxNanos: 1_000_000_000_000n,
     });
     expect(DEFAULT_PLATFORM_SETTINGS.signupCreditNanos).toBe(SIGNUP_CREDIT_NANOS);
   });
@@ -19,7 +21,7 @@ describe("parsePlatformSettings", () => {
         { key: "signup.emailVerification", value: true },
         { key: "signup.creditUsd", value: "0.25" },
       ]),
-    ).toEqual({ signupOpen: false, signupEmailVerification: true, signupCreditNanos: 250_000_000n });
+    ).toMatchObject({ signupOpen: false, signupEmailVerification: true, signupCreditNanos: 250_000_000n });
     expect(parsePlatformSettings([{ key: "signup.creditUsd", value: 0 }]).signupCreditNanos).toBe(0n);
   });
 
@@ -38,6 +40,23 @@ describe("parsePlatformSettings", () => {
       DEFAULT_PLATFORM_SETTINGS.signupCreditNanos,
     );
     expect(warn).toHaveBeenCalledTimes(5);
+    warn.mockRestore();
+  });
+
+  it("reads top-up limits in whole cents, and keeps the defaults when they are unusable", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const parsed = parsePlatformSettings([
+      { key: "billing.topUpMinUsd", value: "1.50" },
+      { key: "billing.topUpMaxUsd", value: 250 },
+    ]);
+    expect([parsed.topUpMinNanos, parsed.topUpMaxNanos]).toEqual([1_500_000_000n, 250_000_000_000n]);
+    expect(parsePlatformSettings([{ key: "billing.topUpMinUsd", value: "0.001" }]).topUpMinNanos).toBe(5_000_000_000n);
+    const inverted = parsePlatformSettings([
+      { key: "billing.topUpMinUsd", value: "100" },
+      { key: "billing.topUpMaxUsd", value: "10" },
+    ]);
+    expect([inverted.topUpMinNanos, inverted.topUpMaxNanos]).toEqual([5_000_000_000n, 1_000_000_000_000n]);
+    expect(warn).toHaveBeenCalledTimes(2);
     warn.mockRestore();
   });
 });

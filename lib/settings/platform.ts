@@ -10,6 +10,8 @@ export const SETTING_KEYS = {
   signupOpen: "signup.open",
   signupEmailVerification: "signup.emailVerification",
   signupCreditUsd: "signup.creditUsd",
+  topUpMinUsd: "billing.topUpMinUsd",
+  topUpMaxUsd: "billing.topUpMaxUsd",
 } as const;
 
 export interface PlatformSettings {
@@ -19,6 +21,9 @@ export interface PlatformSettings {
   signupEmailVerification: boolean;
   /** Credit granted to a new account's personal organization (the seed grants the admin the same). */
   signupCreditNanos: bigint;
+  /** The smallest and largest Stripe top-up (and auto top-up) an organization may buy. */
+  topUpMinNanos: bigint;
+  topUpMaxNanos: bigint;
 }
 
 export const DEFAULT_SIGNUP_CREDIT_USD = "5.00";
@@ -27,7 +32,12 @@ export const DEFAULT_PLATFORM_SETTINGS: Readonly<PlatformSettings> = {
   signupOpen: true,
   signupEmailVerification: false,
   signupCreditNanos: usdToNanos(DEFAULT_SIGNUP_CREDIT_USD),
+  topUpMinNanos: usdToNanos("5"),
+  topUpMaxNanos: usdToNanos("1000"),
 };
+
+// Stripe's own ceiling for one USD Checkout payment is $999,999.99.
+const MAX_TOP_UP_NANOS = usdToNanos("999999.99");
 
 // A credit of more than this per sign-up is surely a typo (e.g. nanos typed as dollars).
 const MAX_SIGNUP_CREDIT_NANOS = usdToNanos("10000");
@@ -55,6 +65,26 @@ export function parsePlatformSettings(rows: ReadonlyArray<{ key: string; value: 
     } catch {
       console.warn(`[settings] ${SETTING_KEYS.signupCreditUsd} is not a USD amount from 0 to 10000; using the default`);
     }
+  }
+  const usdSetting = (key: string, fallback: bigint) => {
+    const value = stored.get(key);
+    if (value === undefined) return fallback;
+    try {
+      if (typeof value !== "string" && typeof value !== "number") throw new RangeError("not a USD amount");
+      const nanos = usdToNanos(value);
+      if (nanos <= 0n || nanos > MAX_TOP_UP_NANOS || nanos % 10_000_000n !== 0n) throw new RangeError("out of range");
+      return nanos;
+    } catch {
+      console.warn(`[settings] ${key} is not a whole-cent USD amount from 0.01 to 999999.99; using the default`);
+      return fallback;
+    }
+  };
+  settings.topUpMinNanos = usdSetting(SETTING_KEYS.topUpMinUsd, settings.topUpMinNanos);
+  settings.topUpMaxNanos = usdSetting(SETTING_KEYS.topUpMaxUsd, settings.topUpMaxNanos);
+  if (settings.topUpMinNanos > settings.topUpMaxNanos) {
+    console.warn("[settings] the top-up minimum is above the maximum; using the defaults for both");
+    settings.topUpMinNanos = DEFAULT_PLATFORM_SETTINGS.topUpMinNanos;
+    settings.topUpMaxNanos = DEFAULT_PLATFORM_SETTINGS.topUpMaxNanos;
   }
   return settings;
 }

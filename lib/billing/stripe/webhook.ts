@@ -1,0 +1,36 @@
+import Stripe from "stripe";
+import { stripeClient, stripeSettings } from "./config";
+import { processStripeEvent } from "./process-event";
+
+// POST /api/stripe/webhook. The signature is checked on the raw body, byte for byte, with Stripe's
+// default tolerance of 300 s against replays; nothing is parsed before that. We answer 2xx only
+// after the database committed what the event means, and 5xx when something transient failed, so
+// that Stripe delivers it again (it retries for 3 days). Bad signatures get 400 and change nothing.
+// https://docs.stripe.com/webhooks#verify-events
+
+export interface WebhookAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export async function handleStripeWebhook(rawBody: Buffer | string, signature: string | null): Promise<WebhookAnswer> {
+  const settings = stripeSettings();
+  if (!settings) return { status: 404, body: { error: { message: "Stripe is not configured on this server." } } };
+  if (!signature) return { status: 400, body: { error: { message: "Missing Stripe-Signature header." } } };
+  let event: Stripe.Event;
+  try {
+    event = stripeClient().webhooks.constructEvent(rawBody, signature, settings.webhookSecret);
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeSignatureVerificationError) {
+      return { status: 400, body: { error: { message: "The Stripe signature does not verify." } } };
+    }
+    throw err;
+  }
+  try {
+    const { result, duplicate } = await processStripeEvent(event);
+    return { status: 200, body: { received: true, result, ...(duplicate ? { duplicate } : {}) } };
+  } catch (err) {
+    console.error(`[stripe] event ${event.id} (${event.type}) failed; Stripe will retry:`, (err as Error).message);
+    return { status: 500, body: { error: { message: "Processing failed; Stripe will deliver this event again." } } };
+  }
+}
