@@ -86,8 +86,8 @@ test("a new user signs up, lands on the dashboard in their personal workspace, s
 
   await expect(page).toHaveURL(`${base()}/dashboard`);
   await expect(page.getByTestId("signed-in-as")).toHaveText(email.toLowerCase());
-  await expect(page.locator("aside #org-switcher option:checked")).toContainText("Grace's workspace (personal)");
-  await expect(page.locator("aside #org-switcher option:checked")).toContainText("owner");
+  await expect(page.locator("#org-switcher-aside option:checked")).toContainText("Grace's workspace (personal)");
+  await expect(page.locator("#org-switcher-aside option:checked")).toContainText("owner");
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(`${base()}/`);

@@ -16,12 +16,13 @@ export default async function DashboardLayout({ children }: { children: ReactNod
     { href: "/dashboard/requests", label: "Request log" },
     { href: "/dashboard/playground", label: "Playground" },
     { href: "/dashboard/quick-start", label: "Quick start" },
+    { href: "/billing", label: "Billing" },
     ...(hasRole(organization.role, "ADMIN") ? [{ href: "/dashboard/members", label: "Members" }] : []),
     { href: "/dashboard/settings", label: "Settings" },
   ];
   const sidebar = (place: "aside" | "menu") => (
     <div className="grid grid-cols-1 gap-6">
-      <OrgSwitcher organizations={organizations} activeId={organization.id} />
+      <OrgSwitcher organizations={organizations} activeId={organization.id} id={`org-switcher-${place}`} />
       <nav aria-label="Dashboard">
         <DashboardNav items={items} />
       </nav>

@@ -6,16 +6,25 @@ import { switchOrganization } from "@/lib/tenancy/actions";
 import type { OrganizationSummary } from "@/lib/tenancy/context";
 
 /** Switches the active organization; submits on change, with a button for keyboards without JS. */
-export function OrgSwitcher({ organizations, activeId }: { organizations: OrganizationSummary[]; activeId: string }) {
+export function OrgSwitcher({
+  organizations,
+  activeId,
+  id = "org-switcher",
+}: {
+  organizations: OrganizationSummary[];
+  activeId: string;
+  /** Unique per copy on the page (the layout renders one in the phone menu and one in the sidebar). */
+  id?: string;
+}) {
   const form = useRef<HTMLFormElement>(null);
   return (
     <form ref={form} action={switchOrganization} className="grid min-w-0 gap-1">
-      <label htmlFor="org-switcher" className="text-xs font-medium text-slate-500 uppercase">
+      <label htmlFor={id} className="text-xs font-medium text-slate-500 uppercase">
         Organization
       </label>
       <div className="flex min-w-0 gap-2">
         <select
-          id="org-switcher"
+          id={id}
           name="organizationId"
           defaultValue={activeId}
           onChange={() => form.current?.requestSubmit()}

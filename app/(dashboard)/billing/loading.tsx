@@ -1,0 +1,16 @@
+export default function Loading() {
+  return (
+    <div aria-busy="true" aria-live="polite" className="grid gap-6">
+      <span className="sr-only">Loading billing…</span>
+      <div className="h-8 w-40 animate-pulse rounded bg-slate-200" />
+      <div className="grid gap-4 sm:grid-cols-2">
+        {[0, 1].map((i) => (
+          <div key={i} className="h-24 animate-pulse rounded-lg border border-slate-200 bg-white" />
+        ))}
+      </div>
+      {[0, 1].map((i) => (
+        <div key={i} className="h-48 animate-pulse rounded-lg border border-slate-200 bg-white" />
+      ))}
+    </div>
+  );
+}
