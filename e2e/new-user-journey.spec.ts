@@ -58,7 +58,7 @@ test("sign up, create a key, call the API with the SDK, see it in the log, usage
   expect(organization).toHaveLength(1);
   expect(organization[0]).toMatchObject({ role: "OWNER", personal: true });
   const organizationId = organization[0].id;
-  await expect(page.getByLabel("Organization")).toContainText("(personal)");
+  await expect(page.locator("aside").getByLabel("Organization")).toContainText("(personal)");
 
   // A key, shown once.
   const key = await createKey(page, "Journey key");

@@ -47,7 +47,7 @@ async function organizationWithCard(name: string, creditUsd: string, autoTopUp: 
   const setup = await billingApi(s.stack, owner.cookie, "POST", "/api/billing/payment-method", {
     organizationId: orgId,
   });
-  expect(setup.status).toBe(201);
+  expect(setup.status).toBe(200);
   const sessionId = /\/checkout\/(cs_\w+)/.exec(setup.body.url)![1];
   await fake.completeSession(s.fakeStripe.url, sessionId);
   const saved = await deliver(s, stripeEvent("checkout.session.completed", { id: sessionId }));

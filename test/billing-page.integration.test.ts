@@ -3,6 +3,7 @@
 // not there, and the ledger statement still reconciles to the balance, usage summed per day.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { billingApi, signedInMember } from "./stripe";
+import { startAppServer } from "./app-server";
 import { startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -79,5 +80,22 @@ describe("billing without Stripe", () => {
     expect(html).toContain("Only owners and admins of Self-hosted can top up");
     expect(html).not.toContain('data-testid="ledger"');
     expect(html).not.toContain("Top-up is not configured");
+  });
+});
+
+describe("start-up", () => {
+  it("refuses to start with a Stripe key but no webhook secret, without printing the key", async () => {
+    const key = "sk_test_refusedrefusedrefused";
+    const started = startAppServer({ databaseUrl: stack.databaseUrl, env: { STRIPE_SECRET_KEY: key } });
+    const error = await started.then(
+      async (app) => {
+        await app.stop();
+        return null;
+      },
+      (err: Error) => err,
+    );
+    expect(error?.message).toMatch(/the server exited \(1\)/);
+    expect(error?.message).toContain("STRIPE_WEBHOOK_SECRET is not");
+    expect(error?.message).not.toContain(key);
   });
 });

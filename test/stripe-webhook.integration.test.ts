@@ -37,7 +37,7 @@ async function startTopUp(amountUsd = "10.00") {
     organizationId: orgId,
     amountUsd,
   });
-  expect(res.status).toBe(201);
+  expect(res.status).toBe(200);
   const { rows } = await s.stack.db.query(`SELECT id FROM "Payment" WHERE "stripeSessionId" = $1`, [res.body.id]);
   return { sessionId: res.body.id as string, url: res.body.url as string, paymentId: rows[0].id as string };
 }

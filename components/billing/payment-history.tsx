@@ -29,7 +29,7 @@ export function PaymentHistory({ payments }: { payments: PaymentLine[] }) {
     );
   }
   return (
-    <div className="overflow-x-auto">
+    <div className="relative overflow-x-auto">
       <table className="w-full min-w-[36rem] text-left text-sm" data-testid="payment-history">
         <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
           <tr>

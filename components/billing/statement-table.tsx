@@ -15,7 +15,7 @@ export function StatementTable({
 }) {
   const reconciles = ledgerTotalNanos === balanceNanos + heldNanos;
   return (
-    <div className="overflow-x-auto">
+    <div className="relative overflow-x-auto">
       <table className="w-full min-w-[32rem] text-left text-sm" data-testid="ledger">
         <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
           <tr>

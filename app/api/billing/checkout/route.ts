@@ -5,5 +5,5 @@ import { checkoutRequestSchema, createTopUpCheckout } from "@/lib/billing/stripe
 export const POST = withSession(async ({ request, user }) => {
   const input = await parseBody(request, checkoutRequestSchema);
   const session = await createTopUpCheckout({ organizationId: input.organizationId, userId: user.id }, input);
-  return json(session, 201);
+  return json(session);
 });

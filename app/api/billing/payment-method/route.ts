@@ -7,5 +7,5 @@ const schema = z.strictObject({ organizationId: z.string().min(1).max(100) });
 
 export const POST = withSession(async ({ request, user }) => {
   const { organizationId } = await parseBody(request, schema);
-  return json(await createCardSetupCheckout({ organizationId, userId: user.id }), 201);
+  return json(await createCardSetupCheckout({ organizationId, userId: user.id }));
 });
