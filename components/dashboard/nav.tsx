@@ -6,6 +6,8 @@ import { usePathname } from "next/navigation";
 export interface NavItem {
   href: string;
   label: string;
+  /** Current only on this exact path (a section's root, e.g. /admin), not below it. */
+  exact?: boolean;
 }
 
 /** The dashboard's sections; the current one is marked for sight and for screen readers. */
@@ -14,7 +16,8 @@ export function DashboardNav({ items }: { items: NavItem[] }) {
   return (
     <ul className="grid gap-0.5">
       {items.map((item) => {
-        const current = item.href === "/dashboard" ? pathname === item.href : pathname.startsWith(item.href);
+        const current =
+          item.exact || item.href === "/dashboard" ? pathname === item.href : pathname.startsWith(item.href);
         return (
           <li key={item.href}>
             <Link

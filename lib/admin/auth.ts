@@ -3,21 +3,30 @@ import { ApiError } from "@/lib/api/errors";
 import { getPool } from "@/lib/db/pool";
 import { getSessionUser, isSameOriginMutation } from "@/lib/auth/session";
 import { hashApiKey, looksLikeApiKey } from "@/lib/keys/api-key";
+import { clientIpForThrottling } from "@/lib/gateway/client-ip";
 
 // Who may call the management API (DESIGN §7), tried in this order:
 //   1. `Authorization: Bearer $TOKENFLOW_ADMIN_KEY` (the bootstrap key; off when the env var is unset);
 //   2. `Authorization: Bearer tf-…` of an ApiKey with scope ADMIN whose creator is a platform ADMIN;
 //   3. an admin's dashboard session (next-auth cookie; mutations only from our own origin).
 
-export type AdminActor =
+/** `ip`: the caller's address, for the audit log (clientIpForThrottling's rule: trusted header or socket). */
+export type AdminActor = (
   | { kind: "bootstrap_key"; userId: null }
   | { kind: "api_key"; userId: string; apiKeyId: string }
-  | { kind: "session"; userId: string };
+  | { kind: "session"; userId: string }
+) & { ip?: string | null };
 
 const UNAUTHORIZED_MESSAGE =
   "Admin authentication required: sign in as an admin, or send Authorization: Bearer <TOKENFLOW_ADMIN_KEY or an admin API key>.";
 
 export async function authenticateAdmin(request: Request): Promise<AdminActor> {
+  const actor = await identifyAdmin(request);
+  const ip = clientIpForThrottling(request.headers);
+  return { ...actor, ip: ip === "unknown" ? null : ip };
+}
+
+async function identifyAdmin(request: Request): Promise<AdminActor> {
   const token = readBearerToken(request.headers);
   if (token) {
     if (matchesBootstrapKey(token, process.env.TOKENFLOW_ADMIN_KEY)) return { kind: "bootstrap_key", userId: null };

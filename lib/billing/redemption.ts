@@ -71,7 +71,7 @@ export async function redeemCode(
     const { rows } = await client.query<{ id: string; amountNanos: bigint }>(
       `UPDATE "RedemptionCode"
           SET "redeemedAt" = (now() AT TIME ZONE 'UTC'), "redeemedByOrgId" = $2, "redeemedByUserId" = $3
-        WHERE "codeHash" = $1 AND "redeemedAt" IS NULL
+        WHERE "codeHash" = $1 AND "redeemedAt" IS NULL AND "revokedAt" IS NULL
           AND ("expiresAt" IS NULL OR "expiresAt" > (now() AT TIME ZONE 'UTC'))
         RETURNING id, "amountNanos"`,
       [hashRedemptionCode(canonical), organizationId, userId],
