@@ -2,9 +2,9 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { SignOutButton } from "@/components/accounts/sign-out-button";
 import { DashboardNav, type NavItem } from "@/components/dashboard/nav";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 
-export const metadata = { title: "Admin — TokenFlow" };
+export const generateMetadata = adminPageMetadata("Overview");
 
 // The operator's console. The platform-admin check sits here, outside any loading boundary, so a
 // tenant gets a real 404 status; every page, action and route checks again on its own.

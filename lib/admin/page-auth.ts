@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { headers } from "next/headers";
 import { notFound, redirect } from "next/navigation";
 import { ApiError } from "@/lib/api/errors";
@@ -32,4 +33,16 @@ export async function requirePlatformAdminAction(): Promise<AdminPageContext> {
 async function sessionActor(user: SessionUser): Promise<AdminActor> {
   const ip = clientIpForThrottling(await headers());
   return { kind: "session", userId: user.id, ip: ip === "unknown" ? null : ip };
+}
+
+/**
+ * A console page's title, given to platform admins only. Next resolves a page's metadata even when
+ * its layout answers 404, so a static `metadata` would name the page ("Audit log — …") in the 404
+ * a tenant gets. Use as `export const generateMetadata = adminPageMetadata("Audit log");`.
+ */
+export function adminPageMetadata(title: string): () => Promise<Metadata> {
+  return async () => {
+    const user = await getSessionUser();
+    return user?.role === "ADMIN" ? { title: `${title} — TokenFlow admin` } : {};
+  };
 }

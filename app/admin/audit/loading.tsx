@@ -1,0 +1,10 @@
+export default function Loading() {
+  return (
+    <div aria-busy="true" aria-live="polite" className="grid gap-6">
+      <span className="sr-only">Loading the audit log…</span>
+      <div className="h-8 w-48 animate-pulse rounded bg-slate-200" />
+      <div className="h-28 animate-pulse rounded-lg border border-slate-200 bg-white" />
+      <div className="h-96 animate-pulse rounded-lg border border-slate-200 bg-white" />
+    </div>
+  );
+}
