@@ -128,6 +128,7 @@ export async function createOrganizationApiKey(
     targetType: "ApiKey",
     targetId: created.id,
     data: { organizationId, name: created.name, partialKey: created.partialKey },
+    after: { ...toApiKeyJson(created) }, // the key itself is shown once to the caller, never recorded
   });
   return { ...toApiKeyJson(created), key: created.key };
 }
@@ -153,7 +154,14 @@ export async function revokeOrganizationApiKey(
   if (!existing) throw notFound("API key");
   const revoked = await revokeApiKey(existing.organizationId, id, platformActor(actor));
   if (!revoked.alreadyRevoked) {
-    await recordAudit(actor, { action: "api_key.revoke", targetType: "ApiKey", targetId: id });
+    await recordAudit(actor, {
+      action: "api_key.revoke",
+      targetType: "ApiKey",
+      targetId: id,
+      data: { organizationId: existing.organizationId },
+      before: { revokedAt: null },
+      after: { revokedAt: revoked.revokedAt.toISOString() },
+    });
   }
   return { id, revokedAt: revoked.revokedAt.toISOString() };
 }
