@@ -117,7 +117,9 @@ export default async function OrganizationPage({ params }: { params: Promise<{ i
                       <td className="px-5 py-3 whitespace-nowrap text-slate-700">{formatDateTime(entry.createdAt)}</td>
                       <td className="px-5 py-3 text-slate-700">
                         <span className="font-medium">{LEDGER_LABELS[entry.kind] ?? entry.kind}</span>
-                        {entry.note && <span className="text-slate-600"> — {entry.note}</span>}
+                        {entry.note && entry.note !== LEDGER_LABELS[entry.kind] && (
+                          <span className="text-slate-600"> — {entry.note}</span>
+                        )}
                         {entry.actorEmail && <p className="text-xs text-slate-500">by {entry.actorEmail}</p>}
                       </td>
                       <td
