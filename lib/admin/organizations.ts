@@ -40,7 +40,8 @@ export const creditOrganizationSchema = z.strictObject({
   reference: text(200).optional(),
 });
 
-export interface OrganizationJson {
+// A type (not an interface) so it passes as an audit record.
+export type OrganizationJson = {
   id: string;
   name: string;
   balanceUsd: string;
@@ -49,7 +50,7 @@ export interface OrganizationJson {
   disabled: boolean;
   keyCount: number; // keys not revoked
   createdAt: string;
-}
+};
 
 const withKeyCount = { _count: { select: { apiKeys: { where: { revokedAt: null } } } } } as const;
 
@@ -89,12 +90,23 @@ export async function createOrganization(
   return toOrganizationJson(row);
 }
 
-/** Newest first; `q` matches the name (case-insensitive substring) or the exact id. */
+/**
+ * Newest first; `q` matches the name (case-insensitive substring), the exact id, or a member's email
+ * (substring), so an operator can find a tenant from the address in a support email.
+ */
 export async function listOrganizations(
   query: z.output<typeof listOrganizationsQuery>,
 ): Promise<{ data: OrganizationJson[]; nextCursor: string | null }> {
   const rows = await getPrisma().organization.findMany({
-    where: query.q ? { OR: [{ name: { contains: query.q, mode: "insensitive" } }, { id: query.q }] } : {},
+    where: query.q
+      ? {
+          OR: [
+            { name: { contains: query.q, mode: "insensitive" } },
+            { id: query.q },
+            { memberships: { some: { user: { email: { contains: query.q, mode: "insensitive" } } } } },
+          ],
+        }
+      : {},
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: query.limit + 1,
     ...(query.cursor ? { cursor: { id: query.cursor }, skip: 1 } : {}),
@@ -126,6 +138,8 @@ export async function updateOrganization(
   if (patch.name !== undefined) data.name = patch.name;
   if (patch.rpmLimit !== undefined) data.rpmLimit = patch.rpmLimit;
   if (patch.disabled !== undefined) data.disabledAt = patch.disabled ? new Date() : null;
+  const previous = await getPrisma().organization.findUnique({ where: { id }, include: withKeyCount });
+  if (!previous) throw notFound("Organization");
   let row;
   try {
     row = await getPrisma().organization.update({ where: { id }, data, include: withKeyCount });
@@ -134,16 +148,33 @@ export async function updateOrganization(
     throw err;
   }
   forgetAllKeys();
-  await recordAudit(actor, { action: "organization.update", targetType: "Organization", targetId: id, data: patch });
-  return toOrganizationJson(row);
+  const after = toOrganizationJson(row);
+  await recordAudit(actor, {
+    action: "organization.update",
+    targetType: "Organization",
+    targetId: id,
+    data: patch,
+    before: toOrganizationJson(previous),
+    after,
+  });
+  return after;
 }
 
-/** Adds (or, negative, removes) funds as an ADJUSTMENT ledger entry; never below zero. */
+/**
+ * Adds (or, negative, removes) funds as an ADJUSTMENT ledger entry carrying the note. A debit never
+ * takes the balance below zero; a credit always lands, also on a balance a refund or dispute left
+ * negative (tf_credit).
+ */
 export async function adjustOrganizationCredit(
   organizationId: string,
   input: z.output<typeof creditOrganizationSchema>,
   actor: AdminActor,
 ): Promise<{ balanceUsd: string }> {
+  const { rows: previous } = await getPool().query<{ balanceNanos: bigint; heldNanos: bigint }>(
+    `SELECT "balanceNanos", "heldNanos" FROM "Organization" WHERE id = $1`,
+    [organizationId],
+  );
+  if (!previous[0]) throw notFound("Organization");
   let balanceNanos: bigint;
   try {
     balanceNanos = await creditOrganization(getPool(), {
@@ -166,6 +197,9 @@ export async function adjustOrganizationCredit(
     targetType: "Organization",
     targetId: organizationId,
     data: { amountUsd: nanosToUsd(input.amountUsd), note: input.note ?? null, reference: input.reference ?? null },
+    // Read just before the credit: a request settling in between moves it too (the ledger is exact).
+    before: { balanceUsd: nanosToUsd(previous[0].balanceNanos), heldUsd: nanosToUsd(previous[0].heldNanos) },
+    after: { balanceUsd: nanosToUsd(balanceNanos) },
   });
   return { balanceUsd: nanosToUsd(balanceNanos) };
 }

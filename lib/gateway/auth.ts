@@ -22,6 +22,8 @@ interface KeyRow extends KeyContext {
   revoked: boolean;
   expiresAt: Date | null;
   orgDisabled: boolean;
+  /** The user who created the key is disabled: their keys stop with them (admin console, issue 11). */
+  creatorDisabled: boolean;
 }
 
 // Revocation reaches other instances within the cache TTL (a couple of seconds).
@@ -59,7 +61,13 @@ export async function authenticateKeyById(
 }
 
 function admitKey(row: KeyRow | null, headers: Headers, refuse: () => GatewayError): KeyContext {
-  if (!row || row.revoked || row.orgDisabled || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) {
+  if (
+    !row ||
+    row.revoked ||
+    row.orgDisabled ||
+    row.creatorDisabled ||
+    (row.expiresAt && row.expiresAt.getTime() <= Date.now())
+  ) {
     throw refuse();
   }
   if (row.allowedIps.length > 0) {
@@ -95,7 +103,9 @@ export function forgetKey(keyHash: string) {
   publishInvalidation({ kind: "key", keyHash });
 }
 
-/** After an organization change (disabled, limits): drops every cached key here and elsewhere. */
+/**
+ * After an organization or user change (disabled, limits): drops every cached key here and elsewhere.
+ */
 export function forgetAllKeys() {
   cache.clear();
   publishInvalidation({ kind: "keys" });
@@ -130,8 +140,10 @@ async function loadKeyRow(where: string, values: string[]): Promise<KeyRow | nul
   const { rows } = await hotPathDb.query(
     timedQuery(
       `SELECT k.id, k."organizationId", k."allowedModels", k."allowedIps", k."rpmLimit", k."tpmLimit", k."maxConcurrency",
-            k."revokedAt" IS NOT NULL AS revoked, k."expiresAt", (o."disabledAt" IS NOT NULL OR o."deletedAt" IS NOT NULL) AS "orgDisabled", o."rpmLimit" AS "orgRpmLimit"
+            k."revokedAt" IS NOT NULL AS revoked, k."expiresAt", (o."disabledAt" IS NOT NULL OR o."deletedAt" IS NOT NULL) AS "orgDisabled", o."rpmLimit" AS "orgRpmLimit",
+            (u."disabledAt" IS NOT NULL) AS "creatorDisabled"
        FROM "ApiKey" k JOIN "Organization" o ON o.id = k."organizationId"
+       LEFT JOIN "User" u ON u.id = k."createdById"
       WHERE ${where} AND k.scope = 'GATEWAY'`,
       values,
       DB_QUERY_TIMEOUT_MS,
@@ -151,5 +163,6 @@ async function loadKeyRow(where: string, values: string[]): Promise<KeyRow | nul
     revoked: r.revoked,
     expiresAt: r.expiresAt,
     orgDisabled: r.orgDisabled,
+    creatorDisabled: r.creatorDisabled === true,
   };
 }
