@@ -370,8 +370,10 @@ describe("the console pages", () => {
     expect(userPage).toContain("Disable user");
     expect(userPage).not.toMatch(/scrypt|argon/);
 
-    // Unknown ids: the not-found page (status 200 once the loading shell has streamed, as Next does).
-    const missing = await html(await pageOk(cookie, `/admin/tenants/users/user_nope`));
+    // Unknown ids: a real 404 (no loading boundary above the detail pages to start a 200 stream).
+    const missingResponse = await pageOk(cookie, `/admin/tenants/users/user_nope`);
+    expect(missingResponse.status).toBe(404);
+    const missing = await html(missingResponse);
     expect(missing).toContain("This page could not be found");
     expect(missing).not.toContain("Disable user");
   });

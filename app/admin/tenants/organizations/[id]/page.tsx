@@ -6,10 +6,10 @@ import { Badge, Card, CardHeader, EmptyState, Notice, PageHeader, Stat } from "@
 import { ApiError } from "@/lib/api/errors";
 import { ID_PATTERN } from "@/lib/admin/fields";
 import { getOrganizationDetail, SPEND_WINDOW_DAYS, type OrganizationDetail } from "@/lib/admin/organization-detail";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 import { formatAgo, formatCount, formatDateTime, formatUsd } from "@/lib/format";
 
-export const metadata = { title: "Organization — TokenFlow admin" };
+export const generateMetadata = adminPageMetadata("Organization");
 
 const LEDGER_LABELS: Record<string, string> = {
   TOPUP: "Top-up",

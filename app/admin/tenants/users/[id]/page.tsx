@@ -4,11 +4,11 @@ import { AdminAction } from "@/components/admin/tenants/admin-action";
 import { Badge, Card, CardHeader, EmptyState, Notice, PageHeader } from "@/components/ui/card";
 import { ApiError } from "@/lib/api/errors";
 import { ID_PATTERN } from "@/lib/admin/fields";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 import { getUserDetail, type UserDetail } from "@/lib/admin/users";
 import { formatAgo, formatDateTime } from "@/lib/format";
 
-export const metadata = { title: "User — TokenFlow admin" };
+export const generateMetadata = adminPageMetadata("User");
 
 async function load(id: string): Promise<UserDetail> {
   if (!ID_PATTERN.test(id)) notFound();

@@ -5,12 +5,12 @@ import { Badge, Card, CardHeader, EmptyState, PageHeader } from "@/components/ui
 import { INPUT_CLASS } from "@/components/ui/field";
 import { ID_PATTERN } from "@/lib/admin/fields";
 import { listOrganizations } from "@/lib/admin/organizations";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 import { listUsers } from "@/lib/admin/users";
 import { usdToNanos } from "@/lib/billing/money";
 import { formatDate, formatUsd } from "@/lib/format";
 
-export const metadata = { title: "Tenants — TokenFlow admin" };
+export const generateMetadata = adminPageMetadata("Tenants");
 
 const PAGE_SIZE = 20;
 
