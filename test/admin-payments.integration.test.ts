@@ -334,6 +334,18 @@ describe("analytics", () => {
         max_tokens: 20,
       });
     }
+    // A stream the upstream cuts short counts against its channel; a request whose every attempt
+    // failed is answered without a serving channel (its receipt names none).
+    const cut = await client.chat.completions.create({
+      model: "deepseek-v3",
+      messages: [{ role: "user", content: "cut" }],
+      max_tokens: 20,
+      stream: true,
+      fake_fault: "cut-after:2",
+    } as never);
+    await (async () => {
+      for await (const chunk of cut as unknown as AsyncIterable<unknown>) void chunk;
+    })().catch(() => undefined);
     await client.chat.completions
       .create({
         model: "gpt-4o",
@@ -393,7 +405,7 @@ describe("analytics", () => {
     }
     const stats = a.channels.find((c) => c.channelId === channel.id)!;
     const { rows: ch } = await s.stack.db.query(
-      `SELECT count(*) AS n, count(*) FILTER (WHERE status >= 500) AS errors, sum("costNanos") AS cost,
+      `SELECT count(*) AS n, count(*) FILTER (WHERE "errorCode" IS NOT NULL) AS errors, sum("costNanos") AS cost,
               percentile_disc(0.5) WITHIN GROUP (ORDER BY "latencyMs") AS p50
          FROM "RequestLog" WHERE "channelId" = $1`,
       [channel.id],
@@ -407,6 +419,8 @@ describe("analytics", () => {
     expect(stats.errors).toBe(1n);
     expect(stats.costNanos).toBe(BigInt(ch[0].cost));
     expect(stats.p50LatencyMs).toBe(ch[0].p50);
+    const unserved = a.channels.find((c) => c.channelId === null)!;
+    expect(unserved.errors).toBe(1n); // the 500 after every attempt
     const channelDays = a.byChannelDay.filter((d) => d.series === channel.id);
     expect(channelDays.reduce((t, d) => t + d.costNanos, 0n)).toBe(stats.costNanos);
 

@@ -60,7 +60,12 @@ export interface ChannelStats {
   channelId: string | null;
   name: string;
   requests: bigint;
-  /** Answered with a 5xx: upstream or server failures, not the caller's mistakes. */
+  /**
+   * Requests that failed on the platform's side: answered with a 5xx, or (for a channel) a stream
+   * the upstream cut short. A request whose every attempt failed is answered without a channel
+   * (receipts name only the channel that served), so it counts in the "no channel" row; refusals
+   * (4xx: quota, limits, bad requests) are not errors of ours.
+   */
   errors: bigint;
   costNanos: bigint;
   p50LatencyMs: number | null;
@@ -144,7 +149,8 @@ export async function getPlatformAnalytics(days: AnalyticsRange, now = new Date(
     }>(
       `SELECT CASE WHEN GROUPING(r.day) = 0 THEN to_char(r.day, 'YYYY-MM-DD') END AS day, r."channelId",
               sum(r."requestCount")::bigint AS requests,
-              (count(*) FILTER (WHERE r.status >= 500))::bigint AS errors,
+              (COALESCE(sum(r."requestCount") FILTER (WHERE r.status >= 500
+                 OR (r."errorCode" IS NOT NULL AND r."errorCode" <> 'client_closed' AND r."channelId" IS NOT NULL)), 0))::bigint AS errors,
               sum(r."costNanos")::bigint AS "costNanos",
               sum(r."inputTokens" + r."cachedInputTokens" + r."outputTokens")::bigint AS tokens,
               percentile_disc(0.5) WITHIN GROUP (ORDER BY r."latencyMs") AS p50,
@@ -237,7 +243,10 @@ export async function getPlatformAnalytics(days: AnalyticsRange, now = new Date(
     if (row.day === null) {
       channelStats.push({
         channelId: row.channelId,
-        name: row.channelId === null ? "No channel (refused)" : (channelNames.get(row.channelId) ?? "Deleted channel"),
+        name:
+          row.channelId === null
+            ? "No channel served (refused, or every attempt failed)"
+            : (channelNames.get(row.channelId) ?? "Deleted channel"),
         requests: row.requests,
         errors: row.errors,
         costNanos: row.costNanos,

@@ -204,7 +204,7 @@ export default async function AdminAnalyticsPage({ searchParams }: { searchParam
             <Card>
               <CardHeader
                 title="Channels"
-                description="Spend per UTC day by the channel that served; error rate (answers with a 5xx) and latency per channel, from the request receipts."
+                description="Spend per UTC day by the channel that served. Error rate: requests answered with a 5xx or cut short by the upstream (a request whose every attempt failed has no serving channel). Latency from the request receipts."
               />
               <div className="p-4">
                 {spendByChannel.series.length === 0 ? (
@@ -236,7 +236,7 @@ export default async function AdminAnalyticsPage({ searchParams }: { searchParam
                         <td className={`${TD} font-medium text-slate-900`}>{c.name}</td>
                         <td className={NUM}>{formatCount(c.requests)}</td>
                         <td className={`${NUM} ${c.errors > 0n ? "text-red-700" : ""}`}>
-                          {c.channelId === null ? "—" : `${percent(c.errors, c.requests)} (${formatCount(c.errors)})`}
+                          {`${percent(c.errors, c.requests)} (${formatCount(c.errors)})`}
                         </td>
                         <td className={NUM}>{c.p50LatencyMs === null ? "—" : `${formatCount(c.p50LatencyMs)} ms`}</td>
                         <td className={NUM}>{c.p95LatencyMs === null ? "—" : `${formatCount(c.p95LatencyMs)} ms`}</td>
