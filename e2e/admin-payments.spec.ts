@@ -103,7 +103,9 @@ test("an admin sees a tenant's top-ups, re-runs fulfilment for a stuck one, and 
     tenant.organizationId,
   ]);
   await stuckRow.getByRole("button", { name: /Re-run fulfilment/ }).click();
-  await expect(page.getByTestId("fulfilment-result").first()).toContainText("credited now");
+  await expect(page.getByTestId("fulfilment-notice")).toContainText(
+    `Fulfilment re-run for the $15.00 top-up of payer workspace (${stuck.id}): Stripe says it was paid: the top-up was credited now.`,
+  );
   await expect(page.getByTestId("empty-state").filter({ hasText: "No stuck top-ups" })).toBeVisible();
   await expect(all.locator(`tr[data-payment-id="${stuck.id}"]`)).toContainText("Credited");
   const credits = await query<{ amountNanos: string }>(

@@ -157,7 +157,7 @@ export async function getPlatformAnalytics(days: AnalyticsRange, now = new Date(
               percentile_disc(0.95) WITHIN GROUP (ORDER BY r."latencyMs") AS p95
          FROM "Organization" o
          CROSS JOIN LATERAL (
-           SELECT l."createdAt"::date AS day, l."channelId", l."requestCount", l.status, l."costNanos",
+           SELECT l."createdAt"::date AS day, l."channelId", l."requestCount", l.status, l."errorCode", l."costNanos",
                   l."inputTokens", l."cachedInputTokens", l."outputTokens", l."latencyMs"
              FROM "RequestLog" l
             WHERE l."organizationId" = o.id AND l."createdAt" >= $1::date AND l."createdAt" < $2::date + 1

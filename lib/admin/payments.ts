@@ -365,6 +365,11 @@ const RESULT_MESSAGES: Record<FulfillResult, string> = {
   livemode_mismatch: "Stripe's object is from the other mode (live/test): nothing credited.",
 };
 
+/** What a fulfilment result means, for people; null for a string that is no result. */
+export function fulfilmentMessage(result: string): string | null {
+  return Object.hasOwn(RESULT_MESSAGES, result) ? RESULT_MESSAGES[result as FulfillResult] : null;
+}
+
 export interface FulfilmentRunJson {
   result: FulfillResult;
   message: string;

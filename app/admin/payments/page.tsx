@@ -6,10 +6,12 @@ import {
   StripeEventsTable,
 } from "@/components/admin/payments/payment-tables";
 import { buttonClass } from "@/components/ui/button";
-import { Card, CardHeader, EmptyState, PageHeader, Stat } from "@/components/ui/card";
+import { Card, CardHeader, EmptyState, Notice, PageHeader, Stat } from "@/components/ui/card";
 import { INPUT_CLASS } from "@/components/ui/field";
 import { requirePlatformAdmin } from "@/lib/admin/page-auth";
 import {
+  fulfilmentMessage,
+  getPayment,
   listFlaggedOrganizations,
   listPayments,
   listPaymentsNeedingAttention,
@@ -22,7 +24,10 @@ import {
   STUCK_AFTER_MINUTES,
 } from "@/lib/admin/payments";
 import { isTopUpConfigured } from "@/lib/billing/stripe/config";
-import { formatCount } from "@/lib/format";
+import { usdToNanos } from "@/lib/billing/money";
+import { formatCount, formatUsd } from "@/lib/format";
+
+const usdLabel = (amount: string) => formatUsd(usdToNanos(amount));
 
 export const metadata = { title: "Payments — Admin — TokenFlow" };
 
@@ -60,6 +65,9 @@ export default async function AdminPaymentsPage({ searchParams }: { searchParams
     listRefundAndDisputeEntries(),
     listStripeEvents(eventsQuery.success ? eventsQuery.data : listStripeEventsQuery.parse({})),
   ]);
+  const rerunMessage = fulfilmentMessage(first(params.result) ?? "");
+  const rerunId = first(params.rerun);
+  const rerun = rerunMessage && rerunId ? await getPayment(rerunId).catch(() => null) : null;
   const filterQuery = (extra: Record<string, string>) => {
     const q = new URLSearchParams();
     if (query.status) q.set("status", query.status);
@@ -84,6 +92,18 @@ export default async function AdminPaymentsPage({ searchParams }: { searchParams
           Stripe is not configured on this server (STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET): tenants cannot top up and
           fulfilment cannot be re-run.
         </p>
+      )}
+      {rerun && (
+        <div className="mb-6" data-testid="fulfilment-notice">
+          <Notice
+            tone={
+              first(params.result) === "credited" || first(params.result) === "already_credited" ? "success" : "info"
+            }
+          >
+            Fulfilment re-run for the {usdLabel(rerun.amountUsd)} top-up of {rerun.organization.name} (
+            <span className="font-mono">{rerun.id}</span>): {rerunMessage}
+          </Notice>
+        </div>
       )}
       <div className="mb-6 grid grid-cols-2 gap-4 lg:grid-cols-4">
         <a href="#stuck" className="block">

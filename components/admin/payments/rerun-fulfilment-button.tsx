@@ -11,7 +11,8 @@ interface FulfilmentRun {
 }
 
 // Runs the one fulfilment path again for a top-up (POST /api/admin/payments/{id}/fulfill): it asks
-// Stripe and credits at most once, so a second press changes nothing. The answer is shown in place.
+// Stripe and credits at most once, so a second press changes nothing. The answer is shown in place
+// and, once the page has re-read the data, at the top of the page.
 export function RerunFulfilmentButton({
   paymentId,
   organizationName,
@@ -29,7 +30,12 @@ export function RerunFulfilmentButton({
     try {
       const answer = await postJson<FulfilmentRun>("POST", `/api/admin/payments/${paymentId}/fulfill`, {});
       setOutcome({ ok: answer.result === "credited" || answer.result === "already_credited", text: answer.message });
-      router.refresh();
+      // The page re-reads everything and says what happened at its top: this row may leave the
+      // stuck list, taking this button (and its message) with it.
+      const params = new URLSearchParams(window.location.search);
+      params.set("rerun", paymentId);
+      params.set("result", answer.result);
+      router.replace(`${window.location.pathname}?${params}`, { scroll: false });
     } catch (err) {
       setOutcome({ ok: false, text: (err as Error).message });
     } finally {
