@@ -39,6 +39,7 @@ describe("authenticateAdmin (no database needed on these paths)", () => {
     await expect(authenticateAdmin(request("Bearer bootstrap-secret-123"))).resolves.toEqual({
       kind: "bootstrap_key",
       userId: null,
+      ip: null, // the test request carries no address
     });
   });
 

@@ -2,10 +2,10 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { PageHeader } from "@/components/ui/card";
 import { getAdminOverview } from "@/lib/admin/overview";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 import { formatCount, formatUsd } from "@/lib/format";
 
-export const metadata = { title: "Overview — Admin — TokenFlow" };
+export const generateMetadata = adminPageMetadata("Overview");
 
 /** A headline number that leads to the section explaining it. */
 function Kpi({

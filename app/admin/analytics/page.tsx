@@ -10,10 +10,10 @@ import {
   revenueChart,
   TOP_ORGANIZATIONS,
 } from "@/lib/admin/analytics";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 import { formatCompact, formatCount, formatUsd } from "@/lib/format";
 
-export const metadata = { title: "Analytics — Admin — TokenFlow" };
+export const generateMetadata = adminPageMetadata("Analytics");
 
 type SearchParams = Record<string, string | string[] | undefined>;
 

@@ -8,7 +8,7 @@ import {
 import { buttonClass } from "@/components/ui/button";
 import { Card, CardHeader, EmptyState, Notice, PageHeader, Stat } from "@/components/ui/card";
 import { INPUT_CLASS } from "@/components/ui/field";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 import {
   fulfilmentMessage,
   getPayment,
@@ -29,7 +29,7 @@ import { formatCount, formatUsd } from "@/lib/format";
 
 const usdLabel = (amount: string) => formatUsd(usdToNanos(amount));
 
-export const metadata = { title: "Payments — Admin — TokenFlow" };
+export const generateMetadata = adminPageMetadata("Payments");
 
 type SearchParams = Record<string, string | string[] | undefined>;
 
