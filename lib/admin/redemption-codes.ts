@@ -258,7 +258,11 @@ export async function revokeRedemptionCodes(
       after: {
         status: "revoked",
         revokedAt: revoked[0].revokedAt,
-        codes: revoked.map((code) => ({ id: code.id, partialCode: code.partialCode, amountUsd: code.amountUsd })),
+        revokedCodes: revoked.map((code) => ({
+          id: code.id,
+          partialCode: code.partialCode,
+          amountUsd: code.amountUsd,
+        })),
       },
     });
   }

@@ -79,7 +79,7 @@ export default async function AdminModelsPage() {
                 <tbody className="divide-y divide-slate-100">
                   {models.map((model) => (
                     <tr key={model.id} data-testid={`model-row-${model.id}`}>
-                      <td className="px-5 py-3">
+                      <td className="px-5 py-3 whitespace-nowrap">
                         <div className="font-medium text-slate-900">{model.displayName}</div>
                         <div className="font-mono text-xs text-slate-500">{model.id}</div>
                         <div className="text-xs text-slate-500">{model.provider}</div>
@@ -106,7 +106,7 @@ export default async function AdminModelsPage() {
                         </div>
                       </td>
                       <td className="px-3 py-3">
-                        <div className="flex max-w-48 flex-wrap gap-1">
+                        <div className="flex max-w-48 min-w-32 flex-wrap gap-1">
                           <Badge tone="indigo">Tier {model.qualityTier}</Badge>
                           {capabilities(model).map((capability) => (
                             <Badge key={capability}>{capability}</Badge>

@@ -14,6 +14,13 @@ const TONES: Record<RedemptionCodeStatus, "green" | "indigo" | "amber" | "red"> 
   revoked: "red",
 };
 
+const LABELS: Record<RedemptionCodeStatus, string> = {
+  unused: "Unused",
+  redeemed: "Redeemed",
+  expired: "Expired",
+  revoked: "Revoked",
+};
+
 const isRevocable = (code: RedemptionCodeJson) => code.status === "unused" || code.status === "expired";
 
 /** "2026-11-30 14:03 UTC" from an ISO string (the same on server and client, whatever the zone). */
@@ -112,7 +119,7 @@ export function CodesTable({ codes }: { codes: RedemptionCodeJson[] }) {
               <th scope="col" className="px-3 py-2 font-medium">
                 Expires
               </th>
-              <th scope="col" className="px-3 py-2 font-medium">
+              <th scope="col" className="min-w-52 px-3 py-2 font-medium">
                 Redeemed by
               </th>
               <th scope="col" className="px-3 py-2 font-medium">
@@ -147,7 +154,7 @@ export function CodesTable({ codes }: { codes: RedemptionCodeJson[] }) {
                   <div className="text-slate-500">batch {code.batchId.slice(0, 8)}</div>
                 </td>
                 <td className="px-3 py-3">
-                  <Badge tone={TONES[code.status]}>{code.status}</Badge>
+                  <Badge tone={TONES[code.status]}>{LABELS[code.status]}</Badge>
                   {code.revokedAt && (
                     <div className="mt-1 text-xs whitespace-nowrap text-slate-500">{when(code.revokedAt)}</div>
                   )}
@@ -159,7 +166,7 @@ export function CodesTable({ codes }: { codes: RedemptionCodeJson[] }) {
                 <td className="px-3 py-3 text-slate-700">
                   {code.redeemedAt ? (
                     <>
-                      <div className="break-all">{code.redeemedByEmail ?? "an API key"}</div>
+                      <div className="break-all">{code.redeemedByEmail ?? "With an API key"}</div>
                       <div className="text-xs text-slate-500">
                         {code.redeemedByOrgName ?? code.redeemedByOrgId} · {when(code.redeemedAt)}
                       </div>

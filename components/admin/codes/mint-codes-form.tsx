@@ -95,7 +95,7 @@ export function MintCodesForm() {
 
   return (
     <form onSubmit={submit} className="grid gap-4" noValidate>
-      <div className="grid gap-4 sm:grid-cols-3">
+      <div className="grid items-start gap-4 sm:grid-cols-3">
         <TextField
           id="code-amount"
           label="Amount per code (USD)"

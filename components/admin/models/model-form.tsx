@@ -143,24 +143,24 @@ export function ModelForm({ model }: { model: ModelJson }) {
 
   return (
     <form onSubmit={submit} className="grid gap-6" noValidate>
-      <fieldset className="grid gap-4 sm:grid-cols-2">
+      <fieldset className="grid items-start gap-4 sm:grid-cols-2">
         <legend className="mb-2 text-sm font-semibold text-slate-900">Name</legend>
         {text("displayName", "Display name")}
         {text("provider", "Provider", "Shown to tenants, e.g. DeepSeek")}
       </fieldset>
-      <fieldset className="grid gap-4 sm:grid-cols-3">
+      <fieldset className="grid items-start gap-4 sm:grid-cols-3">
         <legend className="mb-2 text-sm font-semibold text-slate-900">Prices (USD per 1M tokens)</legend>
         {text("inputPriceUsd", "Input", "e.g. 0.27", "decimal")}
         {text("outputPriceUsd", "Output", "e.g. 1.10", "decimal")}
         {text("cachedInputPriceUsd", "Cached input", "Empty: billed at the input price", "decimal")}
       </fieldset>
-      <fieldset className="grid gap-4 sm:grid-cols-3">
+      <fieldset className="grid items-start gap-4 sm:grid-cols-3">
         <legend className="mb-2 text-sm font-semibold text-slate-900">Limits (tokens)</legend>
         {text("contextWindow", "Context window", undefined, "numeric")}
         {text("maxOutputTokens", "Maximum output", "The most a request may ask for", "numeric")}
         {text("defaultMaxOutputTokens", "Default output cap", "Used (and held) when a request names none", "numeric")}
       </fieldset>
-      <fieldset className="grid gap-4 sm:grid-cols-3">
+      <fieldset className="grid items-start gap-4 sm:grid-cols-3">
         <legend className="mb-2 text-sm font-semibold text-slate-900">Routing</legend>
         <SelectField
           id="model-qualityTier"

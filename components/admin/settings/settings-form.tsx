@@ -116,18 +116,18 @@ export function SettingsForm({ initial }: { initial: PlatformSettingsJson }) {
           "Require email verification",
           "New accounts confirm their email address before they can sign in.",
         )}
-        <div className="sm:w-72">
+        <div className="sm:max-w-sm">
           {amount("signupCreditUsd", "Starting credit (USD)", "Given to each new account's workspace; 0 for none.")}
         </div>
       </fieldset>
-      <fieldset className="grid gap-4 sm:grid-cols-2">
+      <fieldset className="grid items-start gap-4 sm:grid-cols-2">
         <legend className="mb-2 text-sm font-semibold text-slate-900">Top-ups</legend>
         {amount("topUpMinUsd", "Smallest top-up (USD)", "Whole cents, e.g. 5.00")}
         {amount("topUpMaxUsd", "Largest top-up (USD)", "Whole cents, at most 999999.99")}
       </fieldset>
       <fieldset className="grid gap-4">
         <legend className="mb-2 text-sm font-semibold text-slate-900">Low-balance alerts</legend>
-        <div className="sm:w-72">
+        <div className="sm:max-w-sm">
           {amount(
             "defaultLowBalanceThresholdUsd",
             "Default alert threshold (USD)",
