@@ -14,7 +14,7 @@ export const dynamic = "force-dynamic";
 
 export default async function AdminModelPage({ params }: { params: Promise<{ id: string }> }) {
   const { id: rawId } = await params;
-  const id = decodeURIComponent(rawId);
+  const id = decodedOrRaw(rawId);
   await requirePlatformAdmin(`/admin/models/${encodeURIComponent(id)}`);
   if (!ID_PATTERN.test(id)) notFound();
   const model = await getModel(id).catch((err: unknown) => {
@@ -59,4 +59,13 @@ export default async function AdminModelPage({ params }: { params: Promise<{ id:
       </div>
     </>
   );
+}
+
+/** A path segment decoded once ("qwen2.5%3A72b"); a malformed escape cannot name a model (404 below). */
+function decodedOrRaw(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
