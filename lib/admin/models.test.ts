@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { assertOutputCaps, createModelSchema, modelIdSchema, toModelJson, updateModelSchema } from "./models";
+import {
+  assertOutputCaps,
+  assertPricedIfEnabled,
+  createModelSchema,
+  modelIdSchema,
+  toModelJson,
+  updateModelSchema,
+  withAvailability,
+} from "./models";
 
 const valid = {
   id: "deepseek-v3",
@@ -92,5 +100,23 @@ describe("toModelJson", () => {
     });
     expect(json).toMatchObject({ inputPriceUsd: "0.14", outputPriceUsd: "2.00", cachedInputPriceUsd: null });
     expect(() => JSON.stringify(json)).not.toThrow();
+  });
+});
+
+describe("unpriced and unavailable models", () => {
+  it("refuses an enabled model with neither an input nor an output price", () => {
+    expect(() => assertPricedIfEnabled({ enabled: true, inputPriceNanos: 0n, outputPriceNanos: 0n })).toThrow(
+      /without a price cannot be enabled/,
+    );
+    expect(() => assertPricedIfEnabled({ enabled: false, inputPriceNanos: 0n, outputPriceNanos: 0n })).not.toThrow();
+    // Free input with a priced output is a priced model.
+    expect(() => assertPricedIfEnabled({ enabled: true, inputPriceNanos: 0n, outputPriceNanos: 1n })).not.toThrow();
+  });
+
+  it("calls an enabled model without an enabled channel unavailable", () => {
+    const model = { enabled: true } as Parameters<typeof withAvailability>[0];
+    expect(withAvailability(model, 0).availability).toBe("unavailable");
+    expect(withAvailability(model, 2).availability).toBe("available");
+    expect(withAvailability({ ...model, enabled: false }, 2).availability).toBe("disabled");
   });
 });

@@ -3,6 +3,7 @@ import { ApiError, notFound } from "@/lib/api/errors";
 import { nanosToUsd } from "@/lib/billing/money";
 import type { Prisma } from "@/generated/prisma/client";
 import { getPrisma } from "@/lib/db/client";
+import { getPool } from "@/lib/db/pool";
 import { invalidateCatalog } from "@/lib/gateway/catalog";
 import { recordAudit } from "./audit";
 import type { AdminActor } from "./auth";
@@ -11,7 +12,9 @@ import { outputCapFieldSchema } from "./channels";
 import { intInRange, MAX_MODEL_TOKENS, modelRef, priceUsd, text, usdOrNull } from "./fields";
 
 // Models and their prices (USD per 1M tokens on the wire, nano-USD per 1M tokens in the table).
-// Every write invalidates the gateway catalog.
+// Every write invalidates the gateway catalog, so a new price applies to the next admitted request
+// (a request already admitted keeps the price its hold and receipt were computed with), and is
+// audited with the model before and after.
 
 // Public ids travel in URL paths (/api/admin/models/{id}), so no "/"; "auto" and "auto:*" are the router's.
 export const modelIdSchema = modelRef.refine(
@@ -90,6 +93,29 @@ export function assertOutputCaps(caps: { maxOutputTokens: number; defaultMaxOutp
   }
 }
 
+/**
+ * A model with neither an input nor an output price would serve requests for free: it may exist
+ * (being set up), but it cannot be enabled. An input-free model with an output price is priced.
+ */
+export function isUnpriced(prices: { inputPriceNanos: bigint; outputPriceNanos: bigint }): boolean {
+  return prices.inputPriceNanos === 0n && prices.outputPriceNanos === 0n;
+}
+
+/** Refuses a model state that is enabled but unpriced (the state after the write, not the patch). */
+export function assertPricedIfEnabled(state: {
+  enabled: boolean;
+  inputPriceNanos: bigint;
+  outputPriceNanos: bigint;
+}): void {
+  if (state.enabled && isUnpriced(state)) {
+    throw new ApiError(
+      "validation_error",
+      "enabled: a model without a price cannot be enabled; set inputPriceUsd or outputPriceUsd above zero, or send enabled: false",
+      { field: "enabled" },
+    );
+  }
+}
+
 export interface ModelJson {
   id: string;
   displayName: string;
@@ -111,13 +137,24 @@ export interface ModelJson {
   outputCapField: "max_tokens" | "max_completion_tokens" | null;
   maxImageTokens: number;
   extraRequestFields: string[];
+  /** False when both the input and the output price are zero: such a model cannot be enabled. */
+  isPriced: boolean;
   createdAt: string;
   updatedAt: string;
 }
 
+/**
+ * A model in the console's list: how many enabled channels serve it, and whether the gateway can
+ * route a request to it right now ("unavailable": enabled, but no enabled channel serves it).
+ */
+export interface ModelListItemJson extends ModelJson {
+  enabledChannelCount: number;
+  availability: "available" | "unavailable" | "disabled";
+}
+
 type ModelRow = Omit<
   ModelJson,
-  "inputPriceUsd" | "outputPriceUsd" | "cachedInputPriceUsd" | "createdAt" | "updatedAt"
+  "inputPriceUsd" | "outputPriceUsd" | "cachedInputPriceUsd" | "isPriced" | "createdAt" | "updatedAt"
 > & {
   inputPriceNanos: bigint;
   outputPriceNanos: bigint;
@@ -148,25 +185,52 @@ export function toModelJson(row: ModelRow): ModelJson {
     outputCapField: row.outputCapField,
     maxImageTokens: row.maxImageTokens,
     extraRequestFields: row.extraRequestFields,
+    isPriced: !isUnpriced(row),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
 }
 
-/** All models, disabled ones included, in display order. */
-export async function listModels(): Promise<{ data: ModelJson[] }> {
-  const rows = await getPrisma().model.findMany({ orderBy: [{ sortOrder: "asc" }, { id: "asc" }] });
-  return { data: rows.map(toModelJson) };
+/** All models, disabled ones included, in display order, with whether a channel serves them. */
+export async function listModels(): Promise<{ data: ModelListItemJson[] }> {
+  const [rows, counts] = await Promise.all([
+    getPrisma().model.findMany({ orderBy: [{ sortOrder: "asc" }, { id: "asc" }] }),
+    enabledChannelCounts(),
+  ]);
+  return { data: rows.map((row) => withAvailability(toModelJson(row), counts.get(row.id) ?? 0)) };
 }
 
-export async function getModel(id: string): Promise<ModelJson> {
+export async function getModel(id: string): Promise<ModelListItemJson> {
   const row = await getPrisma().model.findUnique({ where: { id } });
   if (!row) throw notFound("Model");
-  return toModelJson(row);
+  const counts = await enabledChannelCounts([id]);
+  return withAvailability(toModelJson(row), counts.get(id) ?? 0);
+}
+
+export function withAvailability(model: ModelJson, enabledChannelCount: number): ModelListItemJson {
+  const availability = !model.enabled ? "disabled" : enabledChannelCount > 0 ? "available" : "unavailable";
+  return { ...model, enabledChannelCount, availability };
+}
+
+/** Model id → number of ENABLED channels listing it (the channels the gateway routes to). */
+async function enabledChannelCounts(ids?: string[]): Promise<Map<string, number>> {
+  const { rows } = await getPool().query<{ model: string; count: number }>(
+    `SELECT m AS model, count(*)::int AS count
+       FROM "Channel" c, unnest(c.models) AS m
+      WHERE c.status = 'ENABLED' AND ($1::text[] IS NULL OR m = ANY($1::text[]))
+      GROUP BY m`,
+    [ids ?? null],
+  );
+  return new Map(rows.map((row) => [row.model, row.count]));
 }
 
 export async function createModel(input: CreateModelInput, actor: AdminActor): Promise<ModelJson> {
   assertOutputCaps(input);
+  assertPricedIfEnabled({
+    enabled: input.enabled ?? true,
+    inputPriceNanos: input.inputPriceUsd,
+    outputPriceNanos: input.outputPriceUsd,
+  });
   let row;
   try {
     row = await getPrisma().model.create({
@@ -181,8 +245,15 @@ export async function createModel(input: CreateModelInput, actor: AdminActor): P
     throw err;
   }
   invalidateCatalog();
-  await recordAudit(actor, { action: "model.create", targetType: "Model", targetId: row.id, data: auditPrices(row) });
-  return toModelJson(row);
+  const after = toModelJson(row);
+  await recordAudit(actor, {
+    action: "model.create",
+    targetType: "Model",
+    targetId: row.id,
+    before: null,
+    after: { ...after },
+  });
+  return after;
 }
 
 export async function updateModel(id: string, patch: UpdateModelInput, actor: AdminActor): Promise<ModelJson> {
@@ -193,21 +264,37 @@ export async function updateModel(id: string, patch: UpdateModelInput, actor: Ad
     maxOutputTokens: patch.maxOutputTokens ?? existing.maxOutputTokens,
     defaultMaxOutputTokens: patch.defaultMaxOutputTokens ?? existing.defaultMaxOutputTokens,
   });
+  assertPricedIfEnabled({
+    enabled: patch.enabled ?? existing.enabled,
+    inputPriceNanos: patch.inputPriceUsd ?? existing.inputPriceNanos,
+    outputPriceNanos: patch.outputPriceUsd ?? existing.outputPriceNanos,
+  });
   let row;
   try {
-    row = await prisma.model.update({ where: { id }, data: { ...priceColumns(patch), ...plainFields(patch) } });
+    // Only if nobody changed the model since it was read: the checks above and the audit's "before"
+    // hold for the row actually written.
+    row = await prisma.model.update({
+      where: { id, updatedAt: existing.updatedAt },
+      data: { ...priceColumns(patch), ...plainFields(patch) },
+    });
   } catch (err) {
-    if (isRecordNotFound(err)) throw notFound("Model");
+    if (isRecordNotFound(err)) {
+      if (!(await prisma.model.findUnique({ where: { id }, select: { id: true } }))) throw notFound("Model");
+      throw new ApiError("conflict", `Model "${id}" was changed by someone else just now; read it again and retry`);
+    }
     throw err;
   }
   invalidateCatalog();
+  const after = toModelJson(row);
   await recordAudit(actor, {
     action: "model.update",
     targetType: "Model",
     targetId: id,
-    data: { fields: Object.keys(patch), ...auditPrices(row) },
+    data: { fields: Object.keys(patch) },
+    before: { ...toModelJson(existing) },
+    after: { ...after },
   });
-  return toModelJson(row);
+  return after;
 }
 
 function priceColumns(input: UpdateModelInput): Prisma.ModelUpdateInput {
@@ -224,12 +311,4 @@ function plainFields(input: UpdateModelInput): Prisma.ModelUpdateInput {
   void outputPriceUsd;
   void cachedInputPriceUsd;
   return Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
-}
-
-function auditPrices(row: ModelRow): Record<string, string | null> {
-  return {
-    inputPriceUsd: nanosToUsd(row.inputPriceNanos),
-    outputPriceUsd: nanosToUsd(row.outputPriceNanos),
-    cachedInputPriceUsd: usdOrNull(row.cachedInputPriceNanos),
-  };
 }

@@ -6,7 +6,7 @@ import {
   partialRedemptionCode,
   redeemCodeSchema,
 } from "@/lib/billing/redemption";
-import { createRedemptionCodesSchema } from "./redemption-codes";
+import { createRedemptionCodesSchema, csvCell, redemptionCodesCsv, redemptionCodeStatus } from "./redemption-codes";
 
 const FORMAT = /^TF-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
 
@@ -112,5 +112,54 @@ describe("schemas", () => {
     expect(redeemCodeSchema.parse({ code: "TF-AB12-CD34-EF56-GH78" })).toEqual({ code: "TF-AB12-CD34-EF56-GH78" });
     expect(redeemCodeSchema.safeParse({ code: "x", organizationId: "o" }).success).toBe(false);
     expect(redeemCodeSchema.safeParse({}).success).toBe(false);
+  });
+});
+
+describe("redemptionCodeStatus", () => {
+  const now = new Date("2030-01-01T00:00:00Z");
+  const past = new Date("2029-12-31T00:00:00Z");
+  const future = new Date("2030-01-02T00:00:00Z");
+  it("says redeemed first, then revoked, then expired, else unused", () => {
+    expect(redemptionCodeStatus({ redeemedAt: past, revokedAt: past, expiresAt: past }, now)).toBe("redeemed");
+    expect(redemptionCodeStatus({ redeemedAt: null, revokedAt: past, expiresAt: past }, now)).toBe("revoked");
+    expect(redemptionCodeStatus({ redeemedAt: null, revokedAt: null, expiresAt: now }, now)).toBe("expired");
+    expect(redemptionCodeStatus({ redeemedAt: null, revokedAt: null, expiresAt: future }, now)).toBe("unused");
+    expect(redemptionCodeStatus({ redeemedAt: null, revokedAt: null, expiresAt: null }, now)).toBe("unused");
+  });
+});
+
+describe("redemption codes as CSV", () => {
+  it("quotes what needs quoting and defuses spreadsheet formulas", () => {
+    expect(csvCell(null)).toBe("");
+    expect(csvCell("plain")).toBe("plain");
+    expect(csvCell('a,"b"')).toBe('"a,""b"""');
+    expect(csvCell("=HYPERLINK(1)")).toBe("'=HYPERLINK(1)");
+    expect(csvCell("@evil.example, Inc")).toBe(`"'@evil.example, Inc"`);
+  });
+
+  it("has one header line and partial codes only", () => {
+    const csv = redemptionCodesCsv([
+      {
+        id: "c1",
+        batchId: "b1",
+        partialCode: "TF-****-****-****-WXYZ",
+        amountUsd: "10.00",
+        expiresAt: null,
+        status: "unused",
+        redeemed: false,
+        redeemedAt: null,
+        redeemedByOrgId: null,
+        redeemedByOrgName: null,
+        redeemedByUserId: null,
+        redeemedByEmail: null,
+        revokedAt: null,
+        createdAt: "2030-01-01T00:00:00.000Z",
+      },
+    ]);
+    const lines = csv.trimEnd().split("\r\n");
+    expect(lines[0]).toBe(
+      "id,batchId,partialCode,amountUsd,status,expiresAt,redeemedAt,redeemedByEmail,redeemedByOrgId,redeemedByOrgName,revokedAt,createdAt",
+    );
+    expect(lines[1]).toBe("c1,b1,TF-****-****-****-WXYZ,10.00,unused,,,,,,,2030-01-01T00:00:00.000Z");
   });
 });

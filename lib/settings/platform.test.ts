@@ -10,6 +10,7 @@ describe("parsePlatformSettings", () => {
       signupCreditNanos: 5_000_000_000n,
       topUpMinNanos: 5_000_000_000n,
       topUpMaxNanos: 1_000_000_000_000n,
+      defaultLowBalanceThresholdNanos: null,
     });
     expect(DEFAULT_PLATFORM_SETTINGS.signupCreditNanos).toBe(SIGNUP_CREDIT_NANOS);
   });
@@ -56,6 +57,18 @@ describe("parsePlatformSettings", () => {
       { key: "billing.topUpMaxUsd", value: "10" },
     ]);
     expect([inverted.topUpMinNanos, inverted.topUpMaxNanos]).toEqual([5_000_000_000n, 1_000_000_000_000n]);
+    expect(warn).toHaveBeenCalledTimes(2);
+    warn.mockRestore();
+  });
+
+  it("reads the default low-balance threshold for new organizations (none unless set)", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const read = (value: unknown) =>
+      parsePlatformSettings([{ key: "billing.lowBalanceThresholdUsd", value }]).defaultLowBalanceThresholdNanos;
+    expect(read("2.50")).toBe(2_500_000_000n);
+    expect(read(null)).toBeNull();
+    expect(read("0")).toBeNull();
+    expect(read("abc")).toBeNull();
     expect(warn).toHaveBeenCalledTimes(2);
     warn.mockRestore();
   });

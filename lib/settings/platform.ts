@@ -1,6 +1,6 @@
-import { usdToNanos } from "@/lib/billing/money";
+import { usdToNanos } from "../billing/money";
 import type { Pool, PoolClient } from "pg";
-import { getPool } from "@/lib/db/pool";
+import { getPool } from "../db/pool";
 
 // Platform settings an operator changes at run time (the Setting table, key → JSON value), with the
 // defaults a fresh install runs on. Read per use (a handful of rows by primary key): a change made
@@ -12,6 +12,7 @@ export const SETTING_KEYS = {
   signupCreditUsd: "signup.creditUsd",
   topUpMinUsd: "billing.topUpMinUsd",
   topUpMaxUsd: "billing.topUpMaxUsd",
+  lowBalanceThresholdUsd: "billing.lowBalanceThresholdUsd",
 } as const;
 
 export interface PlatformSettings {
@@ -24,6 +25,8 @@ export interface PlatformSettings {
   /** The smallest and largest Stripe top-up (and auto top-up) an organization may buy. */
   topUpMinNanos: bigint;
   topUpMaxNanos: bigint;
+  /** The low-balance alert threshold a new organization starts with (null: no alert until its owner sets one). */
+  defaultLowBalanceThresholdNanos: bigint | null;
 }
 
 export const DEFAULT_SIGNUP_CREDIT_USD = "5.00";
@@ -34,13 +37,17 @@ export const DEFAULT_PLATFORM_SETTINGS: Readonly<PlatformSettings> = {
   signupCreditNanos: usdToNanos(DEFAULT_SIGNUP_CREDIT_USD),
   topUpMinNanos: usdToNanos("5"),
   topUpMaxNanos: usdToNanos("1000"),
+  defaultLowBalanceThresholdNanos: null,
 };
 
 // Stripe's own ceiling for one USD Checkout payment is $999,999.99.
-const MAX_TOP_UP_NANOS = usdToNanos("999999.99");
+export const MAX_TOP_UP_NANOS = usdToNanos("999999.99");
 
 // A credit of more than this per sign-up is surely a typo (e.g. nanos typed as dollars).
-const MAX_SIGNUP_CREDIT_NANOS = usdToNanos("10000");
+export const MAX_SIGNUP_CREDIT_NANOS = usdToNanos("10000");
+
+// A default alert threshold above this is surely a typo too.
+export const MAX_LOW_BALANCE_THRESHOLD_NANOS = usdToNanos("1000000");
 
 /** Settings from stored rows; a missing or malformed value falls back to its default (and says so). */
 export function parsePlatformSettings(rows: ReadonlyArray<{ key: string; value: unknown }>): PlatformSettings {
@@ -85,6 +92,17 @@ export function parsePlatformSettings(rows: ReadonlyArray<{ key: string; value: 
     console.warn("[settings] the top-up minimum is above the maximum; using the defaults for both");
     settings.topUpMinNanos = DEFAULT_PLATFORM_SETTINGS.topUpMinNanos;
     settings.topUpMaxNanos = DEFAULT_PLATFORM_SETTINGS.topUpMaxNanos;
+  }
+  const threshold = stored.get(SETTING_KEYS.lowBalanceThresholdUsd);
+  if (threshold !== undefined && threshold !== null) {
+    try {
+      if (typeof threshold !== "string" && typeof threshold !== "number") throw new RangeError("not a USD amount");
+      const nanos = usdToNanos(threshold);
+      if (nanos <= 0n || nanos > MAX_LOW_BALANCE_THRESHOLD_NANOS) throw new RangeError("out of range");
+      settings.defaultLowBalanceThresholdNanos = nanos;
+    } catch {
+      console.warn(`[settings] ${SETTING_KEYS.lowBalanceThresholdUsd} is not a USD amount above 0; using no default`);
+    }
   }
   return settings;
 }

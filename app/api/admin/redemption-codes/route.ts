@@ -1,4 +1,4 @@
-// GET /api/admin/redemption-codes?batchId= — list codes (partials only); POST — create a batch (codes shown once).
+// GET /api/admin/redemption-codes?batchId=&status= — list codes (partials only); POST — create a batch (codes shown once).
 import {
   createRedemptionCodes,
   createRedemptionCodesSchema,
