@@ -1,10 +1,10 @@
 import Link from "next/link";
 import { ChannelTests, TestAllButton, TestButton, TestOutcome } from "@/components/admin/channels/channel-tests";
 import { HealthFigures, RotationBadge, RotationNote } from "@/components/admin/channels/channel-health";
-import { providerLabel } from "@/components/admin/channels/format";
+import { providerLabel } from "@/lib/admin/channel-display";
 import { ButtonLink } from "@/components/ui/button";
 import { Card, CardHeader, EmptyState, Notice, PageHeader, Stat } from "@/components/ui/card";
-import { HEALTH_WINDOW_MINUTES, listChannelOverviews } from "@/lib/admin/channel-health";
+import { listChannelOverviews } from "@/lib/admin/channel-health";
 import { requirePlatformAdmin } from "@/lib/admin/page-auth";
 
 export const metadata = { title: "Channels — TokenFlow Admin" };
@@ -42,7 +42,7 @@ export default async function ChannelsPage({ searchParams }: { searchParams: Pro
           <div className="grid grid-cols-2 gap-4 lg:grid-cols-4">
             <Stat label="Channels" value={overviews.length} />
             <Stat label="In rotation" value={serving} detail={`${overviews.length - serving} not taking traffic`} />
-            <Stat label={`Requests, last ${HEALTH_WINDOW_MINUTES} min`} value={requests.toLocaleString("en-US")} />
+            <Stat label="Requests, last hour" value={requests.toLocaleString("en-US")} />
             <Stat label="Failed, last hour" value={failed.toLocaleString("en-US")} />
           </div>
         )}

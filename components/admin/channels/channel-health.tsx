@@ -1,7 +1,7 @@
 import { Badge } from "@/components/ui/card";
 import type { ChannelHealthJson } from "@/lib/admin/channel-health";
 import { formatAgo, formatDateTime } from "@/lib/format";
-import { circuitLabel, formatMs, formatRate, ROTATION } from "./format";
+import { circuitLabel, formatMs, formatRate, ROTATION } from "@/lib/admin/channel-display";
 
 // A channel's live health: the last hour of its receipts, this instance's breaker, and why it is
 // out of rotation when it is. Server-rendered; shared by the list and the channel's page.

@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import { adminFetch } from "./admin-fetch";
-import { formatMs } from "./format";
+import { formatMs } from "@/lib/admin/channel-display";
 
 // "Test" per channel and "Test all": POST /api/admin/channels/{id}/test sends one real one-token
 // request through the SSRF guard; the answer (latency or the reason) shows beside the channel, and

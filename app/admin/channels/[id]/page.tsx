@@ -4,7 +4,7 @@ import { ChannelForm } from "@/components/admin/channels/channel-form";
 import { DeleteChannel, EnableToggle, ReplaceKeyForm } from "@/components/admin/channels/channel-controls";
 import { HealthFigures, RotationBadge, RotationNote } from "@/components/admin/channels/channel-health";
 import { ChannelTests, TestButton, TestOutcome } from "@/components/admin/channels/channel-tests";
-import { providerLabel } from "@/components/admin/channels/format";
+import { providerLabel } from "@/lib/admin/channel-display";
 import { Card, CardHeader, Notice, PageHeader } from "@/components/ui/card";
 import { ApiError } from "@/lib/api/errors";
 import { getChannelOverview, HEALTH_WINDOW_MINUTES, type ChannelOverview } from "@/lib/admin/channel-health";

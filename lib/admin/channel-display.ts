@@ -1,4 +1,4 @@
-import type { ChannelHealthJson, RotationState } from "@/lib/admin/channel-health";
+import type { ChannelHealthJson, RotationState } from "./channel-health";
 
 // How channel health reads on the console.
 
