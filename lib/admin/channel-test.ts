@@ -4,6 +4,8 @@ import { decryptSecret } from "@/lib/crypto/secrets";
 import { getPrisma } from "@/lib/db/client";
 import type { CatalogChannel } from "@/lib/gateway/catalog";
 import { postUpstream, readUpstreamBody } from "@/lib/gateway/upstream";
+import { recordAudit } from "./audit";
+import type { AdminActor } from "./auth";
 import { asMapping, CHANNEL_TEST_TIMEOUT_MS } from "./channels";
 
 // POST /api/admin/channels/{id}/test: a one-token request through the real (SSRF-guarded) relay
@@ -16,7 +18,7 @@ export interface ChannelTestResult {
 }
 
 /** A one-token chat completion through the real relay path (SSRF-guarded), recorded as the channel's health. */
-export async function testChannel(id: string): Promise<ChannelTestResult> {
+export async function testChannel(id: string, actor?: AdminActor): Promise<ChannelTestResult> {
   const prisma = getPrisma();
   const row = await prisma.channel.findUnique({ where: { id }, omit: { apiKeyEncrypted: false } });
   if (!row) throw notFound("Channel");
@@ -30,6 +32,15 @@ export async function testChannel(id: string): Promise<ChannelTestResult> {
       ...(result.ok ? { lastLatencyMs: result.latencyMs } : {}),
     },
   });
+  // A test spends a request on the operator's upstream account and rewrites the channel's health.
+  if (actor) {
+    await recordAudit(actor, {
+      action: "channel.test",
+      targetType: "Channel",
+      targetId: id,
+      data: { ok: result.ok, latencyMs: result.latencyMs, ...(result.error ? { error: result.error } : {}) },
+    });
+  }
   return result;
 }
 

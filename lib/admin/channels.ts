@@ -259,7 +259,9 @@ export async function createChannel(input: CreateChannelInput, actor: AdminActor
     action: "channel.create",
     targetType: "Channel",
     targetId: row.id,
-    data: { name: row.name, provider: row.provider, baseUrl: row.baseUrl, preset: input.preset ?? null },
+    data: { preset: input.preset ?? null },
+    before: null,
+    after: channelAuditSnapshot(row),
   });
   return toChannelJson(row);
 }
@@ -321,19 +323,61 @@ export async function updateChannel(id: string, patch: UpdateChannelInput, actor
     targetType: "Channel",
     targetId: id,
     data: { fields: Object.keys(patch) },
+    before: channelAuditSnapshot(existing),
+    after: channelAuditSnapshot(row),
   });
   return toChannelJson(row);
 }
 
 export async function deleteChannel(id: string, actor: AdminActor): Promise<void> {
+  let row;
   try {
-    await getPrisma().channel.delete({ where: { id } });
+    row = await getPrisma().channel.delete({ where: { id } });
   } catch (err) {
     if (isRecordNotFound(err)) throw notFound("Channel");
     throw err;
   }
   invalidateCatalog();
-  await recordAudit(actor, { action: "channel.delete", targetType: "Channel", targetId: id });
+  await recordAudit(actor, {
+    action: "channel.delete",
+    targetType: "Channel",
+    targetId: id,
+    before: channelAuditSnapshot(row),
+    after: null,
+  });
+}
+
+/**
+ * What the audit log keeps of a channel: its configuration, never the secret. The key appears only
+ * as its last four characters, under a name the audit redaction leaves alone (a name containing
+ * "apiKey" would be redacted), so a rotated key shows as a change.
+ */
+export function channelAuditSnapshot(row: {
+  name: string;
+  provider: string;
+  baseUrl: string;
+  apiKeyLast4: string | null;
+  models: string[];
+  modelMapping: unknown;
+  priority: number;
+  weight: number;
+  status: string;
+  disabledReason: string | null;
+  outputCapField: string;
+}): Record<string, unknown> {
+  return {
+    name: row.name,
+    provider: row.provider,
+    baseUrl: row.baseUrl,
+    keyLast4: row.apiKeyLast4,
+    models: row.models,
+    modelMapping: asMapping(row.modelMapping),
+    priority: row.priority,
+    weight: row.weight,
+    status: row.status,
+    disabledReason: row.disabledReason,
+    outputCapField: row.outputCapField,
+  };
 }
 
 function secretColumns(apiKey: string | null): { apiKeyEncrypted: string | null; apiKeyLast4: string | null } {

@@ -165,3 +165,40 @@ describe("onAbandon", () => {
     expect(breaker.isOpen("ch")).toBe(false);
   });
 });
+
+describe("CircuitBreaker: snapshot (the admin console's read-only view)", () => {
+  it("reports closed, open with when and why, half-open after the cool-down, and closed again after a success", () => {
+    expect(breaker.snapshot("ch")).toEqual({
+      state: "closed",
+      failures: 0,
+      authFailures: 0,
+      reason: null,
+      openedAt: null,
+      probeAt: null,
+    });
+    fail(THRESHOLD - 1);
+    expect(breaker.snapshot("ch")).toMatchObject({ state: "closed", failures: THRESHOLD - 1, reason: null });
+    const openedAt = now;
+    fail(1);
+    expect(breaker.snapshot("ch")).toEqual({
+      state: "open",
+      failures: THRESHOLD,
+      authFailures: 0,
+      reason: "transient",
+      openedAt,
+      probeAt: openedAt + COOLDOWN_MS,
+    });
+    now += COOLDOWN_MS;
+    expect(breaker.snapshot("ch").state).toBe("half_open");
+    breaker.onSuccess("ch");
+    expect(breaker.snapshot("ch").state).toBe("closed");
+  });
+
+  it("names account failures as the reason and changes nothing it reads", () => {
+    for (let i = 0; i < 3; i++) breaker.onFailure("ch", "auth");
+    const first = breaker.snapshot("ch");
+    expect(first).toMatchObject({ state: "open", reason: "auth", authFailures: 3 });
+    expect(breaker.snapshot("ch")).toEqual(first);
+    expect(breaker.isAvailable("ch")).toBe(false);
+  });
+});

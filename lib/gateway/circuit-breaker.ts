@@ -25,6 +25,19 @@ export interface BreakerOptions {
   now?: () => number;
 }
 
+/** What the admin console shows of one channel's breaker (read-only; per instance). */
+export interface CircuitSnapshot {
+  state: "closed" | "open" | "half_open";
+  /** Consecutive failures counted so far (transient, account). */
+  failures: number;
+  authFailures: number;
+  /** Why it is open: repeated transient failures, or repeated account (401/402/403) answers. */
+  reason: FailureClass | null;
+  /** When it opened (epoch ms) and when the next probe may go (open state only). */
+  openedAt: number | null;
+  probeAt: number | null;
+}
+
 export class CircuitBreaker {
   private states = new Map<string, State>();
   private readonly threshold: number;
@@ -86,6 +99,26 @@ export class CircuitBreaker {
       return true;
     }
     return false;
+  }
+
+  /** A copy of one channel's state for display; changes nothing. */
+  snapshot(channelId: string): CircuitSnapshot {
+    const state = this.states.get(channelId);
+    if (!state) return { state: "closed", failures: 0, authFailures: 0, reason: null, openedAt: null, probeAt: null };
+    const tripped = this.isTripped(state);
+    const reason: FailureClass | null = !tripped
+      ? null
+      : state.authFailures >= this.authThreshold
+        ? "auth"
+        : "transient";
+    return {
+      state: !tripped ? "closed" : this.now() < state.openUntil ? "open" : "half_open",
+      failures: state.failures,
+      authFailures: state.authFailures,
+      reason,
+      openedAt: tripped ? state.openUntil - this.probeWindowMs(state) : null,
+      probeAt: tripped ? state.openUntil : null,
+    };
   }
 
   isOpen(channelId: string): boolean {

@@ -2,7 +2,7 @@ import { getPool } from "@/lib/db/pool";
 import { ServerShutdown } from "@/lib/server/lifecycle";
 import type { CatalogChannel, CatalogModel } from "./catalog";
 import { orderChannels } from "./channel-selection";
-import { CircuitBreaker } from "./circuit-breaker";
+import { CircuitBreaker, type CircuitSnapshot } from "./circuit-breaker";
 import { gatewayConfig } from "./config";
 import { GatewayError } from "./errors";
 import { recordModelOutcome } from "./model-health";
@@ -32,6 +32,36 @@ export function breaker(): CircuitBreaker {
     authCooldownMs: config.TOKENFLOW_BREAKER_AUTH_COOLDOWN_MS,
   });
   return globalForBreaker.tokenflowBreaker;
+}
+
+/**
+ * The admin console's view of this instance's breaker for some channels, without creating it or
+ * changing anything (Next's pages run in the same process as the gateway, hence globalThis).
+ */
+export function readCircuitStates(channelIds: readonly string[]): Map<string, CircuitSnapshot> {
+  const current = globalForBreaker.tokenflowBreaker;
+  return new Map(
+    channelIds.map((id) => [
+      id,
+      current?.snapshot(id) ?? {
+        state: "closed",
+        failures: 0,
+        authFailures: 0,
+        reason: null,
+        openedAt: null,
+        probeAt: null,
+      },
+    ]),
+  );
+}
+
+// The channel whose failure ended a request that no channel answered, so the receipt names it and
+// the channel's health counts it (kept beside the error, not in it: the error goes to the client).
+const failedChannels = new WeakMap<object, string>();
+
+/** The channel that failed last when withFailover gave up, if the failure was the channel's answer. */
+export function failedChannelOf(error: unknown): string | null {
+  return typeof error === "object" && error !== null ? (failedChannels.get(error) ?? null) : null;
 }
 
 /** A model and the channels that serve it; several for `model: "auto"` (fallback models, in order). */
@@ -75,6 +105,7 @@ export async function withFailover<T>(
     )
     .slice(0, config.TOKENFLOW_MAX_RETRIES + 1);
   let lastFailure: UpstreamFailure | undefined;
+  let lastFailedChannel: CatalogChannel | undefined;
   let attempts = 0;
 
   for (const { model, channel } of ordered) {
@@ -111,12 +142,15 @@ export async function withFailover<T>(
         throw err; // ours, not the channel's: an internal error, and no other channel would do better
       }
       lastFailure = failure;
+      lastFailedChannel = channel;
       recordFailure(channel, failure);
       if (failure.kind !== "request") recordModelOutcome(model.id, { ok: false });
       if (!failure.retryable) break;
     }
   }
-  throw finalError(lastFailure);
+  const error = finalError(lastFailure);
+  if (lastFailedChannel) failedChannels.set(error, lastFailedChannel.id);
+  throw error;
 }
 
 function recordFailure(channel: CatalogChannel, failure: UpstreamFailure) {

@@ -10,7 +10,7 @@ import type { CatalogModel } from "./catalog";
 import { gatewayConfig } from "./config";
 import { errorResponse, GatewayError, toGatewayError } from "./errors";
 import { enforceLimits, type LimitGrant } from "./limits";
-import { ClientClosedError, type FailoverTarget } from "./failover";
+import { ClientClosedError, failedChannelOf, type FailoverTarget } from "./failover";
 import { logRefusedRequest, Meter, newRequestId } from "./meter";
 import { readBodyBytes } from "./read-body";
 
@@ -231,6 +231,8 @@ export async function settleWithoutOutput(meter: Meter, error: unknown, attempts
     usage: null,
     usageSource: "NONE",
     attempts,
+    // The channel whose answer ended it (all channels failed): its health counts the failure.
+    channelId: failedChannelOf(error),
   });
   throw failure;
 }

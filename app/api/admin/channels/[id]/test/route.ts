@@ -4,4 +4,4 @@ import { json, withAdmin } from "@/lib/api/handler";
 
 export const dynamic = "force-dynamic";
 
-export const POST = withAdmin<{ id: string }>(async ({ params }) => json(await testChannel(params.id)));
+export const POST = withAdmin<{ id: string }>(async ({ params, admin }) => json(await testChannel(params.id, admin)));
