@@ -68,9 +68,8 @@ export async function readChannelTraffic(channelIds?: readonly string[]): Promis
             percentile_disc(0.5) WITHIN GROUP (ORDER BY "ttftMs")
               FILTER (WHERE ${SUCCEEDED} AND "isStream" AND "ttftMs" IS NOT NULL) AS ttft
        FROM "RequestLog"
-      WHERE "channelId" IS NOT NULL
+      WHERE "channelId" = ANY(COALESCE($2::TEXT[], ARRAY(SELECT id FROM "Channel"))) -- (channelId, createdAt) index
         AND "createdAt" > (now() AT TIME ZONE 'UTC') - make_interval(mins => $1)
-        AND ($2::TEXT[] IS NULL OR "channelId" = ANY($2::TEXT[]))
       GROUP BY "channelId"`,
     [HEALTH_WINDOW_MINUTES, channelIds ? [...channelIds] : null],
   );

@@ -3,7 +3,7 @@ import { CodesTable } from "@/components/admin/codes/codes-table";
 import { MintCodesForm } from "@/components/admin/codes/mint-codes-form";
 import { buttonClass } from "@/components/ui/button";
 import { Card, CardHeader, EmptyState, PageHeader, Stat } from "@/components/ui/card";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 import {
   countRedemptionCodes,
   listRedemptionCodes,
@@ -11,7 +11,7 @@ import {
   type RedemptionCodeStatus,
 } from "@/lib/admin/redemption-codes";
 
-export const metadata = { title: "Redemption codes — TokenFlow admin" };
+export const generateMetadata = adminPageMetadata("Redemption codes");
 export const dynamic = "force-dynamic";
 
 const LIST_LIMIT = 500;

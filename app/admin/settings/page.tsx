@@ -1,9 +1,9 @@
 import { SettingsForm } from "@/components/admin/settings/settings-form";
 import { Card, CardHeader, PageHeader } from "@/components/ui/card";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 import { readPlatformSettings } from "@/lib/admin/settings";
 
-export const metadata = { title: "Settings — TokenFlow admin" };
+export const generateMetadata = adminPageMetadata("Settings");
 export const dynamic = "force-dynamic";
 
 export default async function AdminSettingsPage() {

@@ -9,9 +9,9 @@ import { Card, CardHeader, Notice, PageHeader } from "@/components/ui/card";
 import { ApiError } from "@/lib/api/errors";
 import { getChannelOverview, HEALTH_WINDOW_MINUTES, type ChannelOverview } from "@/lib/admin/channel-health";
 import { listModels } from "@/lib/admin/models";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 
-export const metadata = { title: "Channel — TokenFlow Admin" };
+export const generateMetadata = adminPageMetadata("Channel");
 export const dynamic = "force-dynamic";
 
 // One channel: live health and a test, its settings, the write-only key (last four characters only),

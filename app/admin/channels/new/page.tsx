@@ -2,10 +2,10 @@ import Link from "next/link";
 import { ChannelForm } from "@/components/admin/channels/channel-form";
 import { Card, CardHeader, PageHeader } from "@/components/ui/card";
 import { listModels } from "@/lib/admin/models";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 import { PROVIDER_PRESETS } from "@/lib/gateway/providers/presets";
 
-export const metadata = { title: "Add channel — TokenFlow Admin" };
+export const generateMetadata = adminPageMetadata("Add channel");
 export const dynamic = "force-dynamic";
 
 export default async function NewChannelPage() {

@@ -6,10 +6,10 @@ import { Card, CardHeader, Notice, PageHeader } from "@/components/ui/card";
 import { ApiError } from "@/lib/api/errors";
 import { getModel } from "@/lib/admin/models";
 import { ID_PATTERN } from "@/lib/admin/fields";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 import { formatDateTime } from "@/lib/format";
 
-export const metadata = { title: "Edit model — TokenFlow admin" };
+export const generateMetadata = adminPageMetadata("Edit model");
 export const dynamic = "force-dynamic";
 
 export default async function AdminModelPage({ params }: { params: Promise<{ id: string }> }) {

@@ -5,9 +5,9 @@ import { providerLabel } from "@/lib/admin/channel-display";
 import { ButtonLink } from "@/components/ui/button";
 import { Card, CardHeader, EmptyState, Notice, PageHeader, Stat } from "@/components/ui/card";
 import { listChannelOverviews } from "@/lib/admin/channel-health";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 
-export const metadata = { title: "Channels — TokenFlow Admin" };
+export const generateMetadata = adminPageMetadata("Channels");
 export const dynamic = "force-dynamic";
 
 // Every upstream channel with its live health: the last hour of receipts, the breaker on this

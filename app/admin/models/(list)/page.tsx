@@ -1,12 +1,12 @@
 import Link from "next/link";
 import { ModelStatus } from "@/components/admin/models/model-status";
 import { Badge, Card, CardHeader, EmptyState, PageHeader, Stat } from "@/components/ui/card";
-import { requirePlatformAdmin } from "@/lib/admin/page-auth";
+import { adminPageMetadata, requirePlatformAdmin } from "@/lib/admin/page-auth";
 import { listModels, type ModelListItemJson } from "@/lib/admin/models";
 import { usdToNanos } from "@/lib/billing/money";
 import { formatCompact, formatUsd } from "@/lib/format";
 
-export const metadata = { title: "Models and prices — TokenFlow admin" };
+export const generateMetadata = adminPageMetadata("Models and prices");
 export const dynamic = "force-dynamic";
 
 export default async function AdminModelsPage() {
