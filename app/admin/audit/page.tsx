@@ -95,6 +95,7 @@ export default async function AuditLogPage({ searchParams }: { searchParams: Pro
                 <tbody className="divide-y divide-slate-100 align-top">
                   {data.map((entry) => {
                     const changes = auditChanges(entry.before, entry.after);
+                    const details = Object.entries(entry.data).filter(([key]) => key !== "via" && key !== "apiKeyId");
                     return (
                       <tr key={entry.id}>
                         <td className="px-5 py-3 whitespace-nowrap text-slate-700">
@@ -115,7 +116,17 @@ export default async function AuditLogPage({ searchParams }: { searchParams: Pro
                           )}
                         </td>
                         <td className="px-5 py-3 text-slate-700">
-                          {changes.length === 0 ? (
+                          {details.length > 0 && (
+                            <p className="mb-1 max-w-md text-xs break-words text-slate-600">
+                              {details
+                                .map(
+                                  ([key, value]) =>
+                                    `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`,
+                                )
+                                .join(" · ")}
+                            </p>
+                          )}
+                          {changes.length === 0 && details.length > 0 ? null : changes.length === 0 ? (
                             <span className="text-slate-400">—</span>
                           ) : (
                             <ul className="grid gap-0.5 text-xs">
