@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { TextField } from "@/components/ui/field";
-import { postJson } from "./post-json";
+import { apiRequest } from "@/components/api-request";
 
 interface Settings {
   enabled: boolean;
@@ -27,7 +27,7 @@ export function AutoTopUpForm({ organizationId, initial }: { organizationId: str
     setStatus({});
     setPending("save");
     try {
-      const saved = await postJson<Settings>("PUT", "/api/billing/auto-top-up", {
+      const saved = await apiRequest<Settings>("PUT", "/api/billing/auto-top-up", {
         organizationId,
         enabled,
         thresholdUsd: threshold.trim().replace(/^\$/, ""),
@@ -50,7 +50,7 @@ export function AutoTopUpForm({ organizationId, initial }: { organizationId: str
     setStatus({});
     setPending("card");
     try {
-      const { url } = await postJson<{ url: string }>("POST", "/api/billing/payment-method", { organizationId });
+      const { url } = await apiRequest<{ url: string }>("POST", "/api/billing/payment-method", { organizationId });
       window.location.assign(url);
     } catch (err) {
       setStatus({ error: (err as Error).message });

@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { TextField } from "@/components/ui/field";
-import { postJson } from "./post-json";
+import { apiRequest } from "@/components/api-request";
 
 /**
  * Preset amounts and a custom one; "Top up" asks /api/billing/checkout for a Stripe Checkout
@@ -32,7 +32,7 @@ export function TopUpForm({
     setError(null);
     setPending(true);
     try {
-      const session = await postJson<{ url: string }>("POST", "/api/billing/checkout", {
+      const session = await apiRequest<{ url: string }>("POST", "/api/billing/checkout", {
         organizationId,
         amountUsd: amount.trim().replace(/^\$/, ""),
         ...(saveCard ? { saveCard: true } : {}),

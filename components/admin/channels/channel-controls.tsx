@@ -6,7 +6,7 @@ import { Button } from "@/components/ui/button";
 import { Notice } from "@/components/ui/card";
 import { ConfirmButton } from "@/components/ui/confirm-button";
 import { TextField } from "@/components/ui/field";
-import { adminFetch } from "./admin-fetch";
+import { apiRequest } from "@/components/api-request";
 
 // The channel page's write actions, each one call to the management API: replace the (write-only)
 // API key, take the channel out of rotation or back, delete it.
@@ -25,7 +25,7 @@ export function ReplaceKeyForm({ channelId, last4 }: { channelId: string; last4:
     if (!apiKey.trim()) return setError("Enter the new API key.");
     setPending(true);
     try {
-      const channel = await adminFetch<{ apiKeyLast4: string | null }>("PATCH", `/api/admin/channels/${channelId}`, {
+      const channel = await apiRequest<{ apiKeyLast4: string | null }>("PATCH", `/api/admin/channels/${channelId}`, {
         apiKey: apiKey.trim(),
       });
       setApiKey("");
@@ -78,7 +78,7 @@ export function EnableToggle({ channelId, enabled, name }: { channelId: string; 
     setError(null);
     setPending(true);
     try {
-      await adminFetch("PATCH", `/api/admin/channels/${channelId}`, { enabled: !enabled });
+      await apiRequest("PATCH", `/api/admin/channels/${channelId}`, { enabled: !enabled });
       router.refresh();
     } catch (err) {
       setError((err as Error).message);
@@ -112,7 +112,7 @@ export function DeleteChannel({ channelId, name }: { channelId: string; name: st
     event.preventDefault();
     setError(null);
     try {
-      await adminFetch("DELETE", `/api/admin/channels/${channelId}`);
+      await apiRequest("DELETE", `/api/admin/channels/${channelId}`);
       router.push(`/admin/channels?deleted=${encodeURIComponent(name)}`);
       router.refresh();
     } catch (err) {

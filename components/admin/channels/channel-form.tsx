@@ -5,7 +5,7 @@ import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { Notice } from "@/components/ui/card";
 import { SelectField, TextField } from "@/components/ui/field";
-import { AdminApiError, adminFetch } from "./admin-fetch";
+import { ApiRequestError, apiRequest } from "@/components/api-request";
 
 // Create (from a provider preset) or edit a channel through the management API. The API key is
 // write-only: it is typed here once on creation and never sent back by the server; the channel's
@@ -125,7 +125,7 @@ export function ChannelForm(props: Props) {
     setPending(true);
     try {
       if (props.mode === "create") {
-        const created = await adminFetch<{ id: string }>("POST", "/api/admin/channels", {
+        const created = await apiRequest<{ id: string }>("POST", "/api/admin/channels", {
           ...body,
           ...(isDemo ? {} : { apiKey: apiKey.trim() }),
           ...(presetId ? { preset: presetId } : {}),
@@ -135,11 +135,14 @@ export function ChannelForm(props: Props) {
         router.push(`/admin/channels/${created.id}?created=1`);
         return;
       }
-      await adminFetch("PATCH", `/api/admin/channels/${props.channelId}`, body);
+      await apiRequest("PATCH", `/api/admin/channels/${props.channelId}`, body);
       setSaved(true);
       router.refresh();
     } catch (err) {
-      setError({ message: (err as Error).message, field: err instanceof AdminApiError ? err.field : undefined });
+      setError({
+        message: (err as Error).message,
+        field: err instanceof ApiRequestError ? (err.field ?? undefined) : undefined,
+      });
     } finally {
       setPending(false);
     }

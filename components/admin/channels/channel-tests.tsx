@@ -3,7 +3,7 @@
 import { useRouter } from "next/navigation";
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
-import { adminFetch } from "./admin-fetch";
+import { apiRequest } from "@/components/api-request";
 import { formatMs } from "@/lib/admin/channel-display";
 
 // "Test" per channel and "Test all": POST /api/admin/channels/{id}/test sends one real one-token
@@ -42,7 +42,7 @@ export function ChannelTests({ channelIds, children }: { channelIds: string[]; c
     setStates((s) => ({ ...s, [id]: { pending: true } }));
     let result: TestResult;
     try {
-      result = await adminFetch<TestResult>("POST", `/api/admin/channels/${encodeURIComponent(id)}/test`);
+      result = await apiRequest<TestResult>("POST", `/api/admin/channels/${encodeURIComponent(id)}/test`);
     } catch (err) {
       result = { ok: false, latencyMs: 0, error: (err as Error).message };
     }

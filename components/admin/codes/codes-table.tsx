@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { adminRequest } from "@/components/admin/admin-request";
+import { apiRequest } from "@/components/api-request";
 import { Badge, Notice } from "@/components/ui/card";
 import { ConfirmButton } from "@/components/ui/confirm-button";
 import type { RedemptionCodeJson, RedemptionCodeStatus } from "@/lib/admin/redemption-codes";
@@ -40,13 +40,13 @@ export function CodesTable({ codes }: { codes: RedemptionCodeJson[] }) {
     setMessage(null);
     try {
       if (ids.length === 1) {
-        const code = await adminRequest<RedemptionCodeJson>(
+        const code = await apiRequest<RedemptionCodeJson>(
           "POST",
           `/api/admin/redemption-codes/${encodeURIComponent(ids[0])}/revoke`,
         );
         setMessage({ tone: "success", text: `Revoked ${code.partialCode}.` });
       } else {
-        const result = await adminRequest<{ revoked: RedemptionCodeJson[]; skipped: number }>(
+        const result = await apiRequest<{ revoked: RedemptionCodeJson[]; skipped: number }>(
           "POST",
           "/api/admin/redemption-codes/revoke",
           { ids },

@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { AdminRequestError, adminRequest, withoutFieldPrefix } from "@/components/admin/admin-request";
+import { ApiRequestError, apiRequest, withoutFieldPrefix } from "@/components/api-request";
 import { Button } from "@/components/ui/button";
 import { Notice } from "@/components/ui/card";
 import { TextField } from "@/components/ui/field";
@@ -47,7 +47,7 @@ export function MintCodesForm() {
     setPending(true);
     setError(null);
     try {
-      const minted = await adminRequest<MintedBatch>("POST", "/api/admin/redemption-codes", {
+      const minted = await apiRequest<MintedBatch>("POST", "/api/admin/redemption-codes", {
         amountUsd: amountUsd.trim().replace(/^\$/, ""),
         count: /^\d{1,6}$/.test(count.trim()) ? Number(count.trim()) : count,
         ...(expiresOn ? { expiresAt: `${expiresOn}T23:59:59Z` } : {}),
@@ -55,7 +55,7 @@ export function MintCodesForm() {
       setBatch(minted);
       router.refresh();
     } catch (err) {
-      const e = err as AdminRequestError;
+      const e = err as ApiRequestError;
       setError({ message: e.message, field: e.field ?? null });
     } finally {
       setPending(false);

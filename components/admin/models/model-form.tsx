@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { AdminRequestError, adminRequest, withoutFieldPrefix } from "@/components/admin/admin-request";
+import { ApiRequestError, apiRequest, withoutFieldPrefix } from "@/components/api-request";
 import { Button } from "@/components/ui/button";
 import { Notice } from "@/components/ui/card";
 import { SelectField, TextField } from "@/components/ui/field";
@@ -101,11 +101,7 @@ export function ModelForm({ model }: { model: ModelJson }) {
     setError(null);
     setNotice(null);
     try {
-      const updated = await adminRequest<ModelJson>(
-        "PATCH",
-        `/api/admin/models/${encodeURIComponent(model.id)}`,
-        patch,
-      );
+      const updated = await apiRequest<ModelJson>("PATCH", `/api/admin/models/${encodeURIComponent(model.id)}`, patch);
       const next = draftOf(updated);
       setSaved(next);
       setDraft(next);
@@ -116,7 +112,7 @@ export function ModelForm({ model }: { model: ModelJson }) {
       );
       router.refresh();
     } catch (err) {
-      const e = err as AdminRequestError;
+      const e = err as ApiRequestError;
       setError({ message: e.message, field: e.field ?? null });
     } finally {
       setPending(false);

@@ -3,7 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { ConfirmButton } from "@/components/ui/confirm-button";
-import { postJson } from "@/components/billing/post-json";
+import { apiRequest } from "@/components/api-request";
 
 // Clears the billing-review flag a dispute set (POST /api/admin/organizations/{id}/clear-review),
 // behind a confirmation; the audit log keeps the reason it had.
@@ -15,7 +15,7 @@ export function ClearReviewButton({ organizationId, name }: { organizationId: st
     event.preventDefault();
     setError(null);
     try {
-      await postJson("POST", `/api/admin/organizations/${organizationId}/clear-review`, {});
+      await apiRequest("POST", `/api/admin/organizations/${organizationId}/clear-review`, {});
       router.refresh();
     } catch (err) {
       setError((err as Error).message);

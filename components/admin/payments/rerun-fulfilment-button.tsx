@@ -3,7 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { buttonClass } from "@/components/ui/button";
-import { postJson } from "@/components/billing/post-json";
+import { apiRequest } from "@/components/api-request";
 
 interface FulfilmentRun {
   result: string;
@@ -28,7 +28,7 @@ export function RerunFulfilmentButton({
     setBusy(true);
     setOutcome(null);
     try {
-      const answer = await postJson<FulfilmentRun>("POST", `/api/admin/payments/${paymentId}/fulfill`, {});
+      const answer = await apiRequest<FulfilmentRun>("POST", `/api/admin/payments/${paymentId}/fulfill`, {});
       setOutcome({ ok: answer.result === "credited" || answer.result === "already_credited", text: answer.message });
       // The page re-reads everything and says what happened at its top: this row may leave the
       // stuck list, taking this button (and its message) with it.

@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { AdminRequestError, adminRequest, withoutFieldPrefix } from "@/components/admin/admin-request";
+import { ApiRequestError, apiRequest, withoutFieldPrefix } from "@/components/api-request";
 import { Button } from "@/components/ui/button";
 import { Notice } from "@/components/ui/card";
 import { TextField } from "@/components/ui/field";
@@ -58,13 +58,13 @@ export function SettingsForm({ initial }: { initial: PlatformSettingsJson }) {
     setPending(true);
     setError(null);
     try {
-      const next = draftOf(await adminRequest<PlatformSettingsJson>("PUT", "/api/admin/settings", patch));
+      const next = draftOf(await apiRequest<PlatformSettingsJson>("PUT", "/api/admin/settings", patch));
       setSaved(next);
       setDraft(next);
       setNotice("Settings saved.");
       router.refresh();
     } catch (err) {
-      const e = err as AdminRequestError;
+      const e = err as ApiRequestError;
       setError({ message: e.message, field: e.field ?? null });
     } finally {
       setPending(false);

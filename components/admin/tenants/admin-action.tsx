@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { useState, type FormEvent, type ReactNode } from "react";
 import { Notice } from "@/components/ui/card";
 import { ConfirmButton } from "@/components/ui/confirm-button";
-import { sendJson } from "./send-json";
+import { apiRequest } from "@/components/api-request";
 
 /**
  * One confirmed write through the management API (disable, enable, make admin…): a button, a
@@ -39,7 +39,7 @@ export function AdminAction({
     setPending(true);
     setError(null);
     try {
-      await sendJson(method, url, body);
+      await apiRequest(method, url, body);
       router.refresh();
     } catch (err) {
       setError((err as Error).message);

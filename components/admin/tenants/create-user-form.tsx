@@ -5,7 +5,7 @@ import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { Notice } from "@/components/ui/card";
 import { Field, INPUT_CLASS, TextField } from "@/components/ui/field";
-import { sendJson } from "./send-json";
+import { apiRequest } from "@/components/api-request";
 
 /** Creates an account (with its personal organization); without a password the user is emailed a link. */
 export function CreateUserForm() {
@@ -23,12 +23,16 @@ export function CreateUserForm() {
     setPending(true);
     setResult(null);
     try {
-      const user = await sendJson<{ id: string; email: string; invitationSent: boolean }>("POST", "/api/admin/users", {
-        email: String(data.get("email") ?? ""),
-        ...(name ? { name } : {}),
-        ...(password ? { password } : {}),
-        platformRole: String(data.get("platformRole") ?? "USER"),
-      });
+      const user = await apiRequest<{ id: string; email: string; invitationSent: boolean }>(
+        "POST",
+        "/api/admin/users",
+        {
+          email: String(data.get("email") ?? ""),
+          ...(name ? { name } : {}),
+          ...(password ? { password } : {}),
+          platformRole: String(data.get("platformRole") ?? "USER"),
+        },
+      );
       form.reset();
       setResult({
         tone: "success",

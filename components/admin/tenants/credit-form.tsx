@@ -5,7 +5,7 @@ import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { Notice } from "@/components/ui/card";
 import { Field, INPUT_CLASS, TextField } from "@/components/ui/field";
-import { sendJson } from "./send-json";
+import { apiRequest } from "@/components/api-request";
 
 /**
  * A credit adjustment with its reason: a positive amount adds funds, a negative one removes them
@@ -28,7 +28,7 @@ export function CreditForm({ organizationId }: { organizationId: string }) {
     setPending(true);
     setResult(null);
     try {
-      const answer = await sendJson<{ balanceUsd: string }>(
+      const answer = await apiRequest<{ balanceUsd: string }>(
         "POST",
         `/api/admin/organizations/${organizationId}/credits`,
         { amountUsd: amount.trim(), note: note.trim(), reference: crypto.randomUUID() },

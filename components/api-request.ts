@@ -1,18 +1,22 @@
-// The console's forms call the management API (/api/admin/...) the way a script would; the session
-// cookie authenticates them (same origin). An error answer's message is written for people and is
-// shown as it is, with the field it names.
+// The dashboard's and the console's forms call our JSON APIs (/api/billing/*, /api/admin/*) the way
+// a script would; the session cookie authenticates them (same origin). An error answer's message is
+// written for people and is shown as it is, with the field it names.
 
-export class AdminRequestError extends Error {
+export class ApiRequestError extends Error {
   constructor(
     message: string,
     readonly field: string | null,
   ) {
     super(message);
-    this.name = "AdminRequestError";
+    this.name = "ApiRequestError";
   }
 }
 
-export async function adminRequest<T>(method: "POST" | "PUT" | "PATCH", url: string, body?: unknown): Promise<T> {
+export async function apiRequest<T>(
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
+  url: string,
+  body?: unknown,
+): Promise<T> {
   let response: Response;
   try {
     response = await fetch(url, {
@@ -21,11 +25,12 @@ export async function adminRequest<T>(method: "POST" | "PUT" | "PATCH", url: str
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new AdminRequestError("Could not reach TokenFlow. Check your connection and try again.", null);
+    throw new ApiRequestError("Could not reach TokenFlow. Check your connection and try again.", null);
   }
+  if (response.status === 204) return undefined as T;
   const data = (await response.json().catch(() => null)) as { error?: { message?: string; field?: string } } | null;
   if (!response.ok) {
-    throw new AdminRequestError(
+    throw new ApiRequestError(
       data?.error?.message ?? `The request failed (HTTP ${response.status}).`,
       data?.error?.field ?? null,
     );
