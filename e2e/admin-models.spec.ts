@@ -10,6 +10,7 @@ import { adminApi, base, createTestAccount, screenshots, signIn, usdToNanos } fr
 const suffix = randomUUID().slice(0, 6);
 const modelId = `e2e-price-${suffix}`;
 let tenantKey: string;
+let channelId: string;
 
 test.beforeAll(async () => {
   // A model and a demo channel of this spec's own, so no other spec sees the price change.
@@ -23,13 +24,25 @@ test.beforeAll(async () => {
     maxOutputTokens: 200,
     defaultMaxOutputTokens: 100,
   });
-  await adminApi("POST", "/api/admin/channels", { name: `e2e models ${suffix}`, provider: "demo", models: [modelId] });
+  channelId = (
+    await adminApi<{ id: string }>("POST", "/api/admin/channels", {
+      name: `e2e models ${suffix}`,
+      provider: "demo",
+      models: [modelId],
+    })
+  ).id;
   const account = await createTestAccount("admin-models", { creditUsd: "20" });
   tenantKey = (
     await adminApi<{ key: string }>("POST", `/api/admin/organizations/${account.organizationId}/keys`, {
       name: "e2e models key",
     })
   ).key;
+});
+
+// The public pricing page lists enabled models: leave the catalog as the other specs expect it.
+test.afterAll(async () => {
+  await adminApi("PATCH", `/api/admin/models/${modelId}`, { enabled: false });
+  await adminApi("DELETE", `/api/admin/channels/${channelId}`);
 });
 
 async function requestCostNanos(): Promise<bigint> {

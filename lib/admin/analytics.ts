@@ -62,9 +62,9 @@ export interface ChannelStats {
   requests: bigint;
   /**
    * Requests that failed on the platform's side: answered with a 5xx, or (for a channel) a stream
-   * the upstream cut short. A request whose every attempt failed is answered without a channel
-   * (receipts name only the channel that served), so it counts in the "no channel" row; refusals
-   * (4xx: quota, limits, bad requests) are not errors of ours.
+   * the upstream cut short. A request whose every attempt failed counts against the last channel
+   * it tried (its receipt names that channel); the "no channel" row holds requests refused before
+   * routing. Refusals (4xx: quota, limits, bad requests) are not errors of ours.
    */
   errors: bigint;
   costNanos: bigint;
@@ -245,7 +245,7 @@ export async function getPlatformAnalytics(days: AnalyticsRange, now = new Date(
         channelId: row.channelId,
         name:
           row.channelId === null
-            ? "No channel served (refused, or every attempt failed)"
+            ? "No channel (refused before routing)"
             : (channelNames.get(row.channelId) ?? "Deleted channel"),
         requests: row.requests,
         errors: row.errors,

@@ -204,7 +204,7 @@ export default async function AdminAnalyticsPage({ searchParams }: { searchParam
             <Card>
               <CardHeader
                 title="Channels"
-                description="Spend per UTC day by the channel that served. Error rate: requests answered with a 5xx or cut short by the upstream (a request whose every attempt failed has no serving channel). Latency from the request receipts."
+                description="Spend per UTC day by the channel that served. Error rate: requests answered with a 5xx or cut short by the upstream (a request whose every attempt failed counts against the last channel it tried). Latency from the request receipts."
               />
               <div className="p-4">
                 {spendByChannel.series.length === 0 ? (
