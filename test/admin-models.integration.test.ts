@@ -384,6 +384,11 @@ describe("settings", () => {
       org.id,
     ]);
     expect(rows[0].lowBalanceThresholdNanos).toBe(3_500_000_000n);
+    const adminMade = await stack.admin.createOrganization("Made by the management API");
+    const { rows: made } = await stack.db.query(`SELECT "lowBalanceThresholdNanos" FROM "Organization" WHERE id = $1`, [
+      adminMade.id,
+    ]);
+    expect(made[0].lowBalanceThresholdNanos).toBe(3_500_000_000n);
 
     // Open again, with the starting credit the page now advertises; no default threshold.
     expect(

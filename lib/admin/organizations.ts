@@ -12,6 +12,7 @@ import { getPrisma } from "@/lib/db/client";
 import { getPool } from "@/lib/db/pool";
 import type { Prisma } from "@/generated/prisma/client";
 import { forgetAllKeys } from "@/lib/gateway/auth";
+import { defaultLowBalanceThresholdNanos } from "@/lib/organizations/create";
 import { recordAudit } from "./audit";
 import { isRecordNotFound } from "./db-errors";
 import type { AdminActor } from "./auth";
@@ -80,12 +81,18 @@ export async function createOrganization(
   input: z.output<typeof createOrganizationSchema>,
   actor: AdminActor,
 ): Promise<OrganizationJson> {
-  const row = await getPrisma().organization.create({ data: { name: input.name }, include: withKeyCount });
+  // Like every new organization, it starts with the platform's default low-balance alert.
+  const lowBalanceThresholdNanos = await defaultLowBalanceThresholdNanos(getPool());
+  const row = await getPrisma().organization.create({
+    data: { name: input.name, lowBalanceThresholdNanos },
+    include: withKeyCount,
+  });
   await recordAudit(actor, {
     action: "organization.create",
     targetType: "Organization",
     targetId: row.id,
     data: { name: row.name },
+    after: { ...toOrganizationJson(row) },
   });
   return toOrganizationJson(row);
 }

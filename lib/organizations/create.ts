@@ -33,7 +33,8 @@ export async function createOrganization(
   return { id: rows[0].id };
 }
 
-async function defaultLowBalanceThresholdNanos(db: Queryable): Promise<bigint | null> {
+/** The platform's default low-balance alert for a new organization (admin settings), or null. */
+export async function defaultLowBalanceThresholdNanos(db: Queryable): Promise<bigint | null> {
   const { rows } = await db.query<{ key: string; value: unknown }>({
     text: `SELECT key, value FROM "Setting" WHERE key = $1`,
     values: [SETTING_KEYS.lowBalanceThresholdUsd],
