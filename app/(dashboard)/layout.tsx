@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { AppShell } from "@/components/ui/app-shell";
 import type { ReactNode } from "react";
 import { SignOutButton } from "@/components/accounts/sign-out-button";
 import { DashboardNav, type NavItem } from "@/components/dashboard/nav";
@@ -38,29 +39,8 @@ export default async function DashboardLayout({ children }: { children: ReactNod
     </div>
   );
   return (
-    <div className="min-h-screen bg-slate-50 lg:grid lg:grid-cols-[16rem_1fr]">
-      <header className="flex items-center justify-between border-b border-slate-200 bg-white px-4 py-3 lg:hidden">
-        <Link href="/dashboard" className="text-lg font-semibold tracking-tight">
-          Token<span className="text-indigo-600">Flow</span>
-        </Link>
-        <details className="relative">
-          <summary className="cursor-pointer list-none rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium">
-            Menu
-          </summary>
-          <div className="absolute right-0 z-20 mt-2 w-72 rounded-lg border border-slate-200 bg-white p-4 shadow-lg">
-            {sidebar("menu")}
-          </div>
-        </details>
-      </header>
-      <aside className="hidden min-w-0 border-r border-slate-200 bg-white px-4 py-6 lg:block">
-        <Link href="/dashboard" className="mb-6 block px-3 text-lg font-semibold tracking-tight">
-          Token<span className="text-indigo-600">Flow</span>
-        </Link>
-        {sidebar("aside")}
-      </aside>
-      <main className="min-w-0 px-4 py-6 sm:px-8 lg:py-8">
-        <div className="mx-auto max-w-6xl">{children}</div>
-      </main>
-    </div>
+    <AppShell homeHref="/dashboard" sidebar={sidebar}>
+      {children}
+    </AppShell>
   );
 }
