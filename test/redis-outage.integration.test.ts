@@ -4,7 +4,7 @@
 // limits are shared through Redis again once it is back.
 import type Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteByPrefix, readyClient, startRedisServer, type PrivateRedis } from "@/lib/ratelimit/test-redis";
+import { deleteByPrefix, readyClient, startRedisServer, type PrivateRedis } from "@/test/redis";
 import { freePort, startAppServer, type AppServer } from "./app-server";
 import { chat, createFakeModel, expectProcessSurvived, percentile, waitUntil } from "./outage";
 import { startStack, type Stack } from "./stack";

@@ -41,8 +41,3 @@ export function modelHealth(modelId: string, now = Date.now()): { latencyMs: num
   if (!current || now - current.updatedAt >= STALE_MS) return { latencyMs: null, errorRate: 0 };
   return { latencyMs: current.latencyMs, errorRate: current.errorRate };
 }
-
-/** Tests only. */
-export function resetModelHealth() {
-  health.clear();
-}

@@ -5,7 +5,6 @@ import {
   PER_MESSAGE_OVERHEAD_TOKENS,
   PER_REQUEST_OVERHEAD_TOKENS,
   TOOLS_OVERHEAD_TOKENS,
-  countStreamedOutputTokens,
   embeddingBoundFromItems,
   embeddingInputUpperBound,
   embeddingItemBounds,
@@ -222,20 +221,6 @@ describe("estimateTokens", () => {
 
   it("is realistic, not an upper bound: never more than UTF-8 bytes", () => {
     fc.assert(fc.property(fc.string({ unit: "grapheme" }), (s) => estimateTokens(s) <= Math.max(utf8Bytes(s), 0)));
-  });
-});
-
-describe("countStreamedOutputTokens", () => {
-  it("takes the larger of delta count and text estimate", () => {
-    expect(countStreamedOutputTokens(50, "short")).toBe(50);
-    expect(countStreamedOutputTokens(1, "x".repeat(400))).toBe(100);
-    expect(countStreamedOutputTokens(0, "")).toBe(0);
-  });
-
-  it("ignores nonsense delta counts", () => {
-    expect(countStreamedOutputTokens(-5, "abcd")).toBe(1);
-    expect(countStreamedOutputTokens(Number.NaN, "abcd")).toBe(1);
-    expect(countStreamedOutputTokens(2.7, "")).toBe(2);
   });
 });
 

@@ -2,7 +2,7 @@
 //  - upper bounds (promptTokenUpperBound, embeddingInputUpperBound) size the billing hold. They must
 //    never be below what the provider will bill, or a request could cost more than its hold and a
 //    balance could go negative (DESIGN §3). Over-estimating only holds a little more for a moment.
-//  - realistic estimates (estimateTokens, countStreamedOutputTokens) bill output that a cut stream
+//  - realistic estimates (estimateTokens, and the relay's count of output deltas) bill output that a cut stream
 //    produced when the provider never reported usage. These should be fair, not pessimistic.
 //
 // Why UTF-8 bytes bound tokens: every tokenizer our providers use (byte-level BPE: tiktoken, Qwen,
@@ -201,16 +201,6 @@ function estimateScanning(text: string): number {
     }
   }
   return tokens + Math.ceil(runBytes / 4);
-}
-
-/**
- * Output tokens of a cut stream. OpenAI-compatible providers emit about one token per content /
- * reasoning / tool-argument delta, so the delta count is the most faithful local count; the text
- * estimate covers providers that batch several tokens per delta.
- */
-export function countStreamedOutputTokens(contentDeltas: number, text: string): number {
-  const deltas = Number.isFinite(contentDeltas) ? Math.max(0, Math.floor(contentDeltas)) : 0;
-  return Math.max(deltas, estimateTokens(text));
 }
 
 export function utf8Bytes(text: string): number {

@@ -3,7 +3,7 @@ import type Redis from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRateLimiter, getRateLimiter, resetRateLimiterForTests, type ClosableRateLimiter } from "./index";
 import { FallbackRateLimiter } from "./fallback";
-import { readyClient, sleep, startRedisServer, uniquePrefix, type PrivateRedis } from "./test-redis";
+import { readyClient, sleep, startRedisServer, uniquePrefix, type PrivateRedis } from "@/test/redis";
 
 const check = { key: "key:k1:rpm", limit: 3, windowMs: 60_000, cost: 1 };
 const cleanups: Array<() => Promise<unknown> | unknown> = [];

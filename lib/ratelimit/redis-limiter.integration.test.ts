@@ -3,7 +3,7 @@
 import type Redis from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RedisRateLimiter } from "./redis-limiter";
-import { deleteByPrefix, readyClient, sleep, startRedisServer, uniquePrefix } from "./test-redis";
+import { deleteByPrefix, readyClient, sleep, startRedisServer, uniquePrefix } from "@/test/redis";
 import type { LimitCheck } from "./types";
 
 const prefix = uniquePrefix("limiter");

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import Redis from "ioredis";
-import { createRedisClient } from "./client";
+import { createRedisClient } from "@/lib/ratelimit/client";
 
 export const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 

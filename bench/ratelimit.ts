@@ -1,10 +1,10 @@
-// Cost of one consume: `npx tsx lib/ratelimit/bench.ts` (REDIS_URL, else redis://127.0.0.1:6379).
+// Cost of one consume: `npx tsx bench/ratelimit.ts` (REDIS_URL, else redis://127.0.0.1:6379).
 // 2,000 sequential calls each after 200 warm-up calls; prints p50/p99/max in ms.
-import { createRateLimiter } from "./index";
-import { MemoryRateLimiter } from "./memory-limiter";
-import { RedisRateLimiter } from "./redis-limiter";
-import { deleteByPrefix, readyClient, uniquePrefix } from "./test-redis";
-import type { LimitCheck, RateLimiter } from "./types";
+import { createRateLimiter } from "@/lib/ratelimit/index";
+import { MemoryRateLimiter } from "@/lib/ratelimit/memory-limiter";
+import { RedisRateLimiter } from "@/lib/ratelimit/redis-limiter";
+import { deleteByPrefix, readyClient, uniquePrefix } from "@/test/redis";
+import type { LimitCheck, RateLimiter } from "@/lib/ratelimit/types";
 
 const N = 2_000;
 const one = (i: number): LimitCheck[] => [{ key: `key:${i % 50}:rpm`, limit: 1e9, windowMs: 60_000, cost: 1 }];
