@@ -8,8 +8,8 @@ import { SEED_MODELS } from "@/lib/db/seed";
 const candidates: AutoCandidate[] = SEED_MODELS.map((m) => ({
   id: m.id,
   qualityTier: m.qualityTier,
-  inputPriceNanos: usdToNanos(m.inputUsd),
-  outputPriceNanos: usdToNanos(m.outputUsd),
+  inputPriceNanos: usdToNanos(m.inputPriceUsd),
+  outputPriceNanos: usdToNanos(m.outputPriceUsd),
   contextWindow: m.contextWindow,
   outputCap: m.defaultMaxOutputTokens,
   supportsTools: m.tools,

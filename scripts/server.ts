@@ -12,7 +12,7 @@ import { closePrisma } from "@/lib/db/client";
 import { closePool } from "@/lib/db/pool";
 import { close as closeBodyWorkers, warm as warmBodyWorkers } from "@/lib/gateway/body-pool";
 import { gatewayConfig } from "@/lib/gateway/config";
-import { settlementsInFlight } from "@/lib/gateway/meter";
+import { settlementsInFlight } from "@/lib/billing/meter";
 import { closeRateLimiter } from "@/lib/ratelimit";
 import { createTokenflowServer } from "@/lib/server/http-server";
 import { drainAndClose } from "@/lib/server/shutdown";

@@ -1,4 +1,5 @@
-// Fake OpenAI-compatible upstream for TokenFlow's integration/e2e tests and benchmarks.
+// Fake OpenAI-compatible upstream for TokenFlow's integration/e2e tests and benchmarks (it speaks the Anthropic
+// Messages API too).
 //
 // Run:    node e2e/fake-upstream/server.mjs      (env FAKE_UPSTREAM_PORT=0, FAKE_UPSTREAM_HOST=127.0.0.1)
 //         → prints exactly one stdout line "FAKE_UPSTREAM_LISTENING <port>".
@@ -27,6 +28,10 @@
 //   * Leaky faults (leaky:<status>, context-length, content-filter, stream-error) put the fixed
 //     provider identifiers of leaks.json plus the request's bearer key in the error body: text a
 //     gateway must never relay to its tenant.
+//   * Anthropic Messages API (POST /v1/messages, /v1/messages/count_tokens): x-api-key auth, the
+//     same words, knobs and faults in Anthropic's shapes and event sequence; input_tokens = the
+//     chat prompt count with a system prompt as one more message, minus x-fake-cache's cached part;
+//     `thinking` enabled → a thinking block of REASONING_WORDS first (counted in output_tokens).
 
 import http from "node:http";
 import { createHash, randomBytes } from "node:crypto";
@@ -508,28 +513,12 @@ function chatCompletion(res, body, plan, faults, rec) {
   sendJson(res, 200, response);
 }
 
-async function chatStream(req, res, body, plan, faults, rec, signal) {
-  const delay =
-    faults.chunkDelayMs ??
-    intOrUndef(req.headers["x-fake-chunk-delay-ms"]) ??
-    intOrUndef(body.fake_chunk_delay_ms) ??
-    0;
-  const includeUsage = body.stream_options?.include_usage === true;
-  const base = {
-    id: randomId("chatcmpl-"),
-    object: "chat.completion.chunk",
-    created: Math.floor(Date.now() / 1000),
-    model: body.model,
-    system_fingerprint: "fp_fake_upstream",
-  };
-  // Like OpenAI: with include_usage every non-final chunk carries "usage": null.
-  const chunk = (index, delta, finish = null) => ({
-    ...base,
-    choices: [{ index, delta, logprobs: null, finish_reason: finish }],
-    ...(includeUsage ? { usage: null } : {}),
-  });
-
-  // One res.write per SSE event; waits for 'drain' under backpressure. false = connection gone.
+/**
+ * SSE writing for the streaming handlers. `write` = one res.write per event, waiting for 'drain'
+ * under backpressure; resolves false once the connection is gone. `cut` destroys the socket once
+ * what was already written is flushed (so the client sees exactly what was written, then a reset).
+ */
+function sseWriter(res, rec, signal) {
   let flushed = Promise.resolve(); // settles once the last write reached the kernel
   const write = async (text) => {
     if (signal.aborted || res.destroyed) return false;
@@ -548,16 +537,43 @@ async function chatStream(req, res, body, plan, faults, rec, signal) {
     }
     return !signal.aborted;
   };
-  const send = (obj) => write(`data: ${JSON.stringify(obj)}\n\n`);
-  const forEachChoice = async (fn) => {
-    for (let i = 0; i < plan.n; i++) if (!(await send(fn(i)))) return false;
-    return true;
-  };
-  // Destroy the socket once the chunks already written are flushed (so the client sees exactly k).
   const cut = async () => {
     rec.cut = true;
     await Promise.race([flushed, sleep(1000, signal)]);
     res.socket?.destroy();
+  };
+  return { write, cut };
+}
+
+/** Delay before each streamed token: slow-chunks fault, then header, then body field. */
+function chunkDelayOf(req, body, faults) {
+  return (
+    faults.chunkDelayMs ?? intOrUndef(req.headers["x-fake-chunk-delay-ms"]) ?? intOrUndef(body.fake_chunk_delay_ms) ?? 0
+  );
+}
+
+async function chatStream(req, res, body, plan, faults, rec, signal) {
+  const delay = chunkDelayOf(req, body, faults);
+  const includeUsage = body.stream_options?.include_usage === true;
+  const base = {
+    id: randomId("chatcmpl-"),
+    object: "chat.completion.chunk",
+    created: Math.floor(Date.now() / 1000),
+    model: body.model,
+    system_fingerprint: "fp_fake_upstream",
+  };
+  // Like OpenAI: with include_usage every non-final chunk carries "usage": null.
+  const chunk = (index, delta, finish = null) => ({
+    ...base,
+    choices: [{ index, delta, logprobs: null, finish_reason: finish }],
+    ...(includeUsage ? { usage: null } : {}),
+  });
+
+  const { write, cut } = sseWriter(res, rec, signal);
+  const send = (obj) => write(`data: ${JSON.stringify(obj)}\n\n`);
+  const forEachChoice = async (fn) => {
+    for (let i = 0; i < plan.n; i++) if (!(await send(fn(i)))) return false;
+    return true;
   };
 
   // Mid-stream provider error: an SSE error event (leaky 500 body), then the body ends without [DONE].
@@ -692,6 +708,327 @@ function handleEmbeddings(req, res, body, faults, rec) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Anthropic Messages API: POST /v1/messages and /v1/messages/count_tokens
+// (https://docs.anthropic.com/en/api/messages, …/messages-streaming, …/errors)
+// ---------------------------------------------------------------------------------------------
+
+const isAnthropicPath = (path) => path === "/v1/messages" || path.startsWith("/v1/messages/");
+
+// The error type Anthropic answers each status with (https://docs.anthropic.com/en/api/errors).
+const ANTHROPIC_ERROR_TYPES = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  402: "billing_error",
+  403: "permission_error",
+  404: "not_found_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  500: "api_error",
+  504: "timeout_error",
+  529: "overloaded_error",
+};
+
+/** Anthropic's error body: {"type":"error","error":{type,message},"request_id"}. */
+function anthropicError(status, message) {
+  const type = ANTHROPIC_ERROR_TYPES[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
+  return { type: "error", error: { type, message }, request_id: randomId("req_") };
+}
+
+const sendAnthropicError = (res, status, message, headers) =>
+  sendJson(res, status, anthropicError(status, message), headers);
+
+/** Auth, version header, route and body checks, then faults, for the Anthropic routes. */
+async function handleAnthropicApi(state, req, res, url, { body, badJson, rec, signal }) {
+  if (!rec.apiKey) return sendAnthropicError(res, 401, "x-api-key header is required");
+  if (rec.apiKey === "bad-key") return sendAnthropicError(res, 401, "invalid x-api-key");
+  if (!req.headers["anthropic-version"]) return sendAnthropicError(res, 400, "anthropic-version: header is required");
+  const route = `${req.method} ${url.pathname}`;
+  const handler = { "POST /v1/messages": handleMessages, "POST /v1/messages/count_tokens": handleCountTokens }[route];
+  if (!handler) return sendAnthropicError(res, 404, `Not found (${route})`);
+  if (badJson || !body || typeof body !== "object" || Array.isArray(body))
+    return sendAnthropicError(res, 400, "There was an error parsing the body of your request as JSON.");
+
+  let faults;
+  try {
+    faults = resolveFaults(state, req, body, rec);
+  } catch (err) {
+    return sendAnthropicError(res, 400, `fake upstream: ${err.message}`);
+  }
+  if (!(await delayOrHang(faults, signal))) return;
+  if (faults.reply) return sendAnthropicFaultReply(res, faults, rec);
+  return handler(req, res, body, faults, rec, signal);
+}
+
+/** The answer faults in Anthropic's shape; the leaky ones carry the same provider details as for chat. */
+function sendAnthropicFaultReply(res, faults, rec) {
+  const { kind, status, errorCode } = faults.reply;
+  const retryAfter = status === 429 ? { "retry-after": faults.retryAfter ?? "1" } : {};
+  switch (kind) {
+    case "status":
+      return sendAnthropicError(res, status, "fake upstream error", retryAfter);
+    case "leaky": {
+      const { message } = leakyError(status, errorCode, rec.model, rec.apiKey).error;
+      return sendAnthropicError(res, status, message, { ...leakHeaders(), ...retryAfter });
+    }
+    case "context-length":
+      return sendAnthropicError(
+        res,
+        400,
+        `prompt is too long: 210000 tokens > 200000 maximum ${leakTrailer(rec.apiKey)}`,
+        leakHeaders(),
+      );
+    case "content-filter": {
+      const { message } = CONTENT_FILTER_ERRORS[faults.reply.flavor](leakTrailer(rec.apiKey)).error;
+      return sendAnthropicError(res, 400, message, leakHeaders());
+    }
+    case "redirect":
+      res.writeHead(status, { location: faults.reply.location, "content-length": 0 });
+      return res.end();
+  }
+}
+
+/** Anthropic-style validation of the fields every Messages request needs; an error message or null. */
+function messagesBodyProblem(body, { needsMaxTokens }) {
+  if (typeof body.model !== "string" || !body.model) return "model: Field required";
+  if (needsMaxTokens) {
+    if (body.max_tokens === undefined || body.max_tokens === null) return "max_tokens: Field required";
+    if (!Number.isInteger(body.max_tokens) || body.max_tokens < 1)
+      return "max_tokens: Input should be greater than or equal to 1";
+  }
+  if (!Array.isArray(body.messages)) return "messages: Field required";
+  if (body.messages.length === 0) return "messages: at least one message is required";
+  const thinking = body.thinking;
+  if (thinking && typeof thinking === "object" && thinking.type === "enabled") {
+    if (!Number.isInteger(thinking.budget_tokens) || thinking.budget_tokens < 1024)
+      return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024";
+    if (needsMaxTokens && thinking.budget_tokens >= body.max_tokens)
+      return "`max_tokens` must be greater than `thinking.budget_tokens`.";
+  }
+  return null;
+}
+
+/** Input tokens: the chat count (Σ words + 3 per message), with a non-empty system prompt as one more message. */
+function anthropicInputTokens(body) {
+  const systemText = typeof body.system === "string" ? body.system : textOf(body.system);
+  const system = systemText ? words(systemText).length + PROMPT_TOKENS_PER_MESSAGE : 0;
+  return body.messages.reduce((n, m) => n + words(textOf(m?.content)).length + PROMPT_TOKENS_PER_MESSAGE, system);
+}
+
+/** x-fake-cache / fake_cache "<read>,<write>" → { read, write }; undefined when absent; throws when malformed. */
+function cacheKnob(req, body) {
+  const raw = req.headers["x-fake-cache"] ?? body.fake_cache;
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  const [read, write] = String(raw).split(",").map(intOrUndef);
+  if (read === undefined || write === undefined) throw new FaultSyntaxError("x-fake-cache must be <read>,<write>");
+  return { read, write };
+}
+
+/** Anthropic tools / tool_choice seen as OpenAI's, so pickToolCall decides the same way for both APIs. */
+function asOpenAiTools(body) {
+  const tools = Array.isArray(body.tools)
+    ? body.tools
+        .filter((t) => t && typeof t.name === "string")
+        .map((t) => ({ type: "function", function: { name: t.name, parameters: t.input_schema } }))
+    : undefined;
+  const c = body.tool_choice;
+  const toolChoice =
+    c?.type === "any"
+      ? "required"
+      : c?.type === "none"
+        ? "none"
+        : c?.type === "tool"
+          ? { type: "function", function: { name: c.name } }
+          : undefined;
+  return { tools, tool_choice: toolChoice, fake_tool_call: body.fake_tool_call };
+}
+
+/**
+ * The deterministic answer to a Messages request: content blocks, each with its pieces (1 piece = 1
+ * output token: a thinking word, a text word or an 8-character piece of the tool input JSON).
+ */
+function planMessages(req, body) {
+  const messages = body.messages;
+  const lastUser = [...messages].reverse().find((m) => m && m.role === "user");
+  const lastMsg = messages[messages.length - 1];
+  const userText = textOf((lastUser ?? lastMsg)?.content);
+  const total = anthropicInputTokens(body);
+  const cache = cacheKnob(req, body) ?? { read: 0, write: 0 };
+
+  const requested =
+    intOrUndef(req.headers["x-fake-output-tokens"]) ?? intOrUndef(body.fake_output_tokens) ?? DEFAULT_OUTPUT_TOKENS;
+  const cap = body.max_tokens;
+  const thinking = body.thinking?.type === "enabled" ? REASONING_WORDS.slice(0, cap) : [];
+  const tool = pickToolCall(asOpenAiTools(body), req.headers, lastMsg, userText);
+
+  const blocks = [];
+  if (thinking.length) {
+    const text = thinking.join(" ");
+    const signature = createHash("sha256").update(`signature:${text}`).digest("base64");
+    blocks.push({ type: "thinking", text, signature, pieces: thinking.map((w, i) => (i ? " " + w : w)) });
+  }
+  let stopReason;
+  if (tool) {
+    const chars = Array.from(tool.arguments);
+    const pieces = [];
+    for (let i = 0; i < chars.length; i += TOOL_ARG_PIECE_CHARS)
+      pieces.push(chars.slice(i, i + TOOL_ARG_PIECE_CHARS).join(""));
+    blocks.push({ type: "tool_use", id: randomId("toolu_"), name: tool.name, input: tool.arguments, pieces });
+    stopReason = "tool_use";
+  } else {
+    const count = Math.min(requested, cap - thinking.length);
+    const base = ["Echo:", ...words(userText)];
+    const pieces = Array.from({ length: count }, (_, i) => (i ? " " : "") + base[i % base.length]);
+    if (pieces.length) blocks.push({ type: "text", text: pieces.join(""), pieces });
+    stopReason = requested + thinking.length > cap ? "max_tokens" : "end_turn";
+  }
+  const outputTokens = blocks.reduce((n, b) => n + b.pieces.length, 0);
+  const usage = {
+    input_tokens: Math.max(0, total - cache.read - cache.write),
+    cache_creation_input_tokens: cache.write,
+    cache_read_input_tokens: cache.read,
+    output_tokens: outputTokens,
+  };
+  return { blocks, stopReason, usage };
+}
+
+/** The usage a Messages answer reports, after no-usage / zero-usage / usage:<input>,<output>. */
+function reportedAnthropicUsage(faults, real) {
+  if (faults.noUsage) return undefined;
+  if (faults.zeroUsage)
+    return { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 };
+  if (faults.usage) return { ...real, input_tokens: faults.usage.prompt, output_tokens: faults.usage.completion };
+  return real;
+}
+
+/** A plan block as it appears in a complete Message. */
+function contentBlock(block) {
+  if (block.type === "thinking") return { type: "thinking", thinking: block.text, signature: block.signature };
+  if (block.type === "tool_use")
+    return { type: "tool_use", id: block.id, name: block.name, input: JSON.parse(block.input) };
+  return { type: "text", text: block.text };
+}
+
+async function handleMessages(req, res, body, faults, rec, signal) {
+  const problem = messagesBodyProblem(body, { needsMaxTokens: true });
+  if (problem) return sendAnthropicError(res, 400, problem);
+  let plan;
+  try {
+    plan = planMessages(req, body);
+  } catch (err) {
+    return sendAnthropicError(res, 400, `fake upstream: ${err.message}`);
+  }
+  if (body.stream === true) return messagesStream(req, res, body, plan, faults, rec, signal);
+  if (faults.cutAfter !== undefined) {
+    rec.cut = true;
+    return res.socket?.destroy();
+  }
+  // stream-error on a non-stream request: nothing was sent yet, so the answer is the overload itself.
+  if (faults.streamErrorAfter !== undefined) return sendAnthropicError(res, 529, "Overloaded");
+  const usage = reportedAnthropicUsage(faults, plan.usage);
+  rec.tokensWritten = plan.usage.output_tokens;
+  rec.usageSent = Boolean(usage);
+  rec.usage = usage ?? null;
+  sendJson(res, 200, {
+    id: randomId("msg_"),
+    type: "message",
+    role: "assistant",
+    model: body.model,
+    content: plan.blocks.map(contentBlock),
+    stop_reason: plan.stopReason,
+    stop_sequence: null,
+    ...(usage ? { usage } : {}),
+  });
+}
+
+/** Thrown by a streaming handler's `send` once the client is gone: nothing more to write. */
+class ClientGone extends Error {}
+
+/**
+ * Anthropic's event sequence: message_start, per block content_block_start / content_block_delta… /
+ * content_block_stop (a ping after the first start), message_delta (stop_reason, cumulative usage
+ * restating the input and cache counts, as the current API does) and message_stop.
+ */
+async function messagesStream(req, res, body, plan, faults, rec, signal) {
+  const delay = chunkDelayOf(req, body, faults);
+  const { write, cut } = sseWriter(res, rec, signal);
+  const send = async (type, data = {}) => {
+    if (!(await write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`))) throw new ClientGone();
+  };
+  const usage = reportedAnthropicUsage(faults, plan.usage);
+  const startUsage = usage && { ...usage, output_tokens: Math.min(1, usage.output_tokens) };
+  const streamError = async () => {
+    await send("error", { error: { type: "overloaded_error", message: "Overloaded" } });
+    res.end();
+  };
+
+  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+  try {
+    const message = { id: randomId("msg_"), type: "message", role: "assistant", model: body.model, content: [] };
+    await send("message_start", {
+      message: { ...message, stop_reason: null, stop_sequence: null, ...(startUsage ? { usage: startUsage } : {}) },
+    });
+    if (faults.malformedSse && !(await write("event: content_block_delta\ndata: {not json\n\n"))) return;
+    let written = 0;
+    for (const [index, block] of plan.blocks.entries()) {
+      const start =
+        block.type === "thinking"
+          ? { type: "thinking", thinking: "", signature: "" }
+          : block.type === "tool_use"
+            ? { type: "tool_use", id: block.id, name: block.name, input: {} }
+            : { type: "text", text: "" };
+      await send("content_block_start", { index, content_block: start });
+      if (index === 0) await send("ping");
+      if (block.type === "tool_use")
+        await send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: "" } });
+      for (const piece of block.pieces) {
+        if (faults.cutAfter !== undefined && written >= faults.cutAfter) return cut();
+        if (faults.streamErrorAfter !== undefined && written >= faults.streamErrorAfter) return streamError();
+        await sleep(delay, signal);
+        const delta =
+          block.type === "thinking"
+            ? { type: "thinking_delta", thinking: piece }
+            : block.type === "tool_use"
+              ? { type: "input_json_delta", partial_json: piece }
+              : { type: "text_delta", text: piece };
+        await send("content_block_delta", { index, delta });
+        written++;
+        rec.tokensWritten++;
+      }
+      if (block.type === "thinking")
+        await send("content_block_delta", { index, delta: { type: "signature_delta", signature: block.signature } });
+      await send("content_block_stop", { index });
+    }
+    if (plan.blocks.length === 0) await send("ping");
+    if (faults.cutAfter !== undefined) return cut(); // k >= total tokens: still no message_delta / message_stop
+    if (faults.streamErrorAfter !== undefined) return streamError();
+
+    await sleep(delay, signal);
+    await send("message_delta", {
+      delta: { stop_reason: plan.stopReason, stop_sequence: null },
+      ...(usage ? { usage } : {}),
+    });
+    rec.usageSent = Boolean(usage);
+    rec.usage = usage ?? null;
+    await send("message_stop");
+    res.end();
+  } catch (err) {
+    if (!(err instanceof ClientGone)) throw err;
+  }
+}
+
+/** POST /v1/messages/count_tokens → {"input_tokens": N}, N as /v1/messages counts it (before caching). */
+function handleCountTokens(req, res, body, faults, rec) {
+  const problem = messagesBodyProblem(body, { needsMaxTokens: false });
+  if (problem) return sendAnthropicError(res, 400, problem);
+  if (faults.cutAfter !== undefined) {
+    rec.cut = true;
+    return res.socket?.destroy();
+  }
+  if (faults.streamErrorAfter !== undefined) return sendAnthropicError(res, 529, "Overloaded");
+  sendJson(res, 200, { input_tokens: anthropicInputTokens(body) });
+}
+
+// ---------------------------------------------------------------------------------------------
 // /v1/* dispatcher with recording, auth and faults
 // ---------------------------------------------------------------------------------------------
 
@@ -715,8 +1052,11 @@ function readBody(req) {
 }
 
 async function handleApi(state, req, res, url) {
+  // The Anthropic surface (/v1/messages…) authenticates with x-api-key, the OpenAI one with a bearer token.
+  const anthropic = isAnthropicPath(url.pathname);
   const auth = String(req.headers.authorization ?? "");
-  const apiKey = /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, "").trim() : "";
+  const bearer = /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, "").trim() : "";
+  const apiKey = anthropic ? String(req.headers["x-api-key"] ?? "").trim() : bearer;
   const rec = {
     id: ++state.seq,
     method: req.method,
@@ -784,6 +1124,7 @@ async function handleApi(state, req, res, url) {
     }
   }
 
+  if (anthropic) return handleAnthropicApi(state, req, res, url, { body, badJson, rec, signal });
   if (!apiKey)
     return sendJson(
       res,
@@ -823,11 +1164,20 @@ async function handleApi(state, req, res, url) {
   } catch (err) {
     return sendJson(res, 400, errorEnvelope(400, `fake upstream: ${err.message}`, "invalid_fake_fault"));
   }
-  if (faults.firstByteDelayMs) await sleep(faults.firstByteDelayMs, signal);
-  if (signal.aborted) return;
-  if (faults.hang) return new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+  if (!(await delayOrHang(faults, signal))) return;
   if (faults.reply) return sendFaultReply(res, faults, rec);
   return handler(req, res, body ?? {}, faults, rec, signal);
+}
+
+/** slow-first-byte and hang, before any answer; false when nothing more should be sent. */
+async function delayOrHang(faults, signal) {
+  if (faults.firstByteDelayMs) await sleep(faults.firstByteDelayMs, signal);
+  if (signal.aborted) return false;
+  if (faults.hang) {
+    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    return false;
+  }
+  return true;
 }
 
 /** Answers an error or redirect fault (status, leaky, context-length, content-filter, redirect). */

@@ -14,6 +14,7 @@ import {
   spawnFakeUpstream,
   waitForRequest,
 } from "./client";
+import { AnthropicStreamDecoder } from "../../lib/gateway/providers/anthropic/stream";
 import { startFakeUpstream } from "./server.mjs";
 
 type Srv = { url: string; baseUrl: string; port: number; close(): Promise<void> };
@@ -976,5 +977,463 @@ describe("lifecycle", () => {
       await child.stop();
     }
     await expect(fetch(`${child.url}/health`)).rejects.toThrow();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Anthropic Messages API
+// ---------------------------------------------------------------------------------------------
+
+const claude = (content: unknown, extra: Record<string, unknown> = {}) => ({
+  model: "claude-sonnet-4",
+  max_tokens: 1024,
+  messages: [{ role: "user", content }],
+  ...extra,
+});
+
+function anthropicPost(
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  key: string | null = "test-key",
+  signal?: AbortSignal,
+) {
+  return fetch(`${srv.baseUrl}${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "anthropic-version": "2023-06-01",
+      ...(key === null ? {} : { "x-api-key": key }),
+      ...headers,
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    signal,
+  });
+}
+const messages = (body: unknown, headers?: Record<string, string>, key?: string | null) =>
+  anthropicPost("/messages", body, headers, key);
+
+/** Reads an Anthropic SSE body: the events in order, each with its `event:` name and parsed `data:`. */
+async function readAnthropicSse(res: Response) {
+  let text = "";
+  let error: unknown = null;
+  try {
+    text = await res.text();
+  } catch (err) {
+    error = err;
+  }
+  const events = text
+    .split("\n\n")
+    .filter((block) => block.length > 0)
+    .map((block) => {
+      const lines = block.split("\n");
+      const event = lines.find((l) => l.startsWith("event: "))?.slice(7);
+      const raw = lines.find((l) => l.startsWith("data: "))?.slice(6) ?? "";
+      let data: any;
+      try {
+        data = JSON.parse(raw);
+      } catch {
+        data = undefined;
+      }
+      return { event, data, raw };
+    });
+  const deltas = events.filter((e) => e.event === "content_block_delta").map((e) => e.data.delta);
+  const text_ = deltas
+    .filter((d) => d.type === "text_delta")
+    .map((d) => d.text)
+    .join("");
+  return { text, events, names: events.map((e) => e.event), deltas, content: text_, error };
+}
+
+describe("Anthropic Messages API: auth and validation", () => {
+  it("authenticates with x-api-key, not a bearer token", async () => {
+    const missing = await messages(claude("hi"), { authorization: "Bearer test-key" }, null);
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toMatchObject({
+      type: "error",
+      error: { type: "authentication_error", message: "x-api-key header is required" },
+    });
+    const bad = await messages(claude("hi"), {}, "bad-key");
+    expect(bad.status).toBe(401);
+    expect((await bad.json()).error).toEqual({ type: "authentication_error", message: "invalid x-api-key" });
+    expect((await messages(claude("hi"))).status).toBe(200);
+  });
+
+  it("requires the anthropic-version header, max_tokens, model and messages", async () => {
+    const noVersion = await fetch(`${srv.baseUrl}/messages`, {
+      method: "POST",
+      headers: { "x-api-key": "k", "content-type": "application/json" },
+      body: JSON.stringify(claude("hi")),
+    });
+    expect(noVersion.status).toBe(400);
+    expect((await noVersion.json()).error).toEqual({
+      type: "invalid_request_error",
+      message: "anthropic-version: header is required",
+    });
+    const { max_tokens: _omitted, ...noMax } = claude("hi");
+    void _omitted;
+    const refused = async (body: unknown) => {
+      const res = await messages(body);
+      expect(res.status).toBe(400);
+      const json = await res.json();
+      expect(json.error.type).toBe("invalid_request_error");
+      return json.error.message as string;
+    };
+    expect(await refused(noMax)).toBe("max_tokens: Field required");
+    expect(await refused(claude("hi", { max_tokens: 0 }))).toMatch(/max_tokens/);
+    expect(await refused(claude("hi", { model: undefined }))).toBe("model: Field required");
+    expect(await refused(claude("hi", { messages: [] }))).toMatch(/at least one message/);
+    expect(await refused("{not json")).toMatch(/JSON/);
+    expect(await refused(claude("hi", { thinking: { type: "enabled", budget_tokens: 100 } }))).toMatch(/1024/);
+    const notFound = await anthropicPost("/messages/batches", claude("hi"));
+    expect(notFound.status).toBe(404);
+    expect((await notFound.json()).error.type).toBe("not_found_error");
+  });
+});
+
+describe("Anthropic Messages API: answers", () => {
+  it("answers a deterministic Message with usage counted like chat (system as one more message)", async () => {
+    const res = await messages(claude("hello world", { system: "Be brief please" }));
+    expect(res.status).toBe(200);
+    const json = await res.json();
+    expect(json).toEqual({
+      id: expect.stringMatching(/^msg_/),
+      type: "message",
+      role: "assistant",
+      model: "claude-sonnet-4",
+      content: [{ type: "text", text: "Echo: hello world Echo: hello world Echo: hello" }],
+      stop_reason: "end_turn",
+      stop_sequence: null,
+      // (2 words + 3) for the message + (3 words + 3) for the system prompt
+      usage: { input_tokens: 11, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 8 },
+    });
+    const rec = await lastRecord();
+    expect(rec).toMatchObject({
+      path: "/v1/messages",
+      apiKey: "test-key",
+      model: "claude-sonnet-4",
+      status: 200,
+      tokensWritten: 8,
+      usageSent: true,
+      usage: json.usage,
+      body: { system: "Be brief please", max_tokens: 1024 },
+    });
+    expect(rec.headers["x-api-key"]).toBe("test-key");
+    expect(rec.headers["anthropic-version"]).toBe("2023-06-01");
+    expect(await getRequests(srv.url, { apiKey: "test-key", path: "/v1/messages" })).toHaveLength(1);
+  });
+
+  it("counts text blocks and system blocks; caps with max_tokens (stop_reason max_tokens)", async () => {
+    const json = await (
+      await messages({
+        ...claude([
+          { type: "text", text: "a b" },
+          { type: "image", source: { type: "url", url: "https://x" } },
+        ]),
+        system: [{ type: "text", text: "one two" }],
+        max_tokens: 3,
+        fake_output_tokens: 5,
+      })
+    ).json();
+    expect(json.content[0].text).toBe("Echo: a b");
+    expect(json.stop_reason).toBe("max_tokens");
+    expect(json.usage).toMatchObject({ input_tokens: 5 + 5, output_tokens: 3 });
+    const exact = await (await messages(claude("x", { max_tokens: 3 }), { "x-fake-output-tokens": "3" })).json();
+    expect(exact.stop_reason).toBe("end_turn");
+  });
+
+  it("reports cache reads and writes with x-fake-cache / fake_cache, input_tokens the uncached rest", async () => {
+    const body = claude("one two three four five six seven"); // 7 + 3 = 10 input tokens
+    const header = await (await messages(body, { "x-fake-cache": "6,2" })).json();
+    expect(header.usage).toEqual({
+      input_tokens: 2,
+      cache_read_input_tokens: 6,
+      cache_creation_input_tokens: 2,
+      output_tokens: 8,
+    });
+    const field = await (await messages({ ...body, fake_cache: "0,10" })).json();
+    expect(field.usage).toMatchObject({ input_tokens: 0, cache_creation_input_tokens: 10, cache_read_input_tokens: 0 });
+    const bad = await messages(body, { "x-fake-cache": "lots" });
+    expect(bad.status).toBe(400);
+  });
+
+  it("answers a tool_use block when asked (header, tool_choice any/tool, or the weather word)", async () => {
+    const tools = [
+      {
+        name: "get_weather",
+        description: "Get the current weather",
+        input_schema: { type: "object", properties: { location: { type: "string" } }, required: ["location"] },
+      },
+      { name: "get_time", input_schema: { type: "object", properties: { timezone: { enum: ["UTC", "CET"] } } } },
+    ];
+    const forced = await (await messages(claude("Paris", { tools }), { "x-fake-tool-call": "get_weather" })).json();
+    expect(forced.stop_reason).toBe("tool_use");
+    expect(forced.content).toEqual([
+      { type: "tool_use", id: expect.stringMatching(/^toolu_/), name: "get_weather", input: { location: "Paris" } },
+    ]);
+    expect(forced.usage.output_tokens).toBe(Math.ceil('{"location":"Paris"}'.length / 8));
+    const named = await (
+      await messages(claude("x", { tools, tool_choice: { type: "tool", name: "get_time" } }))
+    ).json();
+    expect(named.content[0]).toMatchObject({ name: "get_time", input: { timezone: "UTC" } });
+    const any = await (await messages(claude("x", { tools, tool_choice: { type: "any" } }))).json();
+    expect(any.content[0].name).toBe("get_weather");
+    const weather = await (await messages(claude("what is the weather in Oslo?", { tools }))).json();
+    expect(weather.content[0].type).toBe("tool_use");
+    const none = await (await messages(claude("weather?", { tools, tool_choice: { type: "none" } }))).json();
+    expect(none.content[0].type).toBe("text");
+    // After a tool_result the last user turn has no text: no new call unless forced.
+    const result = await (
+      await messages({
+        ...claude("weather in Oslo?", { tools }),
+        messages: [
+          { role: "user", content: "weather in Oslo?" },
+          { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "get_weather", input: {} }] },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "12°C" }] },
+        ],
+      })
+    ).json();
+    expect(result.stop_reason).toBe("end_turn");
+  });
+
+  it("puts a signed thinking block first when thinking is enabled", async () => {
+    const json = await (
+      await messages(claude("x", { max_tokens: 2000, thinking: { type: "enabled", budget_tokens: 1024 } }))
+    ).json();
+    expect(json.content).toEqual([
+      { type: "thinking", thinking: "Thinking about the request.", signature: expect.any(String) },
+      { type: "text", text: "Echo: x Echo: x Echo: x Echo: x" },
+    ]);
+    expect(json.content[0].signature.length).toBeGreaterThan(20);
+    expect(json.usage.output_tokens).toBe(12);
+  });
+
+  it("count_tokens answers the input tokens /v1/messages would bill, without max_tokens", async () => {
+    const body = { model: "claude-sonnet-4", system: "sys", messages: [{ role: "user", content: "a b c" }] };
+    const res = await anthropicPost("/messages/count_tokens", body);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ input_tokens: 10 });
+    expect((await lastRecord()).path).toBe("/v1/messages/count_tokens");
+    expect((await anthropicPost("/messages/count_tokens", body, { "anthropic-version": "" })).status).toBe(400);
+  });
+});
+
+describe("Anthropic Messages API: streaming", () => {
+  it("sends Anthropic's exact event sequence, with one ping, consistent with the non-stream answer", async () => {
+    const body = claude("hello world", { fake_output_tokens: 3 });
+    const s = await readAnthropicSse(await messages({ ...body, stream: true }));
+    expect(s.names).toEqual([
+      "message_start",
+      "content_block_start",
+      "ping",
+      "content_block_delta",
+      "content_block_delta",
+      "content_block_delta",
+      "content_block_stop",
+      "message_delta",
+      "message_stop",
+    ]);
+    expect(s.events.every((e) => e.data?.type === e.event)).toBe(true);
+    expect(s.events[0].data.message).toMatchObject({
+      id: expect.stringMatching(/^msg_/),
+      role: "assistant",
+      content: [],
+      stop_reason: null,
+      usage: { input_tokens: 5, output_tokens: 1 },
+    });
+    expect(s.events[1].data).toEqual({
+      type: "content_block_start",
+      index: 0,
+      content_block: { type: "text", text: "" },
+    });
+    expect(s.deltas).toEqual([
+      { type: "text_delta", text: "Echo:" },
+      { type: "text_delta", text: " hello" },
+      { type: "text_delta", text: " world" },
+    ]);
+    expect(s.events[7].data).toEqual({
+      type: "message_delta",
+      delta: { stop_reason: "end_turn", stop_sequence: null },
+      usage: { input_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 3 },
+    });
+    expect(await lastRecord()).toMatchObject({ stream: true, tokensWritten: 3, usageSent: true, status: 200 });
+    const full = await (await messages(body)).json();
+    expect(s.content).toBe(full.content[0].text);
+  });
+
+  it("is what the gateway's Anthropic decoder reads: content, finish and usage (cache included)", async () => {
+    const res = await messages(claude("a b c", { stream: true, max_tokens: 4 }), { "x-fake-cache": "3,1" });
+    const decoder = new AnthropicStreamDecoder("public-model");
+    const chunks = decoder.push(await res.text());
+    const content = chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
+    expect(content).toBe("Echo: a b c");
+    expect(decoder.finished).toBe(true);
+    expect(decoder.malformedEvents).toBe(0);
+    expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0].finish_reason).toBe("length");
+    expect(decoder.usage).toEqual({
+      prompt_tokens: 6,
+      completion_tokens: 4,
+      total_tokens: 10,
+      prompt_tokens_details: { cached_tokens: 3, cache_write_tokens: 1 },
+    });
+  });
+
+  it("streams a tool call as input_json_delta pieces after an empty first one", async () => {
+    const tools = [
+      { name: "get_weather", input_schema: { type: "object", properties: { location: { type: "string" } } } },
+    ];
+    const s = await readAnthropicSse(
+      await messages(claude("Paris", { tools, stream: true }), { "x-fake-tool-call": "get_weather" }),
+    );
+    const start = s.events.find((e) => e.event === "content_block_start")!.data;
+    expect(start.content_block).toMatchObject({ type: "tool_use", name: "get_weather", input: {} });
+    expect(start.content_block.id).toMatch(/^toolu_/);
+    const pieces = s.deltas.map((d) => d.partial_json);
+    expect(pieces[0]).toBe("");
+    expect(pieces.slice(1).every((p) => p.length > 0 && p.length <= 8)).toBe(true);
+    expect(JSON.parse(pieces.join(""))).toEqual({ location: "Paris" });
+    const delta = s.events.find((e) => e.event === "message_delta")!.data;
+    expect(delta.delta.stop_reason).toBe("tool_use");
+    expect(delta.usage.output_tokens).toBe(pieces.length - 1);
+    const decoder = new AnthropicStreamDecoder("m");
+    const calls = decoder.push(s.text).flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(calls[0]).toMatchObject({ index: 0, type: "function", function: { name: "get_weather", arguments: "" } });
+  });
+
+  it("streams thinking as thinking_delta words and a signature_delta before the text block", async () => {
+    const s = await readAnthropicSse(
+      await messages(
+        claude("x", { stream: true, max_tokens: 2000, thinking: { type: "enabled", budget_tokens: 1500 } }),
+        {
+          "x-fake-output-tokens": "1",
+        },
+      ),
+    );
+    expect(s.events[1].data.content_block).toEqual({ type: "thinking", thinking: "", signature: "" });
+    expect(s.names[2]).toBe("ping");
+    const thinking = s.deltas.filter((d) => d.type === "thinking_delta").map((d) => d.thinking);
+    expect(thinking.join("")).toBe("Thinking about the request.");
+    const kinds = s.deltas.map((d) => d.type);
+    expect(kinds).toEqual([...thinking.map(() => "thinking_delta"), "signature_delta", "text_delta"]);
+    expect(s.content).toBe("Echo:");
+    expect(s.events.find((e) => e.event === "message_delta")!.data.usage.output_tokens).toBe(5);
+  });
+
+  it("delays each token with x-fake-chunk-delay-ms", async () => {
+    const t0 = Date.now();
+    const s = await readAnthropicSse(
+      await messages(claude("x", { stream: true, fake_output_tokens: 3 }), { "x-fake-chunk-delay-ms": "30" }),
+    );
+    expect(s.names.at(-1)).toBe("message_stop");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(3 * 30);
+  });
+});
+
+describe("Anthropic Messages API: faults", () => {
+  it.each([
+    [400, "invalid_request_error"],
+    [401, "authentication_error"],
+    [402, "billing_error"],
+    [403, "permission_error"],
+    [404, "not_found_error"],
+    [413, "request_too_large"],
+    [429, "rate_limit_error"],
+    [500, "api_error"],
+    [529, "overloaded_error"],
+  ])("status:%i answers Anthropic's %s body", async (status, type) => {
+    const res = await messages(claude("x"), { "x-fake-fault": `status:${status}` });
+    expect(res.status).toBe(status);
+    expect(await res.json()).toEqual({
+      type: "error",
+      error: { type, message: "fake upstream error" },
+      request_id: expect.stringMatching(/^req_/),
+    });
+    expect(res.headers.get("retry-after")).toBe(status === 429 ? "1" : null);
+  });
+
+  it("stream-error:<k> sends k deltas, then an overloaded error event, and ends without message_stop", async () => {
+    const s = await readAnthropicSse(await messages(claude("x", { stream: true, fake_fault: "stream-error:2" })));
+    expect(s.error).toBeNull();
+    expect(s.content).toBe("Echo: x");
+    expect(s.events.at(-1)).toMatchObject({
+      event: "error",
+      data: { type: "error", error: { type: "overloaded_error", message: "Overloaded" } },
+    });
+    expect(s.names).not.toContain("message_delta");
+    expect(s.names).not.toContain("message_stop");
+    expect(await lastRecord()).toMatchObject({ status: 200, tokensWritten: 2, usageSent: false });
+    const plain = await messages(claude("x", { fake_fault: "stream-error:2" }));
+    expect(plain.status).toBe(529);
+    expect((await plain.json()).error.type).toBe("overloaded_error");
+  });
+
+  it("cut-after:<k> writes k deltas then resets the connection", async () => {
+    const s = await readAnthropicSse(await messages(claude("x", { stream: true }), { "x-fake-fault": "cut-after:2" }));
+    expect(s.error).toBeTruthy();
+    const rec = await lastRecord();
+    expect(rec).toMatchObject({ cut: true, tokensWritten: 2, usageSent: false });
+    await expect(messages(claude("x"), { "x-fake-fault": "cut-after:0" })).rejects.toThrow();
+  });
+
+  it("usage:<input>,<output>, zero-usage and no-usage change only the reported usage", async () => {
+    const usage = await (await messages(claude("x", { max_tokens: 2 }), { "x-fake-fault": "usage:9,500" })).json();
+    expect(usage.content[0].text).toBe("Echo: x");
+    expect(usage.usage).toMatchObject({ input_tokens: 9, output_tokens: 500 });
+    const s = await readAnthropicSse(await messages(claude("x", { stream: true }), { "x-fake-fault": "usage:9,500" }));
+    expect(s.events.find((e) => e.event === "message_delta")!.data.usage).toMatchObject({
+      input_tokens: 9,
+      output_tokens: 500,
+    });
+    const zero = await (await messages(claude("x"), { "x-fake-fault": "zero-usage" })).json();
+    expect(zero.usage).toEqual({
+      input_tokens: 0,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      output_tokens: 0,
+    });
+    expect(await (await messages(claude("x"), { "x-fake-fault": "no-usage" })).json()).not.toHaveProperty("usage");
+  });
+
+  it("malformed-sse adds one broken event after message_start", async () => {
+    const res = await messages(claude("x", { stream: true }), { "x-fake-fault": "malformed-sse" });
+    const decoder = new AnthropicStreamDecoder("m");
+    decoder.push(await res.text());
+    expect(decoder.malformedEvents).toBe(1);
+    expect(decoder.finished).toBe(true);
+  });
+
+  it("hang and slow-first-byte hold the headers back; scenarios match the x-api-key", async () => {
+    const t0 = Date.now();
+    expect((await messages(claude("x"), { "x-fake-fault": "slow-first-byte:120" })).status).toBe(200);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(120);
+
+    const ac = new AbortController();
+    const hung = anthropicPost("/messages", claude("x"), { "x-fake-fault": "hang" }, "test-key", ac.signal);
+    await waitForRequest(srv.url, (r) => r.path === "/v1/messages" && r.faults.includes("hang"));
+    ac.abort();
+    await expect(hung).rejects.toThrow();
+    await waitForRequest(srv.url, (r) => r.closedEarly);
+
+    await setScenario(srv.url, { match: { apiKey: "anthropic-chan", path: "/v1/messages" }, fault: "status:529" });
+    expect((await messages(claude("x"), {}, "anthropic-chan")).status).toBe(529);
+    expect((await messages(claude("x"), {}, "other-chan")).status).toBe(200);
+  });
+
+  it("context-length and leaky faults answer Anthropic bodies carrying the provider's secrets", async () => {
+    const key = "sk-ant-leaky-0123456789abcdef";
+    const context = await messages(claude("x"), { "x-fake-fault": "context-length" }, key);
+    expect(context.status).toBe(400);
+    const body = await context.json();
+    expect(body.error.type).toBe("invalid_request_error");
+    expect(body.error.message).toMatch(/^prompt is too long: 210000 tokens > 200000 maximum/);
+    for (const marker of leakMarkers(key)) expect(body.error.message).toContain(marker);
+
+    const leaky = await messages(claude("x"), { "x-fake-fault": "leaky:403" }, key);
+    expect(leaky.status).toBe(403);
+    expect(leaky.headers.get("server")).toBe(FAKE_LEAKS.internalHost);
+    expect((await leaky.json()).error).toMatchObject({
+      type: "permission_error",
+      message: expect.stringMatching(/suspended/),
+    });
   });
 });

@@ -30,6 +30,4 @@ export function circuitLabel(circuit: ChannelHealthJson["circuit"]): string {
   return failures > 0 ? `Closed (${failures} failure${failures === 1 ? "" : "s"})` : "Closed";
 }
 
-export function providerLabel(provider: string): string {
-  return provider === "openai" ? "OpenAI-compatible" : provider === "anthropic" ? "Anthropic" : "Demo (local)";
-}
+export { providerLabel } from "@/lib/gateway/providers/list";

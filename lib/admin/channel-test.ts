@@ -3,7 +3,8 @@ import { appEncryptionKey } from "@/lib/crypto/app-key";
 import { decryptSecret } from "@/lib/crypto/secrets";
 import { getPrisma } from "@/lib/db/client";
 import type { CatalogChannel } from "@/lib/gateway/catalog";
-import { postUpstream, readUpstreamBody } from "@/lib/gateway/upstream";
+import { isProviderId } from "@/lib/gateway/providers/list";
+import { adapterFor } from "@/lib/gateway/providers/registry";
 import { recordAudit } from "./audit";
 import type { AdminActor } from "./auth";
 import { asMapping, CHANNEL_TEST_TIMEOUT_MS } from "./channels";
@@ -23,7 +24,11 @@ export async function testChannel(id: string, actor?: AdminActor): Promise<Chann
   const row = await prisma.channel.findUnique({ where: { id }, omit: { apiKeyEncrypted: false } });
   if (!row) throw notFound("Channel");
 
-  const result = row.provider === "demo" ? { ok: true, latencyMs: 0 } : await probeChannel(row);
+  const result = !isProviderId(row.provider)
+    ? { ok: false, latencyMs: 0, error: `no adapter speaks the provider "${row.provider}"` }
+    : row.provider === "demo"
+      ? { ok: true, latencyMs: 0 }
+      : await probeChannel({ ...row, provider: row.provider });
   await prisma.channel.updateMany({
     where: { id },
     data: {
@@ -83,22 +88,13 @@ async function probeChannel(row: {
     weight: row.weight,
     outputCapField: row.outputCapField,
   };
-  const body = {
-    model: mapping[modelId] ?? modelId,
-    messages: [{ role: "user", content: "ping" }],
-    [row.outputCapField]: 1, // the field this upstream honours (o-series models refuse max_tokens)
-    stream: false,
-  };
-
   const signal = AbortSignal.timeout(CHANNEL_TEST_TIMEOUT_MS);
   const startedAt = performance.now();
   const elapsed = () => Math.round(performance.now() - startedAt);
   try {
-    const response = await postUpstream(channel, "/chat/completions", body, {
-      signal,
-      headersTimeoutMs: CHANNEL_TEST_TIMEOUT_MS,
-    });
-    const bodyText = await readUpstreamBody(response.body, 1024 * 1024);
+    // The same adapter the relay uses: a one-token request in the channel's own wire format.
+    const response = await adapterFor(channel.provider).probe(channel, mapping[modelId] ?? modelId, signal);
+    const bodyText = response.bodyText;
     if (response.status >= 200 && response.status < 300) return { ok: true, latencyMs: elapsed() };
     return {
       ok: false,

@@ -5,6 +5,7 @@ import { encryptSecret, lastFour } from "@/lib/crypto/secrets";
 import type { Prisma } from "@/generated/prisma/client";
 import { getPrisma } from "@/lib/db/client";
 import { invalidateCatalog } from "@/lib/gateway/catalog";
+import { PROVIDER_IDS, type ProviderId } from "@/lib/gateway/providers/list";
 import { findPreset } from "@/lib/gateway/providers/presets";
 import { allowListFromEnv, validateUpstreamUrl } from "@/lib/security/ssrf";
 import { recordAudit } from "./audit";
@@ -18,12 +19,12 @@ import { httpUrl, intInRange, modelRef, text, upstreamModelName } from "./fields
 export const DEMO_BASE_URL = "demo://local";
 export const CHANNEL_TEST_TIMEOUT_MS = 10_000;
 
-type ChannelProvider = "openai" | "anthropic" | "demo";
+type ChannelProvider = ProviderId;
 
 // ---------- request schemas ----------
 
-const providerSchema = z.enum(["openai", "anthropic", "demo"], {
-  error: 'must be one of "openai", "anthropic", "demo"',
+const providerSchema = z.enum(PROVIDER_IDS, {
+  error: `must be one of ${PROVIDER_IDS.map((id) => `"${id}"`).join(", ")}`,
 });
 const MAX_CHANNEL_MODELS = 500;
 const modelIdsSchema = z

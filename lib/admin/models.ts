@@ -31,6 +31,7 @@ const modelFields = {
   inputPriceUsd: priceUsd,
   outputPriceUsd: priceUsd,
   cachedInputPriceUsd: priceUsd.nullable(), // null = billed at the input price
+  cacheWriteInputPriceUsd: priceUsd.nullable(), // tokens written to a prompt cache; null = the input price
   contextWindow: modelTokens,
   maxOutputTokens: modelTokens,
   defaultMaxOutputTokens: modelTokens,
@@ -60,6 +61,7 @@ export const createModelSchema = z.strictObject({
   inputPriceUsd: modelFields.inputPriceUsd,
   outputPriceUsd: modelFields.outputPriceUsd,
   cachedInputPriceUsd: modelFields.cachedInputPriceUsd.optional(),
+  cacheWriteInputPriceUsd: modelFields.cacheWriteInputPriceUsd.optional(),
   contextWindow: modelFields.contextWindow,
   maxOutputTokens: modelFields.maxOutputTokens,
   defaultMaxOutputTokens: modelFields.defaultMaxOutputTokens,
@@ -124,6 +126,7 @@ export interface ModelJson {
   inputPriceUsd: string; // per 1M tokens
   outputPriceUsd: string;
   cachedInputPriceUsd: string | null;
+  cacheWriteInputPriceUsd: string | null;
   contextWindow: number;
   maxOutputTokens: number;
   defaultMaxOutputTokens: number;
@@ -154,11 +157,18 @@ export interface ModelListItemJson extends ModelJson {
 
 type ModelRow = Omit<
   ModelJson,
-  "inputPriceUsd" | "outputPriceUsd" | "cachedInputPriceUsd" | "isPriced" | "createdAt" | "updatedAt"
+  | "inputPriceUsd"
+  | "outputPriceUsd"
+  | "cachedInputPriceUsd"
+  | "cacheWriteInputPriceUsd"
+  | "isPriced"
+  | "createdAt"
+  | "updatedAt"
 > & {
   inputPriceNanos: bigint;
   outputPriceNanos: bigint;
   cachedInputPriceNanos: bigint | null;
+  cacheWriteInputPriceNanos?: bigint | null;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -172,6 +182,7 @@ export function toModelJson(row: ModelRow): ModelJson {
     inputPriceUsd: nanosToUsd(row.inputPriceNanos),
     outputPriceUsd: nanosToUsd(row.outputPriceNanos),
     cachedInputPriceUsd: usdOrNull(row.cachedInputPriceNanos),
+    cacheWriteInputPriceUsd: usdOrNull(row.cacheWriteInputPriceNanos ?? null),
     contextWindow: row.contextWindow,
     maxOutputTokens: row.maxOutputTokens,
     defaultMaxOutputTokens: row.defaultMaxOutputTokens,
@@ -302,13 +313,17 @@ function priceColumns(input: UpdateModelInput): Prisma.ModelUpdateInput {
     ...(input.inputPriceUsd !== undefined ? { inputPriceNanos: input.inputPriceUsd } : {}),
     ...(input.outputPriceUsd !== undefined ? { outputPriceNanos: input.outputPriceUsd } : {}),
     ...(input.cachedInputPriceUsd !== undefined ? { cachedInputPriceNanos: input.cachedInputPriceUsd } : {}),
+    ...(input.cacheWriteInputPriceUsd !== undefined
+      ? { cacheWriteInputPriceNanos: input.cacheWriteInputPriceUsd }
+      : {}),
   };
 }
 
 function plainFields(input: UpdateModelInput): Prisma.ModelUpdateInput {
-  const { inputPriceUsd, outputPriceUsd, cachedInputPriceUsd, ...rest } = input;
+  const { inputPriceUsd, outputPriceUsd, cachedInputPriceUsd, cacheWriteInputPriceUsd, ...rest } = input;
   void inputPriceUsd;
   void outputPriceUsd;
   void cachedInputPriceUsd;
+  void cacheWriteInputPriceUsd;
   return Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
 }

@@ -58,7 +58,7 @@ describe("costNanos (property tests)", () => {
         fc.constantFrom("inputPriceNanos", "outputPriceNanos", "cachedInputPriceNanos"),
         fc.bigInt({ min: 1n, max: 1_000_000n }),
         (u, p, field, more) => {
-          const dearer = { ...p, [field]: p[field as keyof Prices] + more };
+          const dearer = { ...p, [field]: p[field as keyof typeof p] + more };
           expect(costNanos(u, dearer) >= costNanos(u, p)).toBe(true);
         },
       ),
@@ -198,5 +198,55 @@ describe("exact fixed-point USD for exports and receipts", () => {
     expect(lineAmountUsd(0, 5n)).toBe("0.00");
     expect(lineAmountUsd(2_000_000, 15_000_000_000n)).toBe("30.00");
     expect(lineAmountUsd(7, 333n)).toBe("0.000000000002331");
+  });
+});
+
+describe("costNanos with prompt-cache writes", () => {
+  const withWrites = fc.record({
+    inputPriceNanos: price,
+    outputPriceNanos: price,
+    cachedInputPriceNanos: price,
+    cacheWriteInputPriceNanos: price,
+  });
+  const usageWithWrites = fc.record({
+    inputTokens: tokens,
+    cachedInputTokens: tokens,
+    cacheWriteInputTokens: tokens,
+    outputTokens: tokens,
+  });
+
+  it("bills cache-written tokens at their own price, rounded up once", () => {
+    fc.assert(
+      fc.property(usageWithWrites, withWrites, (u, p) => {
+        const exact = exactMicroUnits(u, p) + BigInt(u.cacheWriteInputTokens) * p.cacheWriteInputPriceNanos;
+        const cost = costNanos(u, p);
+        expect(cost * 1_000_000n >= exact).toBe(true);
+        expect(cost * 1_000_000n - exact < 1_000_000n).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("bills cache writes at the input price when the model has no cache-write price", () => {
+    const p = { inputPriceNanos: 3_000_000_000n, cachedInputPriceNanos: 300_000_000n, outputPriceNanos: 0n };
+    const written = { inputTokens: 0, cachedInputTokens: 0, cacheWriteInputTokens: 1_000, outputTokens: 0 };
+    expect(costNanos(written, p)).toBe(3_000_000n); // 1,000 × $3 per 1M = $0.003
+    expect(costNanos(written, { ...p, cacheWriteInputPriceNanos: 3_750_000_000n })).toBe(3_750_000n);
+  });
+
+  it("holds enough for a prompt that is written to the cache in full", () => {
+    fc.assert(
+      fc.property(withWrites, tokens, tokens, (p, prompt, output) => {
+        const hold = holdNanos({ promptTokensUpperBound: prompt, outputTokensCap: output, n: 1 }, p);
+        const allWritten = {
+          inputTokens: 0,
+          cachedInputTokens: 0,
+          cacheWriteInputTokens: prompt,
+          outputTokens: output,
+        };
+        expect(hold >= costNanos(allWritten, p)).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

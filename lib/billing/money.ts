@@ -8,19 +8,22 @@ export interface Prices {
   inputPriceNanos: bigint; // per 1M tokens
   outputPriceNanos: bigint;
   cachedInputPriceNanos: bigint; // per 1M tokens; callers pass the input price when a model has none
+  cacheWriteInputPriceNanos?: bigint; // per 1M tokens written to a prompt cache; the input price when absent
 }
 
 export interface TokenCounts {
   inputTokens: number; // uncached input tokens
-  cachedInputTokens: number;
+  cachedInputTokens: number; // read from the provider's prompt cache
   outputTokens: number;
+  cacheWriteInputTokens?: number; // written to the provider's prompt cache (Anthropic); 0 when absent
 }
 
-/** ceil((input × inputPrice + cached × cachedPrice + output × outputPrice) / 1e6), in nano-USD. */
+/** ceil((input × inputPrice + cached × cachedPrice + cacheWrite × cacheWritePrice + output × outputPrice) / 1e6), in nano-USD. */
 export function costNanos(tokens: TokenCounts, prices: Prices): bigint {
   const total =
     BigInt(tokens.inputTokens) * prices.inputPriceNanos +
     BigInt(tokens.cachedInputTokens) * prices.cachedInputPriceNanos +
+    BigInt(tokens.cacheWriteInputTokens ?? 0) * (prices.cacheWriteInputPriceNanos ?? prices.inputPriceNanos) +
     BigInt(tokens.outputTokens) * prices.outputPriceNanos;
   return ceilDiv(total, TOKENS_PER_PRICE_UNIT);
 }

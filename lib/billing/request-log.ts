@@ -5,7 +5,7 @@ export interface RequestLogRow {
   id: string;
   organizationId: string;
   apiKeyId: string | null;
-  endpoint: "chat.completions" | "embeddings";
+  endpoint: "chat.completions" | "messages" | "responses" | "embeddings";
   modelRequested: string;
   modelRouted: string | null;
   upstreamModel: string | null;
@@ -16,9 +16,11 @@ export interface RequestLogRow {
   errorCode: string | null;
   inputTokens: number;
   cachedInputTokens: number;
+  cacheWriteInputTokens?: number; // 0 when absent
   outputTokens: number;
   inputPriceNanos: bigint;
   cachedInputPriceNanos: bigint;
+  cacheWriteInputPriceNanos?: bigint; // 0 when absent
   outputPriceNanos: bigint;
   holdNanos: bigint;
   costNanos: bigint;
@@ -33,7 +35,8 @@ export interface RequestLogRow {
 
 /** JSON for jsonb_populate_record: bigints as strings so nothing passes through a float. */
 export function serializeLogRow(row: RequestLogRow): string {
-  return JSON.stringify(row, (_key, value) => (typeof value === "bigint" ? value.toString() : value));
+  const complete = { cacheWriteInputTokens: 0, cacheWriteInputPriceNanos: 0n, ...row }; // NOT NULL columns
+  return JSON.stringify(complete, (_key, value) => (typeof value === "bigint" ? value.toString() : value));
 }
 
 /** Receipt for a request that never held money (refused before admission). */

@@ -1,10 +1,10 @@
 import { getPool } from "@/lib/db/pool";
-import { gatewayConfig } from "@/lib/gateway/config";
+import { billingConfig } from "./config";
 import { sweepOrphanedHolds } from "./sweeper";
 
 /** Every instance sweeps periodically; tf_release's state guard makes concurrent sweeps safe. */
 export function startHoldSweeper(): () => void {
-  const { TOKENFLOW_HOLD_TTL_MS, TOKENFLOW_SWEEP_INTERVAL_MS } = gatewayConfig();
+  const { TOKENFLOW_HOLD_TTL_MS, TOKENFLOW_SWEEP_INTERVAL_MS } = billingConfig();
   const sweep = async () => {
     try {
       const released = await sweepOrphanedHolds(getPool(), TOKENFLOW_HOLD_TTL_MS);

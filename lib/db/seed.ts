@@ -21,8 +21,11 @@ interface SeedModel {
   id: string;
   displayName: string;
   provider: string;
-  inputUsd: string; // per 1M tokens; strings, so no float ever touches a price
-  outputUsd: string;
+  inputPriceUsd: string; // per 1M tokens; strings, so no float ever touches a price
+  outputPriceUsd: string;
+  /** Prompt-cache reads and writes, per 1M tokens; absent = the input price. */
+  cachedInputPriceUsd?: string;
+  cacheWriteInputPriceUsd?: string;
   contextWindow: number;
   maxOutputTokens: number;
   defaultMaxOutputTokens: number;
@@ -43,28 +46,30 @@ interface SeedModel {
 // V3 and GLM-4-Plus, the cheapest, tier 3 — enough for everyday requests. See docs in README.
 // prettier-ignore
 export const SEED_MODELS: readonly SeedModel[] = [
-  { id: "deepseek-v3", displayName: "DeepSeek V3", provider: "DeepSeek", inputUsd: "0.14", outputUsd: "0.28",
+  { id: "deepseek-v3", displayName: "DeepSeek V3", provider: "DeepSeek", inputPriceUsd: "0.14", outputPriceUsd: "0.28",
     contextWindow: 128_000, maxOutputTokens: 8_192, defaultMaxOutputTokens: 4_096,
     tools: true, vision: false, json: true, reasoning: false, qualityTier: 3 },
   // Reasoning tokens count as output: a larger default cap so answers are not cut after the thinking.
-  { id: "deepseek-r1", displayName: "DeepSeek R1", provider: "DeepSeek", inputUsd: "0.55", outputUsd: "2.19",
+  { id: "deepseek-r1", displayName: "DeepSeek R1", provider: "DeepSeek", inputPriceUsd: "0.55", outputPriceUsd: "2.19",
     contextWindow: 128_000, maxOutputTokens: 32_768, defaultMaxOutputTokens: 8_192,
     tools: false, vision: false, json: false, reasoning: true, qualityTier: 4 },
-  { id: "kimi-k2", displayName: "Kimi K2", provider: "Moonshot", inputUsd: "0.20", outputUsd: "0.60",
+  { id: "kimi-k2", displayName: "Kimi K2", provider: "Moonshot", inputPriceUsd: "0.20", outputPriceUsd: "0.60",
     contextWindow: 131_072, maxOutputTokens: 16_384, defaultMaxOutputTokens: 4_096,
     tools: true, vision: false, json: true, reasoning: false, qualityTier: 4 },
-  { id: "glm-4-plus", displayName: "GLM-4-Plus", provider: "Zhipu", inputUsd: "0.15", outputUsd: "0.50",
+  { id: "glm-4-plus", displayName: "GLM-4-Plus", provider: "Zhipu", inputPriceUsd: "0.15", outputPriceUsd: "0.50",
     contextWindow: 128_000, maxOutputTokens: 4_096, defaultMaxOutputTokens: 4_096,
     tools: true, vision: false, json: true, reasoning: false, qualityTier: 3 },
-  { id: "qwen-max", displayName: "Qwen-Max", provider: "Alibaba", inputUsd: "0.16", outputUsd: "0.64",
+  { id: "qwen-max", displayName: "Qwen-Max", provider: "Alibaba", inputPriceUsd: "0.16", outputPriceUsd: "0.64",
     contextWindow: 32_768, maxOutputTokens: 8_192, defaultMaxOutputTokens: 4_096,
     tools: true, vision: false, json: true, reasoning: false, qualityTier: 4 },
-  { id: "gpt-4o", displayName: "GPT-4o", provider: "OpenAI", inputUsd: "2.50", outputUsd: "10.00",
+  { id: "gpt-4o", displayName: "GPT-4o", provider: "OpenAI", inputPriceUsd: "2.50", outputPriceUsd: "10.00",
     contextWindow: 128_000, maxOutputTokens: 16_384, defaultMaxOutputTokens: 4_096,
     // Images: 85 + 170 per 512-px tile, at most 8 tiles after scaling (768 × 2048): 1,445 tokens.
     tools: true, vision: true, json: true, reasoning: false, qualityTier: 5, imageTokens: 1_445 },
   // JSON mode off: Anthropic's API has no response_format, so we do not promise it for "auto".
-  { id: "claude-sonnet", displayName: "Claude Sonnet", provider: "Anthropic", inputUsd: "3.00", outputUsd: "15.00",
+  // Cache reads $0.30, 5-minute cache writes $3.75 (https://docs.anthropic.com/en/docs/about-claude/pricing).
+  { id: "claude-sonnet", displayName: "Claude Sonnet", provider: "Anthropic", inputPriceUsd: "3.00", outputPriceUsd: "15.00",
+    cachedInputPriceUsd: "0.30", cacheWriteInputPriceUsd: "3.75",
     contextWindow: 200_000, maxOutputTokens: 64_000, defaultMaxOutputTokens: 4_096,
     // Images: ≈ width × height / 750 after scaling to ≤ 1.15 MP, i.e. ≈ 1,600 tokens; rounded up.
     tools: true, vision: true, json: false, reasoning: true, qualityTier: 5, imageTokens: 1_800 },
@@ -110,15 +115,16 @@ async function seedModels(client: Client): Promise<number> {
     const res = await client.query(
       `INSERT INTO "Model" ("id", "displayName", "provider", "kind", "inputPriceNanos", "outputPriceNanos",
          "contextWindow", "maxOutputTokens", "defaultMaxOutputTokens", "supportsTools", "supportsVision",
-         "supportsJson", "supportsReasoning", "qualityTier", "enabled", "sortOrder", "maxImageTokens", "updatedAt")
-       VALUES ($1, $2, $3, 'CHAT', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, true, $14, $15, CURRENT_TIMESTAMP)
+         "supportsJson", "supportsReasoning", "qualityTier", "enabled", "sortOrder", "maxImageTokens",
+         "cachedInputPriceNanos", "cacheWriteInputPriceNanos", "updatedAt")
+       VALUES ($1, $2, $3, 'CHAT', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, true, $14, $15, $16, $17, CURRENT_TIMESTAMP)
        ON CONFLICT ("id") DO NOTHING`,
       [
         m.id,
         m.displayName,
         m.provider,
-        usdToNanos(m.inputUsd).toString(),
-        usdToNanos(m.outputUsd).toString(),
+        usdToNanos(m.inputPriceUsd).toString(),
+        usdToNanos(m.outputPriceUsd).toString(),
         m.contextWindow,
         m.maxOutputTokens,
         m.defaultMaxOutputTokens,
@@ -129,6 +135,8 @@ async function seedModels(client: Client): Promise<number> {
         m.qualityTier,
         (i + 1) * 10,
         m.imageTokens ?? 2_000,
+        m.cachedInputPriceUsd === undefined ? null : usdToNanos(m.cachedInputPriceUsd).toString(),
+        m.cacheWriteInputPriceUsd === undefined ? null : usdToNanos(m.cacheWriteInputPriceUsd).toString(),
       ],
     );
     inserted += res.rowCount ?? 0;

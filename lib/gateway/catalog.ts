@@ -1,3 +1,4 @@
+import { isProviderId, type ProviderId } from "./providers/list";
 import { onInvalidation, publishInvalidation } from "@/lib/cache/invalidation";
 import { hotPathDb } from "@/lib/db/hot-path";
 import { DB_QUERY_TIMEOUT_MS, timedQuery } from "@/lib/db/pool";
@@ -36,7 +37,7 @@ export type OutputCapField = "max_tokens" | "max_completion_tokens";
 export interface CatalogChannel {
   id: string;
   name: string;
-  provider: "openai" | "anthropic" | "gemini" | "demo";
+  provider: ProviderId;
   baseUrl: string;
   apiKey: string | null; // decrypted, server memory only
   models: Set<string>;
@@ -84,6 +85,7 @@ async function loadCatalog(): Promise<Catalog> {
             inputPriceNanos: m.inputPriceNanos,
             outputPriceNanos: m.outputPriceNanos,
             cachedInputPriceNanos: m.cachedInputPriceNanos ?? m.inputPriceNanos,
+            cacheWriteInputPriceNanos: m.cacheWriteInputPriceNanos ?? m.inputPriceNanos,
           },
           contextWindow: m.contextWindow,
           maxOutputTokens: m.maxOutputTokens,
@@ -100,6 +102,8 @@ async function loadCatalog(): Promise<Catalog> {
       ]),
     ),
     channels: channels.rows.flatMap((c) => {
+      // A provider with no adapter (the enum's reserved "gemini") cannot serve anything.
+      if (!isProviderId(c.provider)) return [];
       let apiKey: string | null = null;
       try {
         apiKey = c.apiKeyEncrypted ? decryptSecret(c.apiKeyEncrypted, appEncryptionKey()) : null;

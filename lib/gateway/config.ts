@@ -1,6 +1,7 @@
 import { z } from "zod";
 
-// Gateway tunables, from the environment once per process (documented in .env.example).
+// Gateway tunables, from the environment once per process (documented in .env.example). Billing's
+// own (hold lifetime, sweeps) are in lib/billing/config.ts.
 const schema = z.object({
   TOKENFLOW_MAX_BODY_BYTES: z.coerce
     .number()
@@ -30,12 +31,6 @@ const schema = z.object({
   TOKENFLOW_BREAKER_AUTH_THRESHOLD: z.coerce.number().int().positive().default(3),
   TOKENFLOW_BREAKER_AUTH_COOLDOWN_MS: z.coerce.number().int().positive().default(300_000),
   TOKENFLOW_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2_000),
-  TOKENFLOW_HOLD_TTL_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(30 * 60_000),
-  TOKENFLOW_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
   TOKENFLOW_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
 });
 

@@ -60,7 +60,7 @@ async function relayEmbeddings({
   // Embeddings have no output tokens. Without usage from upstream, count the input ourselves.
   const reported = response.usage ? parseUsage({ completion_tokens: 0, ...(response.usage as object) }) : null;
   const usage = reported ?? { inputTokens: body.inputTokenEstimate, cachedInputTokens: 0, outputTokens: 0 };
-  const charged = await meter.settle({
+  const chargedNanos = await meter.settle({
     status: 200,
     usage,
     usageSource: reported ? "UPSTREAM" : "ESTIMATED",
@@ -71,14 +71,14 @@ async function relayEmbeddings({
   response.model = model.id;
   response.usage = {
     ...((response.usage as object) ?? { prompt_tokens: usage.inputTokens, total_tokens: usage.inputTokens }),
-    cost_usd: nanosToUsd(charged),
+    cost_usd: nanosToUsd(chargedNanos),
   };
   return Response.json(response, {
     headers: {
       ...headers,
       "x-request-id": meter.init.requestId,
       "x-tokenflow-model": model.id,
-      "x-tokenflow-cost-usd": nanosToUsd(charged),
+      "x-tokenflow-cost-usd": nanosToUsd(chargedNanos),
     },
   });
 }

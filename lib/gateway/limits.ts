@@ -1,6 +1,6 @@
 import { getRateLimiter, type LimitCheck, type LimitDecision } from "@/lib/ratelimit";
 import type { KeyContext } from "./auth";
-import { gatewayConfig } from "./config";
+import { billingConfig } from "@/lib/billing/config";
 import { GatewayError, rateLimitExceeded } from "./errors";
 
 // Per-key requests/min, tokens/min and concurrent requests, and per-organization requests/min
@@ -61,7 +61,7 @@ export async function enforceLimits(key: KeyContext): Promise<LimitGrant> {
     ? await limiter.acquire(
         `key:${key.apiKeyId}:concurrency`,
         key.maxConcurrency,
-        gatewayConfig().TOKENFLOW_HOLD_TTL_MS,
+        billingConfig().TOKENFLOW_HOLD_TTL_MS,
       )
     : null;
   if (key.maxConcurrency && !lease) {

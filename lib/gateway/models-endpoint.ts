@@ -2,7 +2,7 @@ import { AUTO_MODEL_IDS, AUTO_VARIANT_DESCRIPTIONS } from "./auto/router";
 import { authenticateRequest, type KeyContext } from "./auth";
 import { getCatalog, type CatalogModel } from "./catalog";
 import { errorResponse, GatewayError, toGatewayError } from "./errors";
-import { newRequestId } from "./meter";
+import { newRequestId } from "@/lib/http/request-id";
 
 // GET /v1/models and /v1/models/{id}: the models this key may use, in OpenAI's shape (no channel details).
 

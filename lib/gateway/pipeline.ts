@@ -11,7 +11,7 @@ import { gatewayConfig } from "./config";
 import { errorResponse, GatewayError, toGatewayError } from "./errors";
 import { enforceLimits, type LimitGrant } from "./limits";
 import { ClientClosedError, failedChannelOf, type FailoverTarget } from "./failover";
-import { logRefusedRequest, Meter, newRequestId } from "./meter";
+import { logRefusedRequest, Meter, newRequestId } from "@/lib/billing/meter";
 import { readBodyBytes } from "./read-body";
 
 // The one request pipeline of every billed /v1 endpoint:
@@ -61,6 +61,8 @@ export interface BilledEndpoint<B> {
   tokenEstimate(body: B, model: CatalogModel): number;
   /** Calls the upstream and answers; must settle `meter` on every path. */
   relay(context: RelayContext<B>): Promise<Response>;
+  /** This surface's error envelope; OpenAI's by default. */
+  renderError?(error: unknown, requestId: string): Response;
 }
 
 /** Who pays: the request's bearer key on /v1; the key a signed-in member picked in the playground. */
@@ -97,13 +99,13 @@ export async function handleBilledRequest<B>(
     // The hold covers whichever target model ends up answering; when the balance covers only the
     // chosen model, its dearer fallbacks are dropped rather than the request refused.
     const holdFor = (t: FailoverTarget) => holdNanos(spec.bounds(parsed, t.model), t.model.prices);
-    let hold = targets.reduce((max, t) => (holdFor(t) > max ? holdFor(t) : max), 0n);
-    let admitted = await admit(requestId, key, hold);
-    if (admitted === "insufficient_quota" && targets.length > 1 && holdFor(targets[0]) < hold) {
+    let holdAmountNanos = targets.reduce((max, t) => (holdFor(t) > max ? holdFor(t) : max), 0n);
+    let admitted = await admit(requestId, key, holdAmountNanos);
+    if (admitted === "insufficient_quota" && targets.length > 1 && holdFor(targets[0]) < holdAmountNanos) {
       const primaryHold = holdFor(targets[0]);
       targets = targets.filter((t) => holdFor(t) <= primaryHold);
-      hold = primaryHold;
-      admitted = await admit(requestId, key, hold);
+      holdAmountNanos = primaryHold;
+      admitted = await admit(requestId, key, holdAmountNanos);
     }
     if (admitted !== "ok") {
       await limits.refund(); // a request refused for money does not count against rate limits
@@ -121,7 +123,7 @@ export async function handleBilledRequest<B>(
       routeReason: routed.auto?.describe(model.id) ?? null,
       isStream: spec.isStream(body),
       prices: model.prices,
-      holdNanos: hold,
+      holdNanos: holdAmountNanos,
     });
     meter.onSettled(limits.release);
     if (routed.auto) meter.onServed(routed.auto);
@@ -147,7 +149,7 @@ export async function handleBilledRequest<B>(
     }
     // Nobody is listening when the client left: 499 is nginx's "client closed request".
     return error
-      ? errorResponse(error, requestId)
+      ? (spec.renderError ?? errorResponse)(error, requestId)
       : new Response(null, { status: 499, headers: { "x-request-id": requestId } });
   }
 }

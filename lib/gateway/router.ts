@@ -1,4 +1,7 @@
 import { handleChatCompletions } from "./chat-completions";
+import { handleCountTokens } from "./surfaces/messages/count-tokens-handler";
+import { handleMessages } from "./surfaces/messages/handler";
+import { handleResponses } from "./surfaces/responses/handler";
 import { handleEmbeddings } from "./embeddings";
 import { errorResponse, GatewayError } from "./errors";
 import { handleListModels, handleRetrieveModel } from "./models-endpoint";
@@ -17,6 +20,9 @@ interface Route {
 
 const ROUTES: Route[] = [
   { pattern: /^\/v1\/chat\/completions\/?$/, methods: { POST: (request) => handleChatCompletions(request) } },
+  { pattern: /^\/v1\/messages\/?$/, methods: { POST: (request) => handleMessages(request) } },
+  { pattern: /^\/v1\/messages\/count_tokens\/?$/, methods: { POST: (request) => handleCountTokens(request) } },
+  { pattern: /^\/v1\/responses\/?$/, methods: { POST: (request) => handleResponses(request) } },
   { pattern: /^\/v1\/embeddings\/?$/, methods: { POST: (request) => handleEmbeddings(request) } },
   { pattern: /^\/v1\/models\/?$/, methods: { GET: (request) => handleListModels(request) } },
   {

@@ -1,6 +1,8 @@
 import { createParser, type EventSourceParser } from "eventsource-parser";
 import type { TokenCounts } from "@/lib/billing/money";
+import { type GatewayError, sseErrorEvent } from "./errors";
 import { countChunkDeltas, parseUsage } from "./providers/openai-compatible";
+import type { ChargedUsage, ClientStream } from "./relay/codec";
 
 // Reads an upstream OpenAI-style SSE stream and writes the client's: events pass through as they
 // arrive (only the model name is rewritten to our public id), while we note usage and count the
@@ -19,8 +21,8 @@ export interface StreamStats {
   lastChunkMeta: { id?: unknown; created?: unknown; system_fingerprint?: unknown } | null;
 }
 
-export class ChatStreamTranslator {
-  readonly stats: StreamStats = {
+export function newStreamStats(): StreamStats {
+  return {
     deltas: 0,
     usage: null,
     rawUsage: null,
@@ -31,12 +33,36 @@ export class ChatStreamTranslator {
     firstDeltaAt: null,
     lastChunkMeta: null,
   };
+}
+
+/** One event of an OpenAI chat stream: [DONE], a chunk, an error event, or something malformed. */
+export type OpenAiStreamEvent =
+  { kind: "done" } | { kind: "malformed" } | { kind: "error" } | { kind: "chunk"; chunk: Record<string, unknown> };
+
+export function readOpenAiStreamEvent(data: string): OpenAiStreamEvent {
+  if (data === "[DONE]") return { kind: "done" };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return { kind: "malformed" };
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { kind: "malformed" };
+  const chunk = parsed as Record<string, unknown>;
+  return chunk.error ? { kind: "error" } : { kind: "chunk", chunk };
+}
+
+export class ChatStreamTranslator implements ClientStream {
+  readonly stats: StreamStats = newStreamStats();
   private parser: EventSourceParser;
   private out: string[] = [];
   private decoder = new TextDecoder();
   private modelReplacement: string;
 
-  constructor(private publicModel: string) {
+  constructor(
+    private publicModel: string,
+    private options: { includeUsage?: boolean } = {},
+  ) {
     this.modelReplacement = `"model":${JSON.stringify(publicModel)}`;
     this.parser = createParser({ onEvent: (event) => this.onEvent(event.data) });
   }
@@ -56,25 +82,20 @@ export class ChatStreamTranslator {
   }
 
   private onEvent(data: string) {
-    if (data === "[DONE]") {
+    const event = readOpenAiStreamEvent(data);
+    if (event.kind === "done") {
       this.stats.sawDone = true;
       return;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch {
-      parsed = undefined;
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    if (event.kind === "malformed") {
       this.stats.malformedEvents++; // a broken event from upstream is dropped, not forwarded
       return;
     }
-    const chunk = parsed as Record<string, unknown>;
-    if (chunk.error) {
+    if (event.kind === "error") {
       this.stats.upstreamError = "upstream sent an error event";
       return;
     }
+    const chunk = event.chunk;
     const deltas = countChunkDeltas(chunk as { choices?: Array<{ delta?: Record<string, unknown> }> });
     if (deltas > 0 && this.stats.firstDeltaAt === null) this.stats.firstDeltaAt = performance.now();
     this.stats.deltas += deltas;
@@ -111,6 +132,15 @@ export class ChatStreamTranslator {
       return JSON.stringify(chunk);
     }
     return data.includes("\n") ? JSON.stringify(chunk) : data;
+  }
+
+  /** After settlement: the usage event with the cost (when the client asked for usage), then [DONE]. */
+  end(usage: ChargedUsage): string {
+    return (this.options.includeUsage ? this.usageEvent(usage) : "") + "data: [DONE]\n\n";
+  }
+
+  fail(error: GatewayError): string {
+    return sseErrorEvent(error);
   }
 
   /** The final usage event (OpenAI's shape: empty choices), with the cost we charged. */

@@ -29,14 +29,21 @@ export interface PostOptions {
   signal: AbortSignal;
   /** Most to wait for the response headers: for a non-streaming call, the whole generation. */
   headersTimeoutMs: number;
+  /** The provider's authentication headers; by default OpenAI's `Authorization: Bearer <key>`. */
+  auth?: Record<string, string>;
 }
 
-/** POSTs JSON to an OpenAI-compatible channel. Throws on network errors and timeouts. */
+/** The OpenAI wire format's credential header. */
+export function bearerAuth(channel: CatalogChannel): Record<string, string> {
+  return channel.apiKey ? { authorization: `Bearer ${channel.apiKey}` } : {};
+}
+
+/** POSTs JSON to a channel (path under its base URL). Throws on network errors and timeouts. */
 export async function postUpstream(
   channel: CatalogChannel,
   path: string,
   body: Buffer | Record<string, unknown>,
-  { signal, headersTimeoutMs }: PostOptions,
+  { signal, headersTimeoutMs, auth = bearerAuth(channel) }: PostOptions,
 ): Promise<UpstreamResponse> {
   const url = new URL(joinUrl(channel.baseUrl, path));
   const config = gatewayConfig();
@@ -47,7 +54,7 @@ export async function postUpstream(
     headers: {
       "content-type": "application/json",
       accept: "application/json, text/event-stream",
-      ...(channel.apiKey ? { authorization: `Bearer ${channel.apiKey}` } : {}),
+      ...auth,
     },
     body: Buffer.isBuffer(body) ? body : JSON.stringify(body),
     signal,
@@ -55,6 +62,39 @@ export async function postUpstream(
     bodyTimeout: config.TOKENFLOW_IDLE_TIMEOUT_MS,
   });
   return { status: response.statusCode, headers: response.headers, body: response.body };
+}
+
+/** How a wire format authenticates and what its error answers mean. */
+export interface WireFormat {
+  auth(channel: CatalogChannel): Record<string, string>;
+  failure(status: number, bodyText: string): UpstreamFailure;
+}
+
+export const OPENAI_WIRE: WireFormat = { auth: bearerAuth, failure: failureFromStatus };
+
+/**
+ * Opens a streaming call and waits for its first bytes: a stream that fails before them can still
+ * fail over. A stream's headers come at once from a healthy upstream; the first-byte timeout bounds
+ * the wait.
+ */
+export async function openUpstreamStream(
+  channel: CatalogChannel,
+  path: string,
+  body: Buffer | Record<string, unknown>,
+  { signal, remainingMs }: AttemptContext,
+  wire: WireFormat = OPENAI_WIRE,
+): Promise<{ iterator: AsyncIterator<Uint8Array>; first: Uint8Array; close: () => void }> {
+  const upstream = await postUpstream(channel, path, body, {
+    signal,
+    headersTimeoutMs: Math.min(gatewayConfig().TOKENFLOW_FIRST_BYTE_TIMEOUT_MS, remainingMs),
+    auth: wire.auth(channel),
+  });
+  if (upstream.status !== 200)
+    throw wire.failure(upstream.status, await readUpstreamBody(upstream.body, 1024 * 1024).catch(() => ""));
+  const iterator = upstream.body[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) throw new UpstreamFailure("upstream stream ended before any data", "transient");
+  return { iterator, first: first.value, close: () => upstream.body.destroy?.() };
 }
 
 /** Reads a whole (non-streaming) upstream body, refusing absurd sizes. */
@@ -78,11 +118,16 @@ export async function postUpstreamJson(
   path: string,
   body: Buffer | Record<string, unknown>,
   { signal, remainingMs }: AttemptContext,
+  wire: WireFormat = OPENAI_WIRE,
 ): Promise<Record<string, unknown>> {
   // Non-streaming answers come whole after the generation: wait for them until the request deadline.
-  const upstream = await postUpstream(channel, path, body, { signal, headersTimeoutMs: remainingMs });
+  const upstream = await postUpstream(channel, path, body, {
+    signal,
+    headersTimeoutMs: remainingMs,
+    auth: wire.auth(channel),
+  });
   const text = await readUpstreamBody(upstream.body);
-  if (upstream.status !== 200) throw failureFromStatus(upstream.status, text);
+  if (upstream.status !== 200) throw wire.failure(upstream.status, text);
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch {

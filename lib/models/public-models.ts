@@ -6,8 +6,8 @@ export interface PublicModel {
   displayName: string;
   provider: string;
   kind: "CHAT" | "EMBEDDING";
-  inputUsdPer1M: string;
-  outputUsdPer1M: string;
+  inputPriceUsd: string;
+  outputPriceUsd: string;
   contextWindow: number;
   /** 1 (basic) … 5 (frontier): what `model: "auto"` counts on. */
   qualityTier: number;
@@ -25,8 +25,8 @@ export async function listPublicModels(): Promise<PublicModel[]> {
     displayName: m.displayName,
     provider: m.provider,
     kind: m.kind,
-    inputUsdPer1M: nanosToUsd(m.inputPriceNanos),
-    outputUsdPer1M: nanosToUsd(m.outputPriceNanos),
+    inputPriceUsd: nanosToUsd(m.inputPriceNanos),
+    outputPriceUsd: nanosToUsd(m.outputPriceNanos),
     contextWindow: m.contextWindow,
     qualityTier: m.qualityTier,
     capabilities: [

@@ -32,4 +32,18 @@ describe("receipt lines", () => {
     expect(computedNanos).toBe(1n);
     expect(receiptLines({ ...base, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 }).computedNanos).toBe(0n);
   });
+
+  it("add a cache-write line when the request wrote to a prompt cache, and still match settlement", () => {
+    const receipt = { ...base, cacheWriteInputTokens: 300, cacheWriteInputPriceNanos: 3_750_000_000n } as Receipt;
+    const { lines, computedNanos } = receiptLines(receipt);
+    expect(lines.map((l) => l.label)).toEqual([
+      "Input tokens",
+      "Cached input tokens",
+      "Cache write tokens",
+      "Output tokens",
+    ]);
+    expect(computedNanos).toBe(
+      costNanos({ ...receipt, cacheWriteInputTokens: 300 }, { ...receipt, cacheWriteInputPriceNanos: 3_750_000_000n }),
+    );
+  });
 });

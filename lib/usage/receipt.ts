@@ -13,6 +13,8 @@ export interface Receipt extends RequestLogEntry {
   inputPriceNanos: bigint;
   cachedInputPriceNanos: bigint;
   outputPriceNanos: bigint;
+  cacheWriteInputTokens?: number;
+  cacheWriteInputPriceNanos?: bigint;
 }
 
 export interface ReceiptLine {
@@ -32,7 +34,8 @@ export async function getReceipt(
   if (id.length > 200) return null;
   const { rows } = await db.query<Receipt>({
     text: `SELECT ${ENTRY_COLUMNS}, r."routeReason", r."isStream", r.attempts, r."holdNanos",
-                  r."inputPriceNanos", r."cachedInputPriceNanos", r."outputPriceNanos"
+                  r."inputPriceNanos", r."cachedInputPriceNanos", r."outputPriceNanos",
+                  r."cacheWriteInputTokens", r."cacheWriteInputPriceNanos"
              FROM ${ENTRY_FROM} WHERE r.id = $1 AND r."organizationId" = $2`,
     values: [id, organizationId],
   });
@@ -48,6 +51,16 @@ export function receiptLines(receipt: Receipt): { lines: ReceiptLine[]; exactFem
       tokens: receipt.cachedInputTokens,
       pricePerMillionNanos: receipt.cachedInputPriceNanos,
     },
+    // Only requests that wrote to a provider's prompt cache (Anthropic) have this line.
+    ...((receipt.cacheWriteInputTokens ?? 0) > 0
+      ? [
+          {
+            label: "Cache write tokens",
+            tokens: receipt.cacheWriteInputTokens ?? 0,
+            pricePerMillionNanos: receipt.cacheWriteInputPriceNanos ?? receipt.inputPriceNanos,
+          },
+        ]
+      : []),
     { label: "Output tokens", tokens: receipt.outputTokens, pricePerMillionNanos: receipt.outputPriceNanos },
   ].map((line) => ({ ...line, femtoUsd: BigInt(line.tokens) * line.pricePerMillionNanos }));
   const exactFemtoUsd = lines.reduce((sum, line) => sum + line.femtoUsd, 0n);

@@ -59,10 +59,10 @@ export default async function PricingPage() {
                 </td>
                 <td className="px-4 py-3">{m.provider}</td>
                 <td className="px-4 py-3 text-right tabular-nums" data-col="input">
-                  ${m.inputUsdPer1M}
+                  ${m.inputPriceUsd}
                 </td>
                 <td className="px-4 py-3 text-right tabular-nums" data-col="output">
-                  ${m.outputUsdPer1M}
+                  ${m.outputPriceUsd}
                 </td>
                 <td className="px-4 py-3 text-right tabular-nums">{formatTokens(m.contextWindow)}</td>
                 <td className="px-4 py-3 text-right tabular-nums" data-col="tier">

@@ -6,6 +6,7 @@ import { Button } from "@/components/ui/button";
 import { Notice } from "@/components/ui/card";
 import { SelectField, TextField } from "@/components/ui/field";
 import { ApiRequestError, apiRequest } from "@/components/api-request";
+import { PROVIDER_IDS, PROVIDERS, type ProviderId } from "@/lib/gateway/providers/list";
 
 // Create (from a provider preset) or edit a channel through the management API. The API key is
 // write-only: it is typed here once on creation and never sent back by the server; the channel's
@@ -14,7 +15,7 @@ import { ApiRequestError, apiRequest } from "@/components/api-request";
 export interface PresetOption {
   id: string;
   name: string;
-  provider: "openai" | "anthropic";
+  provider: Exclude<ProviderId, "demo">;
   baseUrl: string;
   models: readonly string[];
   modelMapping: Readonly<Record<string, string>>;
@@ -29,7 +30,7 @@ export interface ModelOption {
 
 export interface ChannelFormValues {
   name: string;
-  provider: "openai" | "anthropic" | "demo";
+  provider: ProviderId;
   baseUrl: string;
   models: string[];
   modelMapping: Record<string, string>;
@@ -185,13 +186,15 @@ export function ChannelForm(props: Props) {
           id="provider"
           label="Provider"
           value={values.provider}
-          onChange={(e) => set("provider", e.target.value as ChannelFormValues["provider"])}
+          onChange={(e) => set("provider", e.target.value as ProviderId)}
           error={fieldError("provider")}
           hint="The wire format: OpenAI-compatible covers DeepSeek, Moonshot, Zhipu, DashScope and OpenAI."
         >
-          <option value="openai">OpenAI-compatible</option>
-          <option value="anthropic">Anthropic</option>
-          <option value="demo">Demo (answers locally, no key)</option>
+          {PROVIDER_IDS.map((id) => (
+            <option key={id} value={id}>
+              {PROVIDERS[id].formLabel}
+            </option>
+          ))}
         </SelectField>
       </div>
       {!isDemo && (

@@ -11,7 +11,10 @@ import type { ModelJson } from "@/lib/admin/models";
 // Edits one model through PATCH /api/admin/models/{id}, sending only what changed. Prices are USD
 // per 1M tokens as decimal strings (never parsed into floats here: the API validates them).
 
-type Text = "displayName" | "provider" | "inputPriceUsd" | "outputPriceUsd" | "cachedInputPriceUsd";
+type Text = "displayName" | "provider" | "inputPriceUsd" | "outputPriceUsd" | NullablePrice;
+/** Empty = billed at the input price. */
+type NullablePrice = "cachedInputPriceUsd" | "cacheWriteInputPriceUsd";
+const NULLABLE_PRICES: NullablePrice[] = ["cachedInputPriceUsd", "cacheWriteInputPriceUsd"];
 type Count = "contextWindow" | "maxOutputTokens" | "defaultMaxOutputTokens" | "qualityTier" | "sortOrder";
 type Flag = "supportsTools" | "supportsVision" | "supportsJson" | "supportsReasoning" | "enabled";
 
@@ -21,6 +24,7 @@ interface Draft {
   inputPriceUsd: string;
   outputPriceUsd: string;
   cachedInputPriceUsd: string; // "" = billed at the input price
+  cacheWriteInputPriceUsd: string; // likewise
   contextWindow: string;
   maxOutputTokens: string;
   defaultMaxOutputTokens: string;
@@ -40,6 +44,7 @@ function draftOf(model: ModelJson): Draft {
     inputPriceUsd: model.inputPriceUsd,
     outputPriceUsd: model.outputPriceUsd,
     cachedInputPriceUsd: model.cachedInputPriceUsd ?? "",
+    cacheWriteInputPriceUsd: model.cacheWriteInputPriceUsd ?? "",
     contextWindow: String(model.contextWindow),
     maxOutputTokens: String(model.maxOutputTokens),
     defaultMaxOutputTokens: String(model.defaultMaxOutputTokens),
@@ -66,8 +71,9 @@ const FLAGS: Array<[Flag, string]> = [
 export function modelPatch(saved: Draft, draft: Draft): Record<string, unknown> {
   const patch: Record<string, unknown> = {};
   for (const key of TEXTS) if (draft[key].trim() !== saved[key]) patch[key] = draft[key].trim().replace(/^\$/, "");
-  if (draft.cachedInputPriceUsd.trim() !== saved.cachedInputPriceUsd)
-    patch.cachedInputPriceUsd = draft.cachedInputPriceUsd.trim() === "" ? null : draft.cachedInputPriceUsd.trim();
+  for (const key of NULLABLE_PRICES) {
+    if (draft[key].trim() !== saved[key]) patch[key] = draft[key].trim() === "" ? null : draft[key].trim();
+  }
   for (const key of COUNTS) {
     if (draft[key].trim() === saved[key]) continue;
     const value = draft[key].trim();
@@ -106,7 +112,7 @@ export function ModelForm({ model }: { model: ModelJson }) {
       setSaved(next);
       setDraft(next);
       setNotice(
-        "inputPriceUsd" in patch || "outputPriceUsd" in patch || "cachedInputPriceUsd" in patch
+        "inputPriceUsd" in patch || "outputPriceUsd" in patch || NULLABLE_PRICES.some((key) => key in patch)
           ? "Saved. The next request is billed at the new price."
           : "Saved.",
       );
@@ -119,12 +125,7 @@ export function ModelForm({ model }: { model: ModelJson }) {
     }
   }
 
-  const text = (
-    key: Text | "cachedInputPriceUsd" | Count,
-    label: string,
-    hint?: string,
-    inputMode?: "decimal" | "numeric",
-  ) => (
+  const text = (key: Text | Count, label: string, hint?: string, inputMode?: "decimal" | "numeric") => (
     <TextField
       id={`model-${key}`}
       label={label}
@@ -144,11 +145,12 @@ export function ModelForm({ model }: { model: ModelJson }) {
         {text("displayName", "Display name")}
         {text("provider", "Provider", "Shown to tenants, e.g. DeepSeek")}
       </fieldset>
-      <fieldset className="grid items-start gap-4 sm:grid-cols-3">
+      <fieldset className="grid items-start gap-4 sm:grid-cols-2 lg:grid-cols-4">
         <legend className="mb-2 text-sm font-semibold text-slate-900">Prices (USD per 1M tokens)</legend>
         {text("inputPriceUsd", "Input", "e.g. 0.27", "decimal")}
         {text("outputPriceUsd", "Output", "e.g. 1.10", "decimal")}
         {text("cachedInputPriceUsd", "Cached input", "Empty: billed at the input price", "decimal")}
+        {text("cacheWriteInputPriceUsd", "Cache write", "Prompt-cache writes; empty: the input price", "decimal")}
       </fieldset>
       <fieldset className="grid items-start gap-4 sm:grid-cols-3">
         <legend className="mb-2 text-sm font-semibold text-slate-900">Limits (tokens)</legend>

@@ -452,3 +452,25 @@ describe("joinUrl", () => {
     );
   });
 });
+
+describe("parseUsage with prompt-cache writes (canonical usage, canonical.ts)", () => {
+  it("splits prompt tokens into uncached, cached and cache-written", () => {
+    expect(
+      parseUsage({
+        prompt_tokens: 100,
+        completion_tokens: 7,
+        prompt_tokens_details: { cached_tokens: 60, cache_write_tokens: 30 },
+      }),
+    ).toEqual({ inputTokens: 10, cachedInputTokens: 60, cacheWriteInputTokens: 30, outputTokens: 7 });
+  });
+
+  it("never counts more cache writes than the prompt had left", () => {
+    expect(
+      parseUsage({
+        prompt_tokens: 10,
+        completion_tokens: 0,
+        prompt_tokens_details: { cached_tokens: 8, cache_write_tokens: 50 },
+      }),
+    ).toEqual({ inputTokens: 0, cachedInputTokens: 8, cacheWriteInputTokens: 2, outputTokens: 0 });
+  });
+});

@@ -147,18 +147,28 @@ interface WireUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
   total_tokens?: number;
-  prompt_tokens_details?: { cached_tokens?: number } | null;
+  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number } | null;
   prompt_cache_hit_tokens?: number; // DeepSeek: https://api-docs.deepseek.com/guides/kv_cache
 }
 
-/** OpenAI-shaped usage → our token counts (uncached input, cached input, output), or null. */
+/**
+ * OpenAI-shaped usage → our token counts (uncached input, cached input, output, and cache writes
+ * when the canonical usage of a provider that has them says so: canonical.ts), or null.
+ */
 export function parseUsage(usage: unknown): TokenCounts | null {
   if (!usage || typeof usage !== "object") return null;
   const u = usage as WireUsage;
   if (typeof u.prompt_tokens !== "number" && typeof u.completion_tokens !== "number") return null;
   const prompt = nonNegative(u.prompt_tokens);
   const cached = Math.min(prompt, nonNegative(u.prompt_tokens_details?.cached_tokens ?? u.prompt_cache_hit_tokens));
-  return { inputTokens: prompt - cached, cachedInputTokens: cached, outputTokens: nonNegative(u.completion_tokens) };
+  const cacheWrite = Math.min(prompt - cached, nonNegative(u.prompt_tokens_details?.cache_write_tokens));
+  const counts: TokenCounts = {
+    inputTokens: prompt - cached - cacheWrite,
+    cachedInputTokens: cached,
+    outputTokens: nonNegative(u.completion_tokens),
+  };
+  if (cacheWrite > 0) counts.cacheWriteInputTokens = cacheWrite;
+  return counts;
 }
 
 // Token counts are INTEGER columns: an upstream reporting absurd usage is clamped, not allowed to

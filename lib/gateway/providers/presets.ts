@@ -1,8 +1,10 @@
+import type { ProviderId } from "./list";
+
 // Channel presets for the seed providers (DESIGN §5): what the admin console pre-fills when creating
 // a channel. Pure data; the admin still supplies the API key and may edit everything.
 // `models` are our public ids; `modelMapping` turns each into the id the upstream expects.
 
-export type PresetProviderType = "openai" | "anthropic";
+export type PresetProviderType = Exclude<ProviderId, "demo">;
 
 export interface ProviderPreset {
   readonly id: string;

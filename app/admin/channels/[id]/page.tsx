@@ -5,6 +5,7 @@ import { DeleteChannel, EnableToggle, ReplaceKeyForm } from "@/components/admin/
 import { HealthFigures, RotationBadge, RotationNote } from "@/components/admin/channels/channel-health";
 import { ChannelTests, TestButton, TestOutcome } from "@/components/admin/channels/channel-tests";
 import { providerLabel } from "@/lib/admin/channel-display";
+import type { ProviderId } from "@/lib/gateway/providers/list";
 import { Card, CardHeader, Notice, PageHeader } from "@/components/ui/card";
 import { ApiError } from "@/lib/api/errors";
 import { getChannelOverview, HEALTH_WINDOW_MINUTES, type ChannelOverview } from "@/lib/admin/channel-health";
@@ -83,7 +84,7 @@ export default async function ChannelPage({
               models={models}
               initial={{
                 name: channel.name,
-                provider: channel.provider as "openai" | "anthropic" | "demo",
+                provider: channel.provider as ProviderId,
                 baseUrl: isDemo ? "" : channel.baseUrl,
                 models: channel.models,
                 modelMapping: channel.modelMapping,

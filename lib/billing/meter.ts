@@ -1,10 +1,10 @@
 import { hotPathDb } from "@/lib/db/hot-path";
-import { costNanos, type Prices, type TokenCounts } from "@/lib/billing/money";
-import { settleHold } from "@/lib/billing/holds";
-import { refusalLog } from "@/lib/billing/refusals";
-import type { RequestLogRow } from "@/lib/billing/request-log";
-import { settlementJournal } from "@/lib/billing/settlement-journal";
-import type { KeyContext } from "./auth";
+import { costNanos, type Prices, type TokenCounts } from "./money";
+import { settleHold } from "./holds";
+import { refusalLog } from "./refusals";
+import type { RequestLogRow } from "./request-log";
+import { settlementJournal } from "./settlement-journal";
+import type { KeyContext } from "@/lib/gateway/auth";
 
 // One meter per request: it knows what was held and at which prices, and settles exactly once
 // (in memory here, and by the hold's state in the database, so a replay is a no-op).
@@ -149,9 +149,11 @@ export class Meter {
       errorCode: outcome.errorCode ?? null,
       inputTokens: usage.inputTokens,
       cachedInputTokens: usage.cachedInputTokens,
+      cacheWriteInputTokens: usage.cacheWriteInputTokens ?? 0,
       outputTokens: usage.outputTokens,
       inputPriceNanos: i.prices.inputPriceNanos,
       cachedInputPriceNanos: i.prices.cachedInputPriceNanos,
+      cacheWriteInputPriceNanos: i.prices.cacheWriteInputPriceNanos ?? i.prices.inputPriceNanos,
       outputPriceNanos: i.prices.outputPriceNanos,
       holdNanos: i.holdNanos,
       costNanos: cost,
@@ -193,9 +195,11 @@ export function logRefusedRequest(args: {
     errorCode: args.errorCode,
     inputTokens: 0,
     cachedInputTokens: 0,
+    cacheWriteInputTokens: 0,
     outputTokens: 0,
     inputPriceNanos: 0n,
     cachedInputPriceNanos: 0n,
+    cacheWriteInputPriceNanos: 0n,
     outputPriceNanos: 0n,
     holdNanos: 0n,
     costNanos: 0n,

@@ -1,0 +1,27 @@
+import { z } from "zod";
+
+// Billing tunables, from the environment once per process (documented in .env.example).
+const schema = z.object({
+  /** A hold older than this is an orphan (its request died): the sweeper releases it. Streams are cut before. */
+  TOKENFLOW_HOLD_TTL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * 60_000),
+  TOKENFLOW_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
+});
+
+export type BillingConfig = z.infer<typeof schema>;
+
+let cached: BillingConfig | undefined;
+
+export function billingConfig(): BillingConfig {
+  cached ??= schema.parse(process.env);
+  return cached;
+}
+
+/** The longest a stream may run: it must settle before the sweeper could take its hold for an orphan. */
+export function streamTimeLimitMs(): number {
+  const { TOKENFLOW_HOLD_TTL_MS } = billingConfig();
+  return Math.max(TOKENFLOW_HOLD_TTL_MS - 60_000, TOKENFLOW_HOLD_TTL_MS / 2);
+}
