@@ -4,7 +4,8 @@
 # 1. waits until the machine is quiet (no vitest / playwright / next build running; polls every 30 s, up to 15 min)
 # 2. needs a production build (.next/BUILD_ID; runs `next build` when it is missing)
 # 3. creates a fresh, seeded database on the local Postgres (bench/setup-gateway.ts)
-# 4. starts `next start` (NODE_ENV=production) on a free port with a clean environment and random secrets
+# 4. starts the production server the way `npm start` runs it (scripts/server.ts: /v1 on node:http, the rest
+#    Next.js; NODE_ENV=production) on a free port with a clean environment and random secrets
 # 5. configures it through the management API: model bench-model, an OpenAI channel pointing at the shared
 #    mock upstream, an organization with $1,000,000 and an API key (no rate or spend limits)
 # 6. runs the shared harness bench.sh (mock upstream + direct baseline + node-undici floor when undici is around
@@ -37,7 +38,7 @@ done
 for c in node curl wrk taskset; do command -v "$c" >/dev/null || { [ "$c" = wrk ] && die "wrk missing: apt-get install -y wrk"; [ "$c" = taskset ] || die "$c missing"; }; done
 
 # ---------------- cleanup: only what this script started ----------------
-NEXT_PID=""; SAMPLER_PID=""; BENCH_DB_NAME=""; BENCH_DB_URL=""
+SERVER_PID=""; SAMPLER_PID=""; BENCH_DB_NAME=""; BENCH_DB_URL=""
 descendants() { local c; for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do descendants "$c"; echo "$c"; done; }
 stop_pid() { # pid [descendants too]
   local p=$1 kids="" i
@@ -50,7 +51,7 @@ stop_pid() { # pid [descendants too]
 cleanup() {
   trap - EXIT INT TERM
   stop_pid "$SAMPLER_PID"
-  stop_pid "$NEXT_PID"
+  stop_pid "$SERVER_PID"
   if [ -n "$BENCH_DB_NAME" ]; then
     if [ "${KEEP_DB:-0}" = 1 ]; then log "kept database $BENCH_DB_NAME ($BENCH_DB_URL)"
     else npx --no-install tsx bench/setup-gateway.ts drop "$BENCH_DB_NAME" && log "dropped database $BENCH_DB_NAME" || log "could not drop $BENCH_DB_NAME"; fi
@@ -99,7 +100,7 @@ eval "$(printf '%s\n' "$setup_out" | grep -E "^BENCH_DB_(URL|NAME)='[A-Za-z0-9:/
 [ -n "$BENCH_DB_URL" ] && [ -n "$BENCH_DB_NAME" ] || die "database setup printed no URL: $setup_out"
 log "database $BENCH_DB_NAME"
 
-# ---------------- 4. next start ----------------
+# ---------------- 4. the server (as npm start runs it) ----------------
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 rand() { node -e "console.log(require('crypto').randomBytes($1).toString('$2'))"; }
 PORT=$(free_port); MOCK_PORT=$(free_port); PEER_PORT=$(free_port)
@@ -111,16 +112,16 @@ GW="http://127.0.0.1:$PORT"
 env -i PATH="$PATH" HOME="${HOME:-/root}" LANG=C.UTF-8 NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 \
   DATABASE_URL="$BENCH_DB_URL" TOKENFLOW_ENCRYPTION_KEY="$(rand 32 base64)" TOKENFLOW_ADMIN_KEY="$ADMIN_KEY" \
   TOKENFLOW_ALLOWED_UPSTREAMS=127.0.0.1 NEXTAUTH_SECRET="$(rand 32 base64url)" NEXTAUTH_URL="$GW" PORT="$PORT" \
-  ${GATEWAY_ENV:-} node node_modules/next/dist/bin/next start -p "$PORT" -H 127.0.0.1 >"$OUT/gateway.log" 2>&1 &
-NEXT_PID=$!
+  HOST=127.0.0.1 ${GATEWAY_ENV:-} node --import tsx scripts/server.ts >"$OUT/gateway.log" 2>&1 &
+SERVER_PID=$!
 api_code() { curl -s -o /dev/null -w '%{http_code}' "$GW/api/admin/models" -H "Authorization: Bearer $ADMIN_KEY"; }
 for ((i = 0; i < 600; i++)); do
-  kill -0 "$NEXT_PID" 2>/dev/null || die "next start exited: $(tail -5 "$OUT/gateway.log")"
+  kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited: $(tail -5 "$OUT/gateway.log")"
   [ "$(api_code)" = 200 ] && break
   sleep 0.1
 done
 [ "$(api_code)" = 200 ] || die "gateway not ready after 60 s (see $OUT/gateway.log)"
-log "gateway $GW pid $NEXT_PID ($(ps -o args= -p "$NEXT_PID")$(for c in $(descendants "$NEXT_PID"); do printf ', child %s %s' "$c" "$(ps -o args= -p "$c" | cut -c1-60)"; done))"
+log "gateway $GW pid $SERVER_PID ($(ps -o args= -p "$SERVER_PID")$(for c in $(descendants "$SERVER_PID"); do printf ', child %s %s' "$c" "$(ps -o args= -p "$c" | cut -c1-60)"; done))"
 
 # ---------------- 5. management API ----------------
 api() { # METHOD PATH [JSON] -> response body; dies on non-2xx
@@ -150,7 +151,7 @@ STATS0=$(npx --no-install tsx bench/setup-gateway.ts stats "$BENCH_DB_URL" 2>/de
 node bench/pg-sampler.mjs "$OUT/pg-cpu.tsv" "$BENCH_OUT/results.jsonl" 100 2>>"$OUT/gateway-bench.log" &
 SAMPLER_PID=$!
 log "running bench.sh (peers: ${PEERS:-none}, ${DURATION:-10}s per wrk run) ..."
-GATEWAY_URL="$GW" GATEWAY_KEY="$GATEWAY_KEY" GATEWAY_MODEL=bench-model GATEWAY_PID="$NEXT_PID" PEERS="$PEERS" \
+GATEWAY_URL="$GW" GATEWAY_KEY="$GATEWAY_KEY" GATEWAY_MODEL=bench-model GATEWAY_PID="$SERVER_PID" PEERS="$PEERS" \
   UNDICI_FROM="${UNDICI_FROM:-}" MOCK_PORT="$MOCK_PORT" BASE_PORT=$((PEER_PORT - 1)) OUT="$BENCH_OUT" \
   MAX_FOREIGN_PCT="${MAX_FOREIGN_PCT:-40}" RETRIES="${RETRIES:-1}" bash "$HARNESS/bench.sh"
 rc=$?
