@@ -18,7 +18,8 @@
 # (passed through to bench.sh), PEERS (default "node-undici" when undici is found), UNDICI_FROM (default
 # /tmp/peers/tools, else this repo), MAX_FOREIGN_PCT=40 RETRIES=1 (see README), QUIET_MAX_WAIT=900, FORCE=1 (measure even
 # if the test suite is still running), KEEP_DB=1, BENCH_HARNESS=<dir of bench.sh>, GATEWAY_ENV="K=V K2=V2"
-# (extra env for the gateway, e.g. TOKENFLOW_CACHE_TTL_MS=0), BENCH_PG_ADMIN_URL.
+# (extra env for the gateway, e.g. TOKENFLOW_CACHE_TTL_MS=0), SERVER_NODE_ARGS (node flags, e.g. "--cpu-prof
+# --cpu-prof-dir=/tmp/prof": the profile is written when the server exits), BENCH_PG_ADMIN_URL.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -112,7 +113,7 @@ GW="http://127.0.0.1:$PORT"
 env -i PATH="$PATH" HOME="${HOME:-/root}" LANG=C.UTF-8 NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 \
   DATABASE_URL="$BENCH_DB_URL" TOKENFLOW_ENCRYPTION_KEY="$(rand 32 base64)" TOKENFLOW_ADMIN_KEY="$ADMIN_KEY" \
   TOKENFLOW_ALLOWED_UPSTREAMS=127.0.0.1 NEXTAUTH_SECRET="$(rand 32 base64url)" NEXTAUTH_URL="$GW" PORT="$PORT" \
-  HOST=127.0.0.1 ${GATEWAY_ENV:-} node --import tsx scripts/server.ts >"$OUT/gateway.log" 2>&1 &
+  HOST=127.0.0.1 ${GATEWAY_ENV:-} node ${SERVER_NODE_ARGS:-} --import tsx scripts/server.ts >"$OUT/gateway.log" 2>&1 &
 SERVER_PID=$!
 api_code() { curl -s -o /dev/null -w '%{http_code}' "$GW/api/admin/models" -H "Authorization: Bearer $ADMIN_KEY"; }
 for ((i = 0; i < 600; i++)); do
