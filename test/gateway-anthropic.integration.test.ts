@@ -265,6 +265,24 @@ describe("the openai SDK calling claude-sonnet through an Anthropic channel", ()
     });
   });
 
+  it("turns reasoning_effort into extended thinking and answers the thinking as reasoning_content", async () => {
+    const completion = await openai.chat.completions.create({
+      model: "claude-sonnet",
+      messages: [{ role: "user", content: "Think first" }],
+      reasoning_effort: "medium",
+      temperature: 0.3,
+      max_completion_tokens: 6_000,
+    });
+    const [sent] = await getRequests(stack.upstream.url);
+    expect(sent.body.thinking).toEqual({ type: "enabled", budget_tokens: 3_000 });
+    expect(sent.body).not.toHaveProperty("temperature"); // thinking refuses it
+    const message = completion.choices[0].message as (typeof completion.choices)[0]["message"] & {
+      reasoning_content?: string;
+    };
+    expect(message.reasoning_content).toBeTruthy();
+    expect(message.content).toBeTruthy();
+  });
+
   it("turns an upstream error event mid-stream into our SSE error, billing what was produced", async () => {
     const { data: stream, response } = await openai.chat.completions
       .create(

@@ -22,6 +22,7 @@ export interface CatalogModel {
   supportsTools: boolean;
   supportsVision: boolean;
   supportsJson: boolean;
+  supportsReasoning: boolean;
   qualityTier: number;
   /** Overrides the channel's output-cap field for this model (null: the channel decides). */
   outputCapField: OutputCapField | null;
@@ -93,6 +94,7 @@ async function loadCatalog(): Promise<Catalog> {
           supportsTools: m.supportsTools,
           supportsVision: m.supportsVision,
           supportsJson: m.supportsJson,
+          supportsReasoning: m.supportsReasoning,
           qualityTier: m.qualityTier,
           outputCapField: m.outputCapField,
           maxImageTokens: m.maxImageTokens,

@@ -88,6 +88,7 @@ function requestBody(call: AdapterCall, stream: boolean): Record<string, unknown
     upstreamModel: model,
     maxTokens: call.outputCap,
     stream,
+    reasoning: call.model.supportsReasoning,
   }) as unknown as Record<string, unknown>;
   // The fields an admin allowed for this model beyond the translation (as on OpenAI-compatible channels).
   for (const name of call.model.extraRequestFields) {

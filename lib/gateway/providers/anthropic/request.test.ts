@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ChatRequest } from "../../chat-request";
+import { parseChatRequest, type ChatRequest } from "../../chat-request";
 import { GatewayError } from "../../errors";
 import { EMPTY_USER_TURN_TEXT } from "./messages";
 import { toAnthropicRequest } from "./request";
@@ -67,6 +67,12 @@ describe("toAnthropicRequest: top-level fields", () => {
     expect(convert({ messages: [{ role: "user", content: "hi" }], user: "u".repeat(257) })).not.toHaveProperty(
       "metadata",
     );
+  });
+
+  it("sends temperature without top_p when a client sets both (newer Claude models refuse the pair)", () => {
+    const out = convert({ messages: [{ role: "user", content: "hi" }], temperature: 0.5, top_p: 0.9 });
+    expect(out.temperature).toBe(0.5);
+    expect(out).not.toHaveProperty("top_p");
   });
 
   it("clamps temperature to Anthropic's [0, 1] and keeps values inside it", () => {
@@ -404,5 +410,47 @@ describe("toAnthropicRequest: tools", () => {
       { role: "assistant", tool_calls: [{ type: "function", function: { name: "f", arguments: "{}" } }] },
     ];
     expect(refusal({ messages: noId }).message).toMatch(/messages\.1\.tool_calls\.0\.id/);
+  });
+});
+
+describe("reasoning_effort → extended thinking (models that reason)", () => {
+  const ask = (extra: Record<string, unknown>, maxTokens = 8_000) =>
+    toAnthropicRequest(parseChatRequest({ model: "m", messages: [{ role: "user", content: "think" }], ...extra }), {
+      upstreamModel: "claude",
+      maxTokens,
+      stream: false,
+      reasoning: true,
+    });
+
+  it("maps low/medium/high to budgets inside max_tokens and drops the sampling knobs thinking refuses", () => {
+    expect(ask({ reasoning_effort: "low" }).thinking).toEqual({ type: "enabled", budget_tokens: 1_024 });
+    expect(ask({ reasoning_effort: "medium" }).thinking).toEqual({ type: "enabled", budget_tokens: 4_000 });
+    const high = ask({ reasoning_effort: "high", temperature: 0.2, top_p: 0.5 }, 64_000);
+    expect(high.thinking).toEqual({ type: "enabled", budget_tokens: 16_384 });
+    expect(high).not.toHaveProperty("temperature");
+    expect(high).not.toHaveProperty("top_p");
+  });
+
+  it("does not think for minimal effort, a cap too small, a forced tool, or a model that does not reason", () => {
+    expect(ask({ reasoning_effort: "minimal" })).not.toHaveProperty("thinking");
+    expect(ask({ reasoning_effort: "high" }, 2_000)).not.toHaveProperty("thinking");
+    const tools = [{ type: "function", function: { name: "f", parameters: { type: "object", properties: {} } } }];
+    expect(ask({ reasoning_effort: "high", tools, tool_choice: "required" })).not.toHaveProperty("thinking");
+    expect(ask({ reasoning_effort: "high", tools, tool_choice: "auto" }).thinking).toBeDefined();
+    const loop = [
+      { role: "user", content: "weather?" },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" } }],
+      },
+      { role: "tool", tool_call_id: "c1", content: "sunny" },
+    ];
+    expect(ask({ reasoning_effort: "high", tools, messages: loop })).not.toHaveProperty("thinking");
+    const plain = toAnthropicRequest(
+      parseChatRequest({ model: "m", messages: [{ role: "user", content: "x" }], reasoning_effort: "high" }),
+      { upstreamModel: "claude", maxTokens: 8_000, stream: false },
+    );
+    expect(plain).not.toHaveProperty("thinking");
   });
 });

@@ -13,6 +13,8 @@ export interface AnthropicRequestOptions {
   /** The output cap the hold covers (Anthropic requires max_tokens). */
   maxTokens: number;
   stream: boolean;
+  /** The model reasons (supportsReasoning): `reasoning_effort` then turns on extended thinking. */
+  reasoning?: boolean;
 }
 
 // metadata.user_id is documented as at most 256 characters (https://docs.anthropic.com/en/api/messages);
@@ -41,7 +43,10 @@ export function toAnthropicRequest(request: ChatRequest, options: AnthropicReque
   // Anthropic's temperature ranges 0–1, OpenAI's 0–2 (https://docs.anthropic.com/en/api/messages):
   // clamped, not scaled, so the common values (0, 0.2, 0.7, 1) keep their meaning.
   if (typeof request.temperature === "number") out.temperature = Math.min(request.temperature, 1);
-  if (typeof request.top_p === "number") out.top_p = request.top_p;
+  // Claude Sonnet 4.5, Haiku 4.5 and later refuse temperature and top_p together ("cannot both be
+  // specified for this model", https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-anthropic-claude-messages-request-response.html);
+  // OpenAI clients often send both, so temperature wins and top_p goes only when it comes alone.
+  if (typeof request.top_p === "number" && out.temperature === undefined) out.top_p = request.top_p;
   if (typeof request.user === "string" && request.user.length > 0 && request.user.length <= MAX_USER_ID_CHARS) {
     out.metadata = { user_id: request.user };
   }
@@ -52,7 +57,43 @@ export function toAnthropicRequest(request: ChatRequest, options: AnthropicReque
     const toolChoice = toAnthropicToolChoice(request.tool_choice, request.parallel_tool_calls);
     if (toolChoice) out.tool_choice = toolChoice;
   }
+  // A tool loop with thinking needs the earlier turn's signed thinking blocks sent back
+  // (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#extended-thinking-with-tool-use),
+  // which an OpenAI client cannot: a conversation with tool results is answered without thinking.
+  const inToolLoop = request.messages.some((m) => m.role === "tool");
+  if (options.reasoning && !inToolLoop) {
+    const budget = thinkingBudget(request.reasoning_effort, options.maxTokens, out.tool_choice);
+    if (budget !== null) {
+      out.thinking = { type: "enabled", budget_tokens: budget };
+      // Thinking is not compatible with temperature or top_p below 0.95
+      // (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#feature-compatibility).
+      delete out.temperature;
+      delete out.top_p;
+    }
+  }
   return out;
+}
+
+/** OpenAI's reasoning_effort → an extended-thinking budget (thinking tokens are output tokens, inside max_tokens). */
+const THINKING_BUDGETS: Readonly<Record<string, number>> = { low: 1_024, medium: 4_096, high: 16_384 };
+/** Anthropic's smallest budget (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking). */
+const MIN_THINKING_BUDGET = 1_024;
+
+/**
+ * The thinking budget for a reasoning_effort, or null for none: "minimal"/"none"/absent, a cap too
+ * small to leave room for an answer after the smallest budget (budget_tokens must be below
+ * max_tokens), or a forced tool choice (thinking allows only "auto" and "none").
+ */
+export function thinkingBudget(
+  effort: unknown,
+  maxTokens: number,
+  toolChoice: AnthropicToolChoice | undefined,
+): number | null {
+  const wanted = typeof effort === "string" ? THINKING_BUDGETS[effort] : undefined;
+  if (wanted === undefined) return null;
+  if (toolChoice && toolChoice.type !== "auto" && toolChoice.type !== "none") return null;
+  const budget = Math.min(wanted, Math.floor(maxTokens / 2));
+  return budget >= MIN_THINKING_BUDGET ? budget : null;
 }
 
 function unsupported(param: string, message: string): GatewayError {
