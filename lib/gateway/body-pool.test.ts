@@ -1,6 +1,13 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { close, prepareChatBody, prepareEmbeddingsBody, warm } from "./body-pool";
+import {
+  close,
+  prepareChatBody,
+  prepareEmbeddingsBody,
+  prepareMessagesBody,
+  prepareResponsesBody,
+  warm,
+} from "./body-pool";
 import { GatewayError } from "./errors";
 import { prepareChatBody as prepareInline, materializeBody } from "./prepared-body";
 
@@ -87,5 +94,41 @@ describe("body worker pool: failures", () => {
     await expect(inFlight).rejects.toThrow(/exited/);
     const prepared = await prepareChatBody(bytes());
     expect(prepared.head.model).toBe("m");
+  });
+
+  it("prepares a large /v1/messages body off the main thread: its translation, and the client's own body", async () => {
+    const image = { type: "image", source: { type: "base64", media_type: "image/png", data: "A".repeat(16 * MiB) } };
+    const body = {
+      model: "claude-sonnet",
+      max_tokens: 100,
+      system: [{ type: "text", text: "Be brief.", cache_control: { type: "ephemeral" } }],
+      messages: [{ role: "user", content: [image, { type: "text", text: "What is it?" }] }],
+    };
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    const prepared = await prepareMessagesBody(Buffer.from(JSON.stringify(body)));
+    delay.disable();
+    expect(delay.max / 1e6).toBeLessThan(50); // the parse ran elsewhere (inline, this body blocks ~150 ms: bench/RESULTS.md)
+    const chat = materializeBody(prepared.chat) as { messages: Array<{ role: string; content: unknown }> };
+    expect(chat.messages[0]).toEqual({ role: "system", content: "Be brief." });
+    expect(JSON.stringify(chat.messages[1].content)).toContain("data:image/png;base64,AAAA");
+    expect(materializeBody({ ...prepared.chat, head: prepared.native.head, raw: prepared.native.raw })).toEqual(body);
+    expect(prepared.chat.promptBound.images).toBe(1);
+  });
+
+  it("prepares a large /v1/responses body off the main thread and answers its 400s alike", async () => {
+    const input = Array.from({ length: 2_000 }, (_, i) => ({
+      role: i % 2 ? "assistant" : "user",
+      content: "word ".repeat(300),
+    }));
+    const prepared = await prepareResponsesBody(Buffer.from(JSON.stringify({ model: "m", input, instructions: "hi" })));
+    expect(prepared.request.instructions).toBe("hi");
+    expect(prepared.request.input).toEqual([]); // never echoed: not carried back
+    expect((materializeBody(prepared.chat) as { messages: unknown[] }).messages).toHaveLength(2_001);
+    const refused = await prepareResponsesBody(
+      Buffer.from(JSON.stringify({ model: "m", input, previous_response_id: "resp_1" })),
+    ).catch((err: unknown) => err as GatewayError);
+    expect(refused).toBeInstanceOf(GatewayError);
+    expect((refused as GatewayError).message).toMatch(/previous_response_id is not supported/);
   });
 });

@@ -5,16 +5,16 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { chatBodyLimits } from "./chat-request";
 import { gatewayConfig } from "./config";
+import { asBufferViews, prepareAnyBody, type AnyBodyKind, type AnyPreparedBody } from "./body-kinds";
 import {
   fromPrepareFailure,
-  prepareBody,
-  type BodyKind,
   type BodyLimits,
   type PrepareFailure,
-  type PreparedBody,
   type PreparedChatBody,
   type PreparedEmbeddingsBody,
 } from "./prepared-body";
+import type { PreparedMessagesBody } from "./surfaces/messages/prepare";
+import type { PreparedResponsesBody } from "./surfaces/responses/prepare";
 
 // Bodies above TOKENFLOW_BODY_WORKER_THRESHOLD_BYTES are prepared (decode, depth scan, parse,
 // validation, token bounds, pre-serialised large fields) on a small pool of worker threads, so no
@@ -23,7 +23,7 @@ import {
 // The workers run the TypeScript sources through tsx, as `npm start` does.
 
 interface Pending {
-  resolve(prepared: PreparedBody): void;
+  resolve(prepared: AnyPreparedBody): void;
   reject(error: Error): void;
 }
 
@@ -56,9 +56,19 @@ export function prepareEmbeddingsBody(bytes: Buffer): Promise<PreparedEmbeddings
   return prepare("embeddings", bytes) as Promise<PreparedEmbeddingsBody>;
 }
 
-async function prepare(kind: BodyKind, bytes: Buffer): Promise<PreparedBody> {
+/** `prepareChatBody` for /v1/messages: validated, translated to the canonical chat body, the client's own kept. */
+export function prepareMessagesBody(bytes: Buffer): Promise<PreparedMessagesBody> {
+  return prepare("messages", bytes) as Promise<PreparedMessagesBody>;
+}
+
+/** `prepareChatBody` for /v1/responses: validated and translated to the canonical chat body. */
+export function prepareResponsesBody(bytes: Buffer): Promise<PreparedResponsesBody> {
+  return prepare("responses", bytes) as Promise<PreparedResponsesBody>;
+}
+
+async function prepare(kind: AnyBodyKind, bytes: Buffer): Promise<AnyPreparedBody> {
   const limits = bodyLimits();
-  if (bytes.length <= gatewayConfig().TOKENFLOW_BODY_WORKER_THRESHOLD_BYTES) return prepareBody(kind, bytes, limits);
+  if (bytes.length <= gatewayConfig().TOKENFLOW_BODY_WORKER_THRESHOLD_BYTES) return prepareAnyBody(kind, bytes, limits);
   const target = leastBusy();
   try {
     await target.ready;
@@ -66,13 +76,13 @@ async function prepare(kind: BodyKind, bytes: Buffer): Promise<PreparedBody> {
     // Workers cannot start here (e.g. no tsx): correct but blocking beats failing every large request.
     if (!warnedUnavailable) console.error("[gateway] body workers unavailable, preparing large bodies inline:", error);
     warnedUnavailable = true;
-    return prepareBody(kind, bytes, limits);
+    return prepareAnyBody(kind, bytes, limits);
   }
   const id = nextJobId++;
   // The caller's buffer is handed over (no copy) when it owns its memory; a pooled slice is copied.
   const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
   const payload = owned ? bytes : Uint8Array.prototype.slice.call(bytes);
-  return new Promise<PreparedBody>((resolve, reject) => {
+  return new Promise<AnyPreparedBody>((resolve, reject) => {
     target.jobs.set(id, { resolve, reject });
     target.worker.postMessage({ id, kind, bytes: payload, limits }, [payload.buffer as ArrayBuffer]);
   });
@@ -136,7 +146,7 @@ function startWorker(): PoolWorker {
 
 type WorkerAnswer =
   | { ready: true }
-  | { id: number; prepared: PreparedBody }
+  | { id: number; prepared: AnyPreparedBody }
   | { id: number; failure: PrepareFailure | null; crash?: string };
 
 function settle(entry: PoolWorker, answer: Exclude<WorkerAnswer, { ready: true }>) {
@@ -144,9 +154,7 @@ function settle(entry: PoolWorker, answer: Exclude<WorkerAnswer, { ready: true }
   if (!job) return;
   entry.jobs.delete(answer.id);
   if ("prepared" in answer) {
-    // Structured clone turns the transferred Uint8Array into a plain one; Buffer views are handier.
-    const raw = answer.prepared.raw;
-    raw.bytes = Buffer.from(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength);
+    asBufferViews(answer.prepared);
     job.resolve(answer.prepared);
   } else if (answer.failure) {
     job.reject(fromPrepareFailure(answer.failure));

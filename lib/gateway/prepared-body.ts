@@ -56,13 +56,18 @@ export type PreparedBody = PreparedChatBody | PreparedEmbeddingsBody;
 
 /** Bytes → prepared body; throws the same GatewayErrors (400) as readJsonBody + parse*Request. */
 export function prepareChatBody(bytes: Uint8Array, limits: BodyLimits): PreparedChatBody {
-  const body = parseChatRequest(parseJsonBytes(bytes, limits.maxDepth), limits);
-  const { head, raw, json } = splitFields(body);
+  return prepareChatObject(parseJsonBytes(bytes, limits.maxDepth), bytes.length, limits);
+}
+
+/** `prepareChatBody` of a body already parsed (another surface's request, translated to the canonical one). */
+export function prepareChatObject(parsed: unknown, bodyBytes: number, limits: BodyLimits): PreparedChatBody {
+  const body = parseChatRequest(parsed, limits);
+  const { head, raw, json } = splitLargeFields(body);
   return {
     kind: "chat",
     head,
     raw,
-    bodyBytes: bytes.length,
+    bodyBytes,
     promptBound: promptBoundParts(body),
     promptTokenEstimate: estimateTokens(json.get("messages") ?? JSON.stringify(body.messages)),
     ...(autoVariant(body.model) ? { auto: autoFeatures(body) } : {}),
@@ -71,7 +76,7 @@ export function prepareChatBody(bytes: Uint8Array, limits: BodyLimits): Prepared
 
 export function prepareEmbeddingsBody(bytes: Uint8Array, limits: BodyLimits): PreparedEmbeddingsBody {
   const body = parseEmbeddingsRequest(parseJsonBytes(bytes, limits.maxDepth));
-  const { head, raw } = splitFields(body);
+  const { head, raw } = splitLargeFields(body);
   const items: unknown[] = Array.isArray(body.input) ? body.input : [body.input];
   let inputTokenEstimate = 0;
   for (const item of items) {
@@ -91,7 +96,8 @@ export function prepareBody(kind: BodyKind, bytes: Uint8Array, limits: BodyLimit
   return kind === "chat" ? prepareChatBody(bytes, limits) : prepareEmbeddingsBody(bytes, limits);
 }
 
-function splitFields(body: Record<string, unknown>) {
+/** A body's small fields as values and its large ones (containers above RAW_FIELD_MIN_CHARS) as JSON bytes. */
+export function splitLargeFields(body: Record<string, unknown>) {
   const head: Record<string, unknown> = {};
   const json = new Map<string, string>();
   const pieces: Buffer[] = [];
@@ -142,7 +148,7 @@ export function fieldNames(prepared: PreparedBody): string[] {
  * stream_options). The large fields are views of the prepared bytes: nothing is copied.
  */
 export function upstreamJsonChunks(
-  prepared: PreparedBody,
+  prepared: Pick<PreparedBody, "head" | "raw">,
   options: { keep?: (name: string) => boolean; set?: Record<string, unknown> } = {},
 ): Uint8Array[] {
   const keep = options.keep ?? (() => true);
@@ -167,7 +173,7 @@ export function upstreamJsonChunks(
 
 /** `upstreamJsonChunks` in one buffer (one memcpy of the large fields). */
 export function upstreamJsonBytes(
-  prepared: PreparedBody,
+  prepared: Pick<PreparedBody, "head" | "raw">,
   options: { keep?: (name: string) => boolean; set?: Record<string, unknown> } = {},
 ): Buffer {
   return Buffer.concat(upstreamJsonChunks(prepared, options));

@@ -21,7 +21,7 @@ export interface AdapterCall {
    * Anthropic client on an Anthropic channel): sent as it is, so provider features the canonical
    * request cannot express (prompt caching, extended thinking) survive. Undefined otherwise.
    */
-  native?: Record<string, unknown>;
+  native?: Pick<PreparedChatBody, "head" | "raw">;
 }
 
 /** A non-streaming answer: canonical, and the upstream's own body (for a native inbound surface). */

@@ -1,6 +1,6 @@
 import type { CanonicalUsage } from "../canonical";
 import type { GatewayError } from "../errors";
-import type { AdapterAnswer, ProviderAdapter } from "../providers/adapter";
+import type { AdapterAnswer, AdapterCall, ProviderAdapter } from "../providers/adapter";
 import type { StreamStats } from "../stream-translator";
 
 // An inbound surface (/v1/chat/completions, /v1/messages, /v1/responses) is a codec over the one
@@ -25,7 +25,7 @@ export interface StreamArgs {
 
 export interface InboundCodec {
   /** The client's body in `adapter`'s wire format, when this surface speaks it natively (sent as it is). */
-  nativeBody?(adapter: ProviderAdapter): Record<string, unknown> | undefined;
+  nativeBody?(adapter: ProviderAdapter): AdapterCall["native"];
   /** A non-streaming answer, settled. */
   completionResponse(args: CompletionArgs): Response;
   /** Translates the upstream's stream bytes into the client's stream. */

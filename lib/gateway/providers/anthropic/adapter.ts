@@ -1,5 +1,5 @@
 import type { ChatRequest } from "../../chat-request";
-import { materializeBody } from "../../prepared-body";
+import { materializeBody, upstreamJsonBytes } from "../../prepared-body";
 import { upstreamModelName } from "../../route-model";
 import { openUpstreamStream, postUpstream, postUpstreamJson, readUpstreamBody, type WireFormat } from "../../upstream";
 import type { AdapterCall, ProviderAdapter } from "../adapter";
@@ -74,14 +74,14 @@ export const anthropicAdapter: ProviderAdapter = {
   },
 };
 
-function requestBody(call: AdapterCall, stream: boolean): Record<string, unknown> {
+function requestBody(call: AdapterCall, stream: boolean): Buffer | Record<string, unknown> {
   const model = upstreamModelName(call.channel, call.model.id);
   if (call.native) {
-    const body: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(call.native)) {
-      if (NATIVE_FIELDS.has(name) || call.model.extraRequestFields.has(name)) body[name] = value;
-    }
-    return { ...body, model, max_tokens: call.outputCap, stream };
+    // The client's own bytes for its large fields (never parsed again), our model and cap.
+    return upstreamJsonBytes(call.native, {
+      keep: (name) => NATIVE_FIELDS.has(name) || call.model.extraRequestFields.has(name),
+      set: { model, max_tokens: call.outputCap, stream },
+    });
   }
   const request = materializeBody(call.body) as ChatRequest;
   const body = toAnthropicRequest(request, {

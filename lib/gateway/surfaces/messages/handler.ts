@@ -1,15 +1,11 @@
-import type { ChatRequest } from "../../chat-request";
-import { bodyLimits, prepareChatBody } from "../../body-pool";
+import { prepareMessagesBody } from "../../body-pool";
 import { handleBilledRequest } from "../../pipeline";
-import type { PreparedChatBody } from "../../prepared-body";
 import { AnthropicPassthroughStream } from "../../providers/anthropic/passthrough";
-import { parseJsonBytes } from "../../read-body";
 import { CanonicalClientStream, type ChunkEncoder } from "../../relay/canonical-stream";
 import { chatEndpoint } from "../../relay/chat-endpoint";
 import type { ChargedUsage, InboundCodec } from "../../relay/codec";
-import { promptBoundParts, type PromptBoundParts } from "../../tokens";
 import { anthropicErrorEvent, anthropicErrorResponse } from "./errors";
-import { messagesToChatRequest, parseMessagesRequest, type MessagesRequest } from "./request";
+import type { PreparedMessagesBody } from "./prepare";
 import { chatCompletionToMessage, messageIdFromCompletionId } from "./response";
 import { ChatToMessagesStream } from "./stream";
 
@@ -19,15 +15,10 @@ import { ChatToMessagesStream } from "./stream";
 // Anthropic channel gets the client's own body instead (native: prompt caching, extended thinking and
 // exact usage survive), and its answer goes back as it came, with only the model renamed.
 
-interface MessagesBody {
-  chat: PreparedChatBody;
-  inbound: MessagesRequest;
-}
-
 const endpoint = {
-  ...chatEndpoint<MessagesBody>({
+  ...chatEndpoint<PreparedMessagesBody>({
     endpoint: "messages",
-    prepare,
+    prepare: prepareMessagesBody,
     chat: (body) => body.chat,
     codec: messagesCodec,
   }),
@@ -38,31 +29,10 @@ export function handleMessages(request: Request): Promise<Response> {
   return handleBilledRequest(request, endpoint);
 }
 
-async function prepare(bytes: Buffer): Promise<MessagesBody> {
-  const limits = bodyLimits();
-  const inbound = parseMessagesRequest(parseJsonBytes(bytes, limits.maxDepth), limits);
-  const canonical: ChatRequest = messagesToChatRequest(inbound);
-  const chat = await prepareChatBody(Buffer.from(JSON.stringify(canonical)));
-  // The hold covers either body: a native Anthropic channel is sent the client's own, which keeps
-  // what the translation drops (earlier thinking blocks, cache markers).
-  chat.promptBound = largerBound(chat.promptBound, promptBoundParts(inbound));
-  return { chat, inbound };
-}
-
-function largerBound(a: PromptBoundParts, b: PromptBoundParts): PromptBoundParts {
-  return {
-    textBytes: Math.max(a.textBytes, b.textBytes),
-    structuredBytes: Math.max(a.structuredBytes, b.structuredBytes),
-    messageCount: Math.max(a.messageCount, b.messageCount),
-    images: Math.max(a.images, b.images),
-    hasTools: a.hasTools || b.hasTools,
-  };
-}
-
-function messagesCodec({ inbound }: MessagesBody): InboundCodec {
+function messagesCodec(body: PreparedMessagesBody): InboundCodec {
   const native = (format: string) => format === "anthropic-messages";
   return {
-    nativeBody: (adapter) => (native(adapter.wireFormat) ? (inbound as Record<string, unknown>) : undefined),
+    nativeBody: (adapter) => (native(adapter.wireFormat) ? body.native : undefined),
 
     completionResponse({ answer, adapter, publicModel, usage, headers }) {
       const message: Record<string, unknown> = native(adapter.wireFormat)

@@ -1,13 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { bodyLimits, prepareChatBody } from "../../body-pool";
+import { prepareResponsesBody } from "../../body-pool";
 import { handleBilledRequest } from "../../pipeline";
-import type { PreparedChatBody } from "../../prepared-body";
-import { parseJsonBytes } from "../../read-body";
 import { CanonicalClientStream, type ChunkEncoder } from "../../relay/canonical-stream";
 import { chatEndpoint } from "../../relay/chat-endpoint";
 import type { ChargedUsage, InboundCodec } from "../../relay/codec";
 import { toGatewayError } from "../../errors";
-import { parseResponsesRequest, responsesToChatRequest, type ResponsesRequest } from "./request";
+import type { PreparedResponsesBody } from "./prepare";
 import { chatCompletionToResponse } from "./response";
 import { ChatToResponsesStream } from "./stream";
 
@@ -17,8 +15,7 @@ import { ChatToResponsesStream } from "./stream";
 // `previous_response_id` is refused (request.ts) and `store` is treated as false.
 
 interface ResponsesBody {
-  chat: PreparedChatBody;
-  inbound: ResponsesRequest;
+  prepared: PreparedResponsesBody;
   responseId: string;
   createdAt: number;
 }
@@ -26,7 +23,7 @@ interface ResponsesBody {
 const endpoint = chatEndpoint<ResponsesBody>({
   endpoint: "responses",
   prepare,
-  chat: (body) => body.chat,
+  chat: (body) => body.prepared.chat,
   codec: responsesCodec,
 });
 
@@ -35,12 +32,8 @@ export function handleResponses(request: Request): Promise<Response> {
 }
 
 async function prepare(bytes: Buffer): Promise<ResponsesBody> {
-  const limits = bodyLimits();
-  const inbound = parseResponsesRequest(parseJsonBytes(bytes, limits.maxDepth), limits);
-  const chat = await prepareChatBody(Buffer.from(JSON.stringify(responsesToChatRequest(inbound))));
   return {
-    chat,
-    inbound,
+    prepared: await prepareResponsesBody(bytes),
     responseId: `resp_${randomBytes(16).toString("hex")}`,
     createdAt: Math.floor(Date.now() / 1000),
   };
@@ -65,7 +58,7 @@ function responsesCodec(body: ResponsesBody): InboundCodec {
 }
 
 function context(body: ResponsesBody, publicModel: string) {
-  return { responseId: body.responseId, createdAt: body.createdAt, publicModel, request: body.inbound };
+  return { responseId: body.responseId, createdAt: body.createdAt, publicModel, request: body.prepared.request };
 }
 
 /** Canonical chunks → the Responses API's event sequence. */
