@@ -188,7 +188,7 @@ export function ChannelForm(props: Props) {
           value={values.provider}
           onChange={(e) => set("provider", e.target.value as ProviderId)}
           error={fieldError("provider")}
-          hint="The wire format: OpenAI-compatible covers DeepSeek, Moonshot, Zhipu, DashScope and OpenAI."
+          hint="The wire format: OpenAI-compatible covers DeepSeek, Moonshot, Zhipu, DashScope and OpenAI; Anthropic is its Messages API (x-api-key)."
         >
           {PROVIDER_IDS.map((id) => (
             <option key={id} value={id}>
