@@ -1,3 +1,4 @@
+import type { CatalogChannel } from "../../catalog";
 import type { ChatRequest } from "../../chat-request";
 import { materializeBody, upstreamJsonBytes } from "../../prepared-body";
 import { upstreamModelName } from "../../route-model";
@@ -13,15 +14,14 @@ import type { AnthropicMessage } from "./types";
 // goes up to /v1 (https://api.anthropic.com/v1); requests carry the key in x-api-key and the API
 // version in anthropic-version (https://docs.anthropic.com/en/api/versioning).
 
-export const ANTHROPIC_VERSION = "2023-06-01";
+const ANTHROPIC_VERSION = "2023-06-01";
 
-const ANTHROPIC_WIRE: WireFormat = {
-  auth: (channel) => ({
-    ...(channel.apiKey ? { "x-api-key": channel.apiKey } : {}),
-    "anthropic-version": ANTHROPIC_VERSION,
-  }),
-  failure: failureFromAnthropicStatus,
-};
+/** Anthropic's credential headers for a channel (every call to its API sends them). */
+export function anthropicAuth(channel: CatalogChannel): Record<string, string> {
+  return { ...(channel.apiKey ? { "x-api-key": channel.apiKey } : {}), "anthropic-version": ANTHROPIC_VERSION };
+}
+
+const ANTHROPIC_WIRE: WireFormat = { auth: anthropicAuth, failure: failureFromAnthropicStatus };
 
 /**
  * Top-level fields of a native (Anthropic client) body sent to Anthropic; anything else (MCP
@@ -68,7 +68,7 @@ export const anthropicAdapter: ProviderAdapter = {
     const response = await postUpstream(channel, "/messages", body, {
       signal,
       headersTimeoutMs: 60_000,
-      auth: ANTHROPIC_WIRE.auth(channel),
+      auth: anthropicAuth(channel),
     });
     return { status: response.status, bodyText: await readUpstreamBody(response.body, 1024 * 1024) };
   },

@@ -5,7 +5,7 @@ import { bodyLimits } from "../../body-pool";
 import { gatewayConfig } from "../../config";
 import { breaker } from "../../failover";
 import { enforceLimits } from "../../limits";
-import { ANTHROPIC_VERSION } from "../../providers/anthropic/adapter";
+import { anthropicAuth } from "../../providers/anthropic/adapter";
 import { parseJsonBytes, readBodyBytes } from "../../read-body";
 import { routeModel, upstreamModelName } from "../../route-model";
 import { postUpstream, readUpstreamBody } from "../../upstream";
@@ -67,7 +67,7 @@ async function countNatively(channel: CatalogChannel, model: string, body: Count
       {
         signal: AbortSignal.timeout(NATIVE_COUNT_TIMEOUT_MS),
         headersTimeoutMs: NATIVE_COUNT_TIMEOUT_MS,
-        auth: { ...(channel.apiKey ? { "x-api-key": channel.apiKey } : {}), "anthropic-version": ANTHROPIC_VERSION },
+        auth: anthropicAuth(channel),
       },
     );
     const text = await readUpstreamBody(response.body, 64 * 1024);
