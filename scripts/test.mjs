@@ -19,6 +19,7 @@ function run(cmd, cmdArgs, env = {}) {
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const problems = [];
+const notes = []; // failed tests named again at the end (already counted)
 
 // Static checks, each counted as one test: types, lint, formatting.
 if (only("checks")) {
@@ -57,7 +58,19 @@ if (only("unit") || only("integration")) {
     const brokenSuites = report.testResults.filter(
       (r) => r.status === "failed" && r.assertionResults.every((a) => a.status !== "failed"),
     );
-    for (const suite of brokenSuites) problems.push(`vitest suite failed to run: ${path.relative(root, suite.name)}`);
+    const firstLine = (text) =>
+      String(text ?? "")
+        .split("\n")[0]
+        .slice(0, 300);
+    for (const suite of brokenSuites) {
+      problems.push(`vitest suite failed to run: ${path.relative(root, suite.name)}: ${firstLine(suite.message)}`);
+    }
+    // Named again at the end, where a CI log's tail is read: which test failed, and why in one line.
+    for (const suite of report.testResults) {
+      for (const a of suite.assertionResults.filter((x) => x.status === "failed")) {
+        notes.push(`failed: ${path.relative(root, suite.name)} › ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+      }
+    }
   } else {
     problems.push("vitest wrote no report");
   }
@@ -68,7 +81,13 @@ if (only("e2e")) {
   const file = path.join(out, "playwright.json");
   run("npx", ["playwright", "test", "--reporter=list,json"], { PLAYWRIGHT_JSON_OUTPUT_NAME: file });
   if (existsSync(file)) {
-    const stats = JSON.parse(readFileSync(file, "utf8")).stats;
+    const report = JSON.parse(readFileSync(file, "utf8"));
+    const stats = report.stats;
+    const walk = (suite) => {
+      for (const spec of suite.specs ?? []) if (!spec.ok) notes.push(`failed: ${spec.file} › ${spec.title}`);
+      for (const child of suite.suites ?? []) walk(child);
+    };
+    for (const suite of report.suites ?? []) walk(suite);
     totals.passed += stats.expected + stats.flaky;
     totals.failed += stats.unexpected;
     totals.skipped += stats.skipped;
@@ -85,6 +104,7 @@ if (only("smoke")) {
   else totals.failed += 1;
 }
 
+for (const note of notes) console.log(note);
 for (const problem of problems) console.log(`problem: ${problem}`);
 const failed = totals.failed + problems.length;
 console.log(`\n${totals.passed} passed, ${failed} failed, ${totals.skipped} skipped`);
