@@ -1,10 +1,13 @@
 // Billing benchmark: the latency that admission + settlement add to a request, and the billing
 // transactions per second one organization sustains (all requests contend on its one balance row).
 // Real Postgres only (PGlite serialises everything and would measure nothing useful).
-//   npx tsx bench/billing.ts [--sequential 2000] [--seconds 10] [--concurrency 32]
+// Two concurrent runs: each request billed with its own statements (admitHold / settleHold), then
+// through the gateway's per-organization batches (billingBatches: what /v1 uses).
+//   npx tsx bench/billing.ts [--sequential 2000] [--seconds 10] [--concurrency 32] [--batched-concurrency 256]
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { admitHold, settleHold } from "../lib/billing/holds";
+import { billingBatches } from "../lib/billing/billing-batches";
+import { admitHold, settleHold, type HoldRequest, type Settlement } from "../lib/billing/holds";
 import { creditOrganization } from "../lib/billing/credits";
 import { findLedgerMismatches } from "../lib/billing/reconcile";
 import type { RequestLogRow } from "../lib/billing/request-log";
@@ -16,6 +19,7 @@ const { values } = parseArgs({
     sequential: { type: "string", default: "2000" },
     seconds: { type: "string", default: "10" },
     concurrency: { type: "string", default: "32" },
+    "batched-concurrency": { type: "string", default: "256" },
   },
 });
 const adminUrl = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -73,16 +77,25 @@ async function main() {
     await creditOrganization(pool, { organizationId: orgId, amountNanos: 10n ** 15n, kind: "ADJUSTMENT" });
 
     let n = 0;
-    const one = async () => {
+    type Billing = { admit(h: HoldRequest): Promise<unknown>; settle(s: Settlement): Promise<unknown> };
+    const single: Billing = {
+      admit: (h) => admitHold(pool, h),
+      settle: (s) => settleHold(pool, s.requestId, s.costNanos, s.log),
+    };
+    const batches = billingBatches(pool);
+    const batched: Billing = { admit: batches.admit, settle: (s) => batches.settle({ ...s, organizationId: orgId }) };
+    const one = async (billing: Billing = single) => {
       const id = `bench_${n++}`;
       const t0 = performance.now();
-      if (
-        (await admitHold(pool, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 1_000_000n })) !==
-        "ok"
-      )
-        throw new Error("refused");
+      const admitted = await billing.admit({
+        requestId: id,
+        organizationId: orgId,
+        apiKeyId: keyId,
+        amountNanos: 1_000_000n,
+      });
+      if (admitted !== "ok") throw new Error("refused");
       const t1 = performance.now();
-      await settleHold(pool, id, 100_800n, receipt(id, orgId, keyId));
+      await billing.settle({ requestId: id, costNanos: 100_800n, log: receipt(id, orgId, keyId) });
       return [t1 - t0, performance.now() - t1, performance.now() - t0] as const;
     };
 
@@ -103,25 +116,36 @@ async function main() {
     console.log(`  settlement+receipt  ${fmt(settle)}`);
     console.log(`  both                ${fmt(both)}`);
 
-    const deadline = Date.now() + Number(values.seconds) * 1000;
-    let done = 0;
-    const started = performance.now();
-    const latencies: number[] = [];
-    await Promise.all(
-      Array.from({ length: Number(values.concurrency) }, async () => {
-        while (Date.now() < deadline) {
-          latencies.push((await one())[2]);
-          done++;
-        }
-      }),
-    );
-    const elapsed = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
-    console.log(`concurrent (${values.concurrency} workers, ${values.seconds} s, one organization, one key):`);
-    console.log(`  ${Math.round(done / elapsed)} billed requests/s (admission + settlement each), ${fmt(latencies)}`);
-    const mismatches = await findLedgerMismatches(pool);
+    const concurrent = async (label: string, workers: number, billing: Billing) => {
+      const deadline = Date.now() + Number(values.seconds) * 1000;
+      let done = 0;
+      const started = performance.now();
+      const latencies: number[] = [];
+      await Promise.all(
+        Array.from({ length: workers }, async () => {
+          while (Date.now() < deadline) {
+            latencies.push((await one(billing))[2]);
+            done++;
+          }
+        }),
+      );
+      const elapsed = (performance.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      console.log(`${label} (${workers} concurrent requests, ${values.seconds} s, one organization, one key):`);
+      console.log(`  ${Math.round(done / elapsed)} billed requests/s (admission + settlement each), ${fmt(latencies)}`);
+    };
+    await concurrent("one statement per step", Number(values.concurrency), single);
+    await concurrent("batched per organization", Number(values["batched-concurrency"]), batched);
+    const { admissions, settlements } = batches.stats();
+    const mean = (s: typeof admissions) => (s.batchedItems / Math.max(1, s.batches)).toFixed(1);
     console.log(
-      `  ledger check: ${mismatches.length === 0 ? "balance + held = Σ ledger" : `MISMATCH ${JSON.stringify(mismatches, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`}`,
+      `  batches: ${admissions.batches} admissions (mean ${mean(admissions)} items, ${admissions.singles} alone), ` +
+        `${settlements.batches} settlements (mean ${mean(settlements)} items, ${settlements.singles} alone)`,
+    );
+    const mismatches = await findLedgerMismatches(pool);
+    const open = await pool.query(`SELECT count(*)::int AS n FROM "Hold" WHERE state = 'HELD'`);
+    console.log(
+      `ledger check: ${mismatches.length === 0 ? "balance + held = Σ ledger" : `MISMATCH ${JSON.stringify(mismatches, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`}; open holds: ${open.rows[0].n}`,
     );
   } finally {
     await pool.end();

@@ -8,11 +8,37 @@ type Db = Queryable;
 
 export type AdmitResult = "ok" | "insufficient_quota" | "key_spend_limit" | "member_spend_limit";
 
+export interface HoldRequest {
+  requestId: string;
+  organizationId: string;
+  apiKeyId: string | null;
+  amountNanos: bigint;
+}
+
+export interface Settlement {
+  requestId: string;
+  costNanos: bigint;
+  log: RequestLogRow;
+}
+
+/** tf_admit's and tf_admit_many's answers as an AdmitResult (asking for an auto top-up on the way). */
+function admitResult(organizationId: string, answer: string): AdmitResult {
+  switch (answer) {
+    case "ok":
+      return "ok";
+    case "ok_top_up":
+      autoTopUpDue(organizationId); // the balance fell below the auto top-up threshold
+      return "ok";
+    case "key_spend_limit":
+    case "member_spend_limit":
+      return answer;
+    default:
+      return "insufficient_quota";
+  }
+}
+
 /** One atomic step: balance → held, or a refusal. Never check-then-debit. */
-export async function admitHold(
-  db: Db,
-  hold: { requestId: string; organizationId: string; apiKeyId: string | null; amountNanos: bigint },
-): Promise<AdmitResult> {
+export async function admitHold(db: Db, hold: HoldRequest): Promise<AdmitResult> {
   try {
     const { rows } = await db.query<{ result: string }>(
       timedQuery(
@@ -21,17 +47,50 @@ export async function admitHold(
         DB_QUERY_TIMEOUT_MS,
       ),
     );
-    const result = rows[0].result;
-    if (result === "ok_top_up") {
-      autoTopUpDue(hold.organizationId); // the balance fell below the auto top-up threshold
-      return "ok";
-    }
-    return result === "ok" ? "ok" : "insufficient_quota";
+    return admitResult(hold.organizationId, rows[0].result);
   } catch (err) {
     if ((err as { code?: string }).code === "TF001") return "key_spend_limit";
     if ((err as { code?: string }).code === "TF005") return "member_spend_limit";
     throw err;
   }
+}
+
+/**
+ * Several admissions of one organization in one statement (tf_admit_many): the same answers as
+ * admitHold called for each in order, one commit for all. See lib/billing/billing-batches.ts.
+ */
+export async function admitHolds(db: Db, organizationId: string, holds: HoldRequest[]): Promise<AdmitResult[]> {
+  const items = holds.map((h) => ({ id: h.requestId, key: h.apiKeyId, amount: h.amountNanos.toString() }));
+  const { rows } = await db.query<{ results: string[] }>(
+    timedQuery(
+      "SELECT tf_admit_many($1, $2::jsonb) AS results",
+      [organizationId, JSON.stringify(items)],
+      DB_QUERY_TIMEOUT_MS,
+    ),
+  );
+  return rows[0].results.map((answer) => admitResult(organizationId, answer));
+}
+
+/**
+ * Several settlements of one organization in one statement (tf_settle_many): each as settleHold
+ * would, with one update of each balance row, multi-row receipts and one commit.
+ */
+export async function settleHolds(
+  db: Db,
+  organizationId: string,
+  settlements: Settlement[],
+): Promise<(bigint | null)[]> {
+  const items = settlements.map(
+    (s) => `{"id":${JSON.stringify(s.requestId)},"cost":"${s.costNanos}","log":${serializeLogRow(s.log)}}`,
+  );
+  const { rows } = await db.query<{ charges: (string | null)[] }>(
+    timedQuery(
+      "SELECT tf_settle_many($1, $2::jsonb)::text[] AS charges",
+      [organizationId, `[${items.join(",")}]`],
+      DB_SETTLE_TIMEOUT_MS,
+    ),
+  );
+  return rows[0].charges.map((charge) => (charge === null ? null : BigInt(charge)));
 }
 
 /**

@@ -1,6 +1,5 @@
-import { hotPathDb } from "@/lib/db/hot-path";
 import { costNanos, type Prices, type TokenCounts } from "./money";
-import { settleHold } from "./holds";
+import { hotPathBilling } from "./billing-batches";
 import { refusalLog } from "./refusals";
 import type { RequestLogRow } from "./request-log";
 import { settlementJournal } from "./settlement-journal";
@@ -97,7 +96,13 @@ export class Meter {
     if (outcome.status === 200) this.auto?.onServed(this.init.modelRouted);
     let charged: bigint;
     try {
-      charged = (await settleHold(hotPathDb, this.init.requestId, cost, row)) ?? 0n;
+      const settlement = {
+        organizationId: row.organizationId,
+        requestId: this.init.requestId,
+        costNanos: cost,
+        log: row,
+      };
+      charged = (await hotPathBilling().settle(settlement)) ?? 0n;
     } catch (err) {
       return this.deferSettlement(cost, row, err);
     }

@@ -1,9 +1,9 @@
-import { admitHold, type AdmitResult } from "@/lib/billing/holds";
+import { hotPathBilling } from "@/lib/billing/billing-batches";
+import type { AdmitResult } from "@/lib/billing/holds";
 import { holdNanos } from "@/lib/billing/hold-amount";
 import type { RequestLogRow } from "@/lib/billing/request-log";
 import { settlementJournal } from "@/lib/billing/settlement-journal";
 import { isDatabaseUnavailable } from "@/lib/db/errors";
-import { hotPathDb } from "@/lib/db/hot-path";
 import { ServerShutdown } from "@/lib/server/lifecycle";
 import { authenticateRequest, type KeyContext } from "./auth";
 import type { CatalogModel } from "./catalog";
@@ -160,7 +160,7 @@ export async function handleBilledRequest<B>(
  */
 async function admit(requestId: string, key: KeyContext, amountNanos: bigint) {
   try {
-    return await admitHold(hotPathDb, {
+    return await hotPathBilling().admit({
       requestId,
       organizationId: key.organizationId,
       apiKeyId: key.apiKeyId,
