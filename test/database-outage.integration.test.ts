@@ -164,12 +164,19 @@ describe.each<ProxyMode>(["refuse", "hang"])("Postgres outage (%s)", (mode) => {
 describe("Postgres goes silent while settlements hold every connection", () => {
   it("still answers 503 within 2 s: waiting for a connection nobody gives back is an outage", async () => {
     const { stack, pgProxy } = env;
-    const org = await stack.admin.createOrganization("outage-stall", "100");
-    const { key } = await stack.admin.createKey(org.id);
-    // More streams than the pool has connections, all admitted and streaming.
+    // More streams than the pool has connections, all admitted and streaming, each of its own
+    // organization: billing is batched per organization, so one organization's settlements take
+    // one connection however many they are.
+    const tenants = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const org = await stack.admin.createOrganization(`outage-stall-${i}`, "100");
+        return { org, key: (await stack.admin.createKey(org.id)).key };
+      }),
+    );
+    const { key } = tenants[0];
     let streaming = 0;
-    const streams = Array.from({ length: 12 }, () =>
-      chatStream(stack.app, key, MODEL, { outputTokens: 3, chunkDelayMs: 100 }, () => streaming++),
+    const streams = tenants.map((t) =>
+      chatStream(stack.app, t.key, MODEL, { outputTokens: 3, chunkDelayMs: 100 }, () => streaming++),
     );
     await waitUntil(async () => streaming === streams.length, 5_000, "the streams to be admitted");
     await pgProxy.setMode("hang");
@@ -187,9 +194,11 @@ describe("Postgres goes silent while settlements hold every connection", () => {
 
     const streamed = await Promise.all(streams);
     await waitUntil(async () => journaled(stack.app.dataDir).length === 0, 30_000, "the journal to drain");
-    const books = await booksOf(stack.db, org.id);
-    expect([books.heldNanos, books.heldHolds]).toEqual([0n, 0]);
-    expect(books.balanceNanos + books.heldNanos).toBe(books.ledgerSumNanos);
+    for (const t of tenants) {
+      const books = await booksOf(stack.db, t.org.id);
+      expect([books.heldNanos, books.heldHolds]).toEqual([0n, 0]);
+      expect(books.balanceNanos + books.heldNanos).toBe(books.ledgerSumNanos);
+    }
     for (const s of streamed) {
       const { rows } = await stack.db.query(
         `SELECT l."amountNanos", r."costNanos" FROM "LedgerEntry" l JOIN "RequestLog" r ON r.id = l.reference

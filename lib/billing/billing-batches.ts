@@ -1,5 +1,11 @@
 import { isDatabaseUnavailable } from "@/lib/db/errors";
-import { hotPathDb, type Queryable } from "@/lib/db/hot-path";
+import {
+  DatabaseUnavailableError,
+  hotPathDb,
+  isDatabaseDown,
+  reportDatabaseOutage,
+  type Queryable,
+} from "@/lib/db/hot-path";
 import { Coalescer } from "./coalescer";
 import {
   admitHold,
@@ -31,18 +37,31 @@ export interface BillingBatches {
   };
 }
 
-export function billingBatches(db: Queryable, maxBatch = 256): BillingBatches {
+export function billingBatches(
+  db: Queryable,
+  options: { maxBatch?: number; onOutage?: (err: unknown) => void; isDown?: () => boolean } = {},
+): BillingBatches {
+  const common = {
+    failsAll: isDatabaseUnavailable,
+    // A call that failed with others queued behind it failed for all of them: as conclusive an
+    // outage as that many timeouts (the hot path's gate then fails fast instead of letting each
+    // next call wait for its own timeout).
+    onOutage: (err: unknown, waiting: number) => {
+      if (waiting > 0) options.onOutage?.(err);
+    },
+    // While the database is down the call in flight is the gate's probe: do not queue behind it.
+    failFast: () => (options.isDown?.() ? new DatabaseUnavailableError() : undefined),
+    maxBatch: options.maxBatch ?? 256,
+  };
   const admissions = new Coalescer<HoldRequest, AdmitResult>({
     one: (_org, hold) => admitHold(db, hold),
     many: (org, holds) => admitHolds(db, org, holds),
-    failsAll: isDatabaseUnavailable,
-    maxBatch,
+    ...common,
   });
   const settlements = new Coalescer<Settlement, bigint | null>({
     one: (_org, s) => settleHold(db, s.requestId, s.costNanos, s.log),
     many: (org, batch) => settleHolds(db, org, batch),
-    failsAll: isDatabaseUnavailable,
-    maxBatch,
+    ...common,
   });
   return {
     admit: (hold) => admissions.submit(hold.organizationId, hold),
@@ -55,5 +74,5 @@ let hotPath: BillingBatches | undefined;
 
 /** The /v1 hot path's batches, over its database gate. */
 export function hotPathBilling(): BillingBatches {
-  return (hotPath ??= billingBatches(hotPathDb));
+  return (hotPath ??= billingBatches(hotPathDb, { onOutage: reportDatabaseOutage, isDown: isDatabaseDown }));
 }

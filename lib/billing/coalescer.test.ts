@@ -84,4 +84,31 @@ describe("Coalescer", () => {
     expect(await Promise.all(rest)).toEqual(["g:2", "bad -3", "g:4"]);
     expect(calls.map((c) => c.items)).toEqual([[1], [2, -3, 4], [2], [-3], [4]]);
   });
+
+  it("fails what queued behind a call that met an outage at once, without sending it", async () => {
+    const down = Object.assign(new Error("database down"), { outage: true });
+    const calls: number[][] = [];
+    let fail!: (err: Error) => void;
+    const coalescer = new Coalescer<number, string>({
+      one: (_g, item) => {
+        calls.push([item]);
+        return new Promise((_resolve, reject) => (fail = reject));
+      },
+      many: async (_g, items) => {
+        calls.push(items);
+        return items.map(String);
+      },
+      failsAll: (err) => (err as { outage?: boolean }).outage === true,
+    });
+    const first = coalescer.submit("g", 1).catch((e: Error) => e);
+    const rest = [2, 3].map((i) => coalescer.submit("g", i).catch((e: Error) => e));
+    fail(down);
+    expect(await first).toBe(down);
+    expect(await Promise.all(rest)).toEqual([down, down]);
+    expect(calls).toEqual([[1]]);
+    const fresh = coalescer.submit("g", 4).catch((e: Error) => e); // the group starts afresh
+    expect(calls).toEqual([[1], [4]]);
+    fail(down);
+    expect(await fresh).toBe(down);
+  });
 });

@@ -14,6 +14,13 @@ export interface CoalescerOptions<I, R> {
    * not fail the others).
    */
   failsAll(err: unknown): boolean;
+  /** Told when such an error failed a call and `waiting` more queued behind it (failed with it). */
+  onOutage?(err: unknown, waiting: number): void;
+  /**
+   * An error to fail a call with at once instead of queueing it behind the one in flight (the
+   * database is known to be down: that call is a probe and may take its whole timeout).
+   */
+  failFast?(): Error | undefined;
   maxBatch?: number;
 }
 
@@ -37,6 +44,8 @@ export class Coalescer<I, R> {
     return new Promise<R>((resolve, reject) => {
       const queue = this.queues.get(group);
       if (queue) {
+        const refusal = this.options.failFast?.();
+        if (refusal) return reject(refusal);
         queue.push({ item, resolve, reject }); // a call for this group is in flight: wait for the next batch
         return;
       }
@@ -49,16 +58,29 @@ export class Coalescer<I, R> {
   private async drain(group: string, queue: Pending<I, R>[]): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.splice(0, this.maxBatch);
-      await this.send(group, batch);
+      const outage = await this.send(group, batch);
+      // What queued behind a call that met an outage would meet it too, one timeout later each:
+      // it fails now, like the call (the database's own gate then answers new calls at once).
+      if (outage !== undefined) {
+        const waiting = queue.splice(0);
+        this.options.onOutage?.(outage, batch.length - 1 + waiting.length);
+        for (const p of waiting) p.reject(outage);
+      }
     }
     this.queues.delete(group);
   }
 
-  private async send(group: string, batch: Pending<I, R>[]): Promise<void> {
+  /** Sends one batch; returns the error when it failed for every item (an outage). */
+  private async send(group: string, batch: Pending<I, R>[]): Promise<unknown> {
     if (batch.length === 1) {
       this.stats.singles++;
-      await this.options.one(group, batch[0].item).then(batch[0].resolve, batch[0].reject);
-      return;
+      try {
+        batch[0].resolve(await this.options.one(group, batch[0].item));
+      } catch (err) {
+        batch[0].reject(err);
+        if (this.options.failsAll(err)) return err;
+      }
+      return undefined;
     }
     this.stats.batches++;
     this.stats.batchedItems += batch.length;
@@ -71,11 +93,12 @@ export class Coalescer<I, R> {
     } catch (err) {
       if (this.options.failsAll(err)) {
         for (const p of batch) p.reject(err);
-        return;
+        return err;
       }
       for (const p of batch) await this.options.one(group, p.item).then(p.resolve, p.reject); // in order
-      return;
+      return undefined;
     }
     batch.forEach((p, i) => p.resolve(results[i]));
+    return undefined;
   }
 }

@@ -1,3 +1,4 @@
+import { DB_QUERY_TIMEOUT_MS, timedQuery } from "@/lib/db/pool";
 import type { Queryable } from "@/lib/db/hot-path";
 
 // The receipt of one request, in the "RequestLog" table's column names.
@@ -41,8 +42,11 @@ export function serializeLogRow(row: RequestLogRow): string {
 
 /** Receipt for a request that never held money (refused before admission). */
 export async function insertRequestLog(db: Queryable, row: RequestLogRow): Promise<void> {
-  await db.query({
-    text: `INSERT INTO "RequestLog" SELECT * FROM jsonb_populate_record(NULL::"RequestLog", $1::jsonb) ON CONFLICT ("id") DO NOTHING`,
-    values: [serializeLogRow(row)],
-  });
+  await db.query(
+    timedQuery(
+      `INSERT INTO "RequestLog" SELECT * FROM jsonb_populate_record(NULL::"RequestLog", $1::jsonb) ON CONFLICT ("id") DO NOTHING`,
+      [serializeLogRow(row)],
+      DB_QUERY_TIMEOUT_MS,
+    ),
+  );
 }

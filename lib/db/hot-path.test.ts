@@ -104,6 +104,23 @@ describe("HotPathGate", () => {
       expect(gate.isDown).toBe(false); // they answered after all
     });
 
+    it("fails a new call when the queries running have not been answered for stallMs, with slots free", async () => {
+      vi.useFakeTimers();
+      vi.spyOn(console, "warn").mockImplementation(() => undefined);
+      const gate = new HotPathGate(() => 10, Date.now, 1_000);
+      const silent = deferred(); // a settlement batch on a connection that went silent
+      const running = gate.run(() => silent.promise);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(await gate.run(async () => "still fine")).toBe("still fine"); // an answer: progress
+      await vi.advanceTimersByTimeAsync(999);
+      expect(gate.isDown).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await expect(gate.run(async () => "never")).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      expect(gate.isDown).toBe(true);
+      silent.resolve();
+      await running;
+    });
+
     it("lets a burst wait as long as queries keep finishing", async () => {
       vi.useFakeTimers();
       const gate = new HotPathGate(() => 1, Date.now, 1_000);
@@ -171,6 +188,17 @@ describe("HotPathGate and query timeouts", () => {
     expect(gate.isDown).toBe(false);
     now += 1_000;
     await expect(gate.run(() => Promise.reject(readTimeout()))).rejects.toThrow();
+    expect(gate.isDown).toBe(true);
+  });
+
+  it("takes a timeout for an outage when calls were waiting for its connection", async () => {
+    const gate = new HotPathGate(() => 1);
+    const silent = deferred();
+    const first = gate.run(() => silent.promise);
+    const waiter = gate.run(async () => "never").catch((e: unknown) => e);
+    silent.reject(readTimeout());
+    await expect(first).rejects.toThrow("Query read timeout");
+    expect(await waiter).toBeInstanceOf(DatabaseUnavailableError); // not handed a dead connection
     expect(gate.isDown).toBe(true);
   });
 });

@@ -41,6 +41,8 @@ interface Waiter {
 
 export class HotPathGate {
   private active = 0;
+  /** When each running query started (insertion order: the first is the oldest). */
+  private running = new Set<{ since: number }>();
   private waiting: Waiter[] = [];
   private downSince: number | null = null;
   private lastProbeAt = 0;
@@ -71,18 +73,31 @@ export class HotPathGate {
       this.probing = true;
       this.lastProbeAt = this.now();
     }
+    if (!probe && this.activeStalled()) {
+      console.warn(
+        `[db] no query has finished for ${this.stallMs} ms while queries run: the database counts as unavailable`,
+      );
+      this.markDown();
+      throw new DatabaseUnavailableError();
+    }
+    const entry = { since: 0 };
     try {
       if (!probe) await this.acquire();
       else this.active++;
+      entry.since = this.now();
+      this.running.add(entry);
       try {
         const result = await fn();
         this.downSince = null;
+        this.lastAnswerAt = this.now();
         return result;
       } catch (err) {
-        if (isDatabaseUnavailable(err) && (probe || this.isConclusive(err))) this.markDown();
+        if (!isDatabaseUnavailable(err))
+          this.lastAnswerAt = this.now(); // an answer, if an error
+        else if (probe || this.isConclusive(err)) this.markDown();
         throw err;
       } finally {
-        this.lastAnswerAt = this.now();
+        this.running.delete(entry);
         this.release();
       }
     } finally {
@@ -90,9 +105,32 @@ export class HotPathGate {
     }
   }
 
-  /** A query timeout is conclusive only when another one happened shortly before. */
+  /**
+   * A caller's word that the database failed several calls at once (a batched statement standing
+   * for many requests met an outage): conclusive like two timeouts in a row.
+   */
+  reportOutage(err: unknown): void {
+    if (isDatabaseUnavailable(err)) this.markDown();
+  }
+
+  /**
+   * The oldest running query has run for stallMs and no query finished meanwhile: the database has
+   * gone silent under the ones running (batched billing keeps few connections busy, so waiting
+   * for a slot, below, is not the only sign).
+   */
+  private activeStalled(): boolean {
+    const oldest = this.running.values().next().value;
+    if (!oldest) return false;
+    return this.now() - Math.max(oldest.since, this.lastAnswerAt) >= this.stallMs;
+  }
+
+  /**
+   * A query timeout is conclusive when another one happened shortly before, or when calls were
+   * waiting for its connection (handing it on would make the next one wait a timeout more).
+   */
   private isConclusive(err: unknown): boolean {
     if (!/Query read timeout/.test((err as Error)?.message ?? "")) return true;
+    if (this.waiting.length > 0) return true;
     const now = this.now();
     const conclusive = now - this.lastTimeoutAt < TIMEOUTS_WINDOW_MS;
     this.lastTimeoutAt = now;
@@ -178,6 +216,11 @@ export const hotPathDb: Queryable = {
     return gate().run(() => getPool().query<R>(config));
   },
 };
+
+/** See HotPathGate.reportOutage. */
+export function reportDatabaseOutage(err: unknown): void {
+  gate().reportOutage(err);
+}
 
 /** Is the database known to be unavailable right now (the gate fails calls fast)? */
 export function isDatabaseDown(): boolean {

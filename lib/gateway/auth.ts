@@ -1,6 +1,6 @@
 import { onInvalidation, publishInvalidation } from "@/lib/cache/invalidation";
 import { hotPathDb } from "@/lib/db/hot-path";
-import { DB_QUERY_TIMEOUT_MS, getPool, timedQuery } from "@/lib/db/pool";
+import { DB_QUERY_TIMEOUT_MS, timedQuery } from "@/lib/db/pool";
 import { hashApiKey, looksLikeApiKey } from "@/lib/keys/api-key";
 import { isIpAllowed, trustedClientIp } from "./client-ip";
 import { gatewayConfig } from "./config";
@@ -92,8 +92,16 @@ function touchLastUsed(apiKeyId: string) {
   if ((lastTouched.get(apiKeyId) ?? 0) > now - 60_000) return;
   if (lastTouched.size > 50_000) lastTouched.clear();
   lastTouched.set(apiKeyId, now);
-  getPool()
-    .query(`UPDATE "ApiKey" SET "lastUsedAt" = $2 WHERE id = $1`, [apiKeyId, new Date(now).toISOString()])
+  // Through the hot path's gate like every /v1 query: it holds a pool connection too, and the gate
+  // must count it to see a database gone silent (calls waiting for a slot, not in the pool's queue).
+  hotPathDb
+    .query(
+      timedQuery(
+        `UPDATE "ApiKey" SET "lastUsedAt" = $2 WHERE id = $1`,
+        [apiKeyId, new Date(now).toISOString()],
+        DB_QUERY_TIMEOUT_MS,
+      ),
+    )
     .catch((err) => console.error("[gateway] could not record key use:", (err as Error).message));
 }
 

@@ -133,9 +133,11 @@ export async function handleBilledRequest<B>(
     const shutdown = request.signal.reason instanceof ServerShutdown;
     const clientLeft = err instanceof ClientClosedError || (request.signal.aborted && !shutdown);
     const error = clientLeft ? null : shutdown && !(err instanceof GatewayError) ? restarting() : toGatewayError(err);
-    // The receipt of a refused request (the meter writes those of admitted ones).
+    // The receipt of a refused request (the meter writes those of admitted ones). Written before
+    // the answer, so its x-request-id finds it, unless the database is what refused: then the 503
+    // must not wait for a write that will most likely fail too.
     if (key && !meter) {
-      await logRefusedRequest({
+      const written = logRefusedRequest({
         requestId,
         startedAt,
         createdAt,
@@ -146,6 +148,7 @@ export async function handleBilledRequest<B>(
         status: error?.status ?? 499,
         errorCode: error ? (error.code ?? error.type) : "client_closed",
       });
+      if (!isDatabaseUnavailable(err)) await written;
     }
     // Nobody is listening when the client left: 499 is nginx's "client closed request".
     return error
