@@ -7,6 +7,7 @@ import { costNanos } from "@/lib/billing/money";
 import { admitHold, settleHold } from "@/lib/billing/holds";
 import { insertRequestLog, type RequestLogRow } from "@/lib/billing/request-log";
 import { newRequestId } from "@/lib/http/request-id";
+import { seededRandom } from "./seeded-random";
 
 export interface SeedModel {
   id: string;
@@ -41,17 +42,6 @@ export const SEED_MODELS: SeedModel[] = [
     outputPriceNanos: 15_000_000_000n,
   },
 ];
-
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function insertOrganization(db: pg.Pool, id: string, balanceNanos: bigint) {
   await db.query(
@@ -132,7 +122,7 @@ export async function seedBilledRequests(
     now?: Date;
   },
 ): Promise<string[]> {
-  const rand = random(opts.seed ?? 1);
+  const rand = seededRandom(opts.seed ?? 1);
   const models = opts.models ?? SEED_MODELS;
   const now = (opts.now ?? new Date()).getTime();
   const ids: string[] = [];

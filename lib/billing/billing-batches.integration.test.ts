@@ -6,6 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bigintTypes } from "@/lib/db/pool";
 import { createFreshDatabase } from "@/test/database";
+import { seededRandom } from "@/test/seeded-random";
 import { billingBatches } from "./billing-batches";
 import { creditOrganization } from "./credits";
 import { releaseHold, settleHold, settleHolds } from "./holds";
@@ -24,18 +25,6 @@ afterAll(async () => {
   await db?.end();
   await database?.drop();
 });
-
-/** A small deterministic PRNG, so a failing plan can be replayed. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = ["open", "total", "daily", "capped", "uncapped"] as const;
 type KeyName = (typeof KEYS)[number];
@@ -164,7 +153,7 @@ async function admitOne(id: string, orgId: string, key: string | null, amount: b
 describe("a batch equals the single-item functions in order", () => {
   for (const seed of [1, 2, 3]) {
     it(`admission and settlement of a random plan (seed ${seed})`, async () => {
-      const random = prng(seed);
+      const random = seededRandom(seed);
       const balance = 200_000n;
       const plan = Array.from({ length: 240 }, (_, i) => ({
         n: i,

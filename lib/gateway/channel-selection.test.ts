@@ -1,22 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { orderChannels, weightedShuffle, type SelectableChannel } from "./channel-selection";
+import { seededRandom } from "@/test/seeded-random";
 
 const channel = (id: string, priority: number, weight: number): SelectableChannel => ({ id, priority, weight });
 const ids = (channels: SelectableChannel[]) => channels.map((c) => c.id);
 const always = () => true;
-
-/** mulberry32: a tiny seeded PRNG, so the distribution checks are reproducible. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Returns the given values in turn (the test fails loudly if it asks for more). */
 function scriptedRandom(...values: number[]): () => number {
