@@ -201,4 +201,13 @@ describe("HotPathGate and query timeouts", () => {
     expect(await waiter).toBeInstanceOf(DatabaseUnavailableError); // not handed a dead connection
     expect(gate.isDown).toBe(true);
   });
+
+  it("takes a caller's report of a failed batch for an outage, unless it was a deadlock", () => {
+    const gate = new HotPathGate(() => 1);
+    gate.reportOutage(Object.assign(new Error("deadlock detected"), { code: "40P01" }));
+    gate.reportOutage(Object.assign(new Error("could not serialize access"), { code: "40001" }));
+    expect(gate.isDown).toBe(false);
+    gate.reportOutage(readTimeout());
+    expect(gate.isDown).toBe(true);
+  });
 });

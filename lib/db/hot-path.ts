@@ -110,6 +110,9 @@ export class HotPathGate {
    * for many requests met an outage): conclusive like two timeouts in a row.
    */
   reportOutage(err: unknown): void {
+    // A deadlock or serialization failure is transient and concerns those rows, not the database.
+    const code = (err as { code?: unknown })?.code;
+    if (code === "40001" || code === "40P01") return;
     if (isDatabaseUnavailable(err)) this.markDown();
   }
 
