@@ -2,6 +2,7 @@ import { getToken } from "next-auth/jwt";
 import { getPool } from "@/lib/db/pool";
 import type { SessionUser } from "./session";
 import { passwordVersion } from "./session-version";
+import type { HeaderReader } from "@/lib/http/header-reader";
 
 // The signed-in user of a raw web Request, for the few cookie-authenticated routes our own server
 // answers outside Next.js (the playground's stream runs next to /v1, in the gateway's process state).
@@ -9,7 +10,7 @@ import { passwordVersion } from "./session-version";
 // and the session's password fingerprint checked (a password change ends it), which next-auth's jwt
 // callback does for pages but getToken() alone does not.
 
-export async function sessionUserOfRequest(headers: Headers): Promise<SessionUser | null> {
+export async function sessionUserOfRequest(headers: HeaderReader): Promise<SessionUser | null> {
   const cookies = parseCookies(headers.get("cookie"));
   // Only the cookie counts: next-auth would also take an Authorization bearer, which is a key here.
   const token = await getToken({ req: { cookies, headers: {} } as never }).catch(() => null);

@@ -1,8 +1,10 @@
+import type { HeaderReader } from "@/lib/http/header-reader";
+
 /**
  * CSRF defence for cookie-authenticated mutations (DESIGN §8): browsers send Origin on every
  * cross-site POST/PATCH/DELETE, so a mutation is accepted only from this site's own origin.
  */
-export function isSameOriginMutation(request: Request): boolean {
+export function isSameOriginMutation(request: { method: string; headers: HeaderReader }): boolean {
   if (request.method === "GET" || request.method === "HEAD") return true;
   const origin = request.headers.get("origin");
   if (!origin) return false;

@@ -6,6 +6,7 @@ import { isIpAllowed, trustedClientIp } from "./client-ip";
 import { gatewayConfig } from "./config";
 import { GatewayError } from "./errors";
 import { TtlCache } from "./ttl-cache";
+import type { HeaderReader } from "./http";
 
 export interface KeyContext {
   apiKeyId: string;
@@ -30,7 +31,7 @@ interface KeyRow extends KeyContext {
 const cache = new TtlCache<KeyRow | null>(gatewayConfig().TOKENFLOW_CACHE_TTL_MS);
 
 /** Bearer token or x-api-key → the key's context. Unknown, revoked and expired keys look the same. */
-export async function authenticateRequest(headers: Headers): Promise<KeyContext> {
+export async function authenticateRequest(headers: HeaderReader): Promise<KeyContext> {
   const token = readToken(headers);
   if (!token || !looksLikeApiKey(token)) throw invalidKey();
   const keyHash = hashApiKey(token);
@@ -46,7 +47,7 @@ export async function authenticateRequest(headers: Headers): Promise<KeyContext>
 export async function authenticateKeyById(
   organizationId: string,
   apiKeyId: string,
-  headers: Headers,
+  headers: HeaderReader,
 ): Promise<KeyContext> {
   const row = await loadKeyRow(`k.id = $1 AND k."organizationId" = $2`, [apiKeyId, organizationId]);
   if (!row) throw new GatewayError("not_found", "No such API key in this organization.", { code: "key_not_found" });
@@ -60,7 +61,7 @@ export async function authenticateKeyById(
   );
 }
 
-function admitKey(row: KeyRow | null, headers: Headers, refuse: () => GatewayError): KeyContext {
+function admitKey(row: KeyRow | null, headers: HeaderReader, refuse: () => GatewayError): KeyContext {
   if (
     !row ||
     row.revoked ||
@@ -124,7 +125,7 @@ onInvalidation((message) => {
   if (message.kind === "keys") cache.clear();
 });
 
-function readToken(headers: Headers): string | null {
+function readToken(headers: HeaderReader): string | null {
   const authorization = headers.get("authorization");
   if (authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);

@@ -3,6 +3,7 @@ import { handleBilledRequest, type Authenticate } from "./pipeline";
 import type { PreparedChatBody } from "./prepared-body";
 import { chatEndpoint } from "./relay/chat-endpoint";
 import { chatCodec } from "./surfaces/chat/codec";
+import type { GatewayRequest, GatewayResponse } from "./http";
 
 // POST /v1/chat/completions, streaming or not: the canonical surface, through the billed pipeline
 // (pipeline.ts) and the one relay (relay/).
@@ -14,6 +15,6 @@ const endpoint = chatEndpoint<PreparedChatBody>({
   codec: chatCodec,
 });
 
-export function handleChatCompletions(request: Request, authenticate?: Authenticate): Promise<Response> {
+export function handleChatCompletions(request: GatewayRequest, authenticate?: Authenticate): Promise<GatewayResponse> {
   return handleBilledRequest(request, endpoint, authenticate);
 }

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from "node:net";
+import type { HeaderReader } from "./http";
 
 // Client addresses for per-key IP allow-lists and per-IP throttles. A Next.js route handler cannot see the TCP peer address, and Next only
 // fills x-forwarded-for when the client did not send one, so the address is trusted only from the
@@ -6,7 +7,10 @@ import { BlockList, isIP } from "node:net";
 // setting, keys with an allow-list are refused: failing closed beats trusting a spoofable header.
 
 /** The client address reported by the trusted proxy header, or null when there is none. */
-export function trustedClientIp(headers: Headers, headerName = process.env.TOKENFLOW_CLIENT_IP_HEADER): string | null {
+export function trustedClientIp(
+  headers: HeaderReader,
+  headerName = process.env.TOKENFLOW_CLIENT_IP_HEADER,
+): string | null {
   if (!headerName) return null;
   return parseAddress(headers.get(headerName));
 }

@@ -9,10 +9,11 @@ import { routedTo, routeModel, upstreamModelName } from "./route-model";
 import { materializeBody, type PreparedEmbeddingsBody } from "./prepared-body";
 import { embeddingBoundFromItems } from "./tokens";
 import { postUpstreamJson } from "./upstream";
+import { GatewayResponse, type GatewayRequest } from "./http";
 
 // POST /v1/embeddings: the billed pipeline without streaming and without output tokens.
 
-export function handleEmbeddings(request: Request): Promise<Response> {
+export function handleEmbeddings(request: GatewayRequest): Promise<GatewayResponse> {
   return handleBilledRequest<PreparedEmbeddingsBody>(request, {
     endpoint: "embeddings",
     kind: "EMBEDDING",
@@ -36,7 +37,7 @@ async function relayEmbeddings({
   body,
   targets,
   meter,
-}: RelayContext<PreparedEmbeddingsBody>): Promise<Response> {
+}: RelayContext<PreparedEmbeddingsBody>): Promise<GatewayResponse> {
   let result;
   try {
     result = await withFailover(targets, request.signal, async (channel, model, attempt) => {
@@ -73,7 +74,7 @@ async function relayEmbeddings({
     ...((response.usage as object) ?? { prompt_tokens: usage.inputTokens, total_tokens: usage.inputTokens }),
     cost_usd: nanosToUsd(chargedNanos),
   };
-  return Response.json(response, {
+  return GatewayResponse.json(response, {
     headers: {
       ...headers,
       "x-request-id": meter.init.requestId,

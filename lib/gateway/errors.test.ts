@@ -108,7 +108,7 @@ describe("toGatewayError", () => {
 
 describe("errorResponse", () => {
   it("answers JSON with status, x-request-id and the extra headers", async () => {
-    const res = errorResponse(new GatewayError("insufficient_quota"), "req_123");
+    const res = errorResponse(new GatewayError("insufficient_quota"), "req_123").toWebResponse();
     expect(res.status).toBe(402);
     expect(res.headers.get("content-type")).toBe("application/json");
     expect(res.headers.get("x-request-id")).toBe("req_123");
@@ -124,7 +124,7 @@ describe("errorResponse", () => {
   });
 
   it("turns unknown errors into a 500 without leaking", async () => {
-    const res = errorResponse(new Error("db password hunter2"), "req_1");
+    const res = errorResponse(new Error("db password hunter2"), "req_1").toWebResponse();
     expect(res.status).toBe(500);
     expect(await res.text()).not.toContain("hunter2");
   });
@@ -144,7 +144,7 @@ describe("rateLimitExceeded", () => {
       "retry-after-ms": "1450",
       "x-ratelimit-limit-requests": "60",
     });
-    const res = errorResponse(err, "req_9");
+    const res = errorResponse(err, "req_9").toWebResponse();
     expect(res.headers.get("retry-after")).toBe("2");
     expect(res.headers.get("x-ratelimit-limit-requests")).toBe("60");
   });

@@ -2,6 +2,7 @@
 // statuses. Every status, type and code comes from the single ERRORS table so routes cannot drift.
 // Messages are ours: upstream bodies, hosts and secrets never reach the client, and unknown
 // exceptions become a generic internal_error (the original stays on `cause`, for logs only).
+import { GatewayResponse } from "./http";
 import { isDatabaseUnavailable } from "@/lib/db/errors";
 
 interface ErrorSpec {
@@ -207,16 +208,13 @@ export function errorBody(error: unknown): ErrorBody {
   };
 }
 
-export function errorResponse(error: unknown, requestId: string): Response {
+export function errorResponse(error: unknown, requestId: string): GatewayResponse {
   const err = toGatewayError(error);
   // The client gets a generic message; the cause goes to the log with the request id.
   if (err.kind === "internal_error") console.error(`[gateway] ${requestId} internal error:`, err.cause ?? err.message);
-  const headers = new Headers(err.headers);
-  headers.set("content-type", "application/json");
-  headers.set("x-request-id", requestId);
-  return new Response(JSON.stringify(errorBody(err)), {
+  return GatewayResponse.json(errorBody(err), {
     status: err.status,
-    headers,
+    headers: { ...err.headers, "x-request-id": requestId },
   });
 }
 

@@ -3,6 +3,7 @@ import { authenticateRequest, type KeyContext } from "./auth";
 import { getCatalog, type CatalogModel } from "./catalog";
 import { errorResponse, GatewayError, toGatewayError } from "./errors";
 import { newRequestId } from "@/lib/http/request-id";
+import { GatewayResponse, type GatewayRequest, type HeaderReader } from "./http";
 
 // GET /v1/models and /v1/models/{id}: the models this key may use, in OpenAI's shape (no channel details).
 
@@ -26,7 +27,7 @@ function toOpenAiModel(model: CatalogModel): OpenAiModel {
 // The router's ids (`auto`, `auto:cheap` …) are listed whenever the key can reach a chat model.
 const AUTO_CREATED = Math.floor(Date.UTC(2026, 10, 30) / 1000);
 
-async function visibleModels(headers: Headers): Promise<OpenAiModel[]> {
+async function visibleModels(headers: HeaderReader): Promise<OpenAiModel[]> {
   return modelsForKey(await authenticateRequest(headers));
 }
 
@@ -49,17 +50,17 @@ export async function modelsForKey(key: Pick<KeyContext, "allowedModels">): Prom
   return [...auto, ...models.map(toOpenAiModel)].sort((a, b) => a.id.localeCompare(b.id));
 }
 
-export async function handleListModels(request: Request): Promise<Response> {
+export async function handleListModels(request: GatewayRequest): Promise<GatewayResponse> {
   const requestId = newRequestId();
   try {
     const models = await visibleModels(request.headers);
-    return Response.json({ object: "list", data: models }, { headers: { "x-request-id": requestId } });
+    return GatewayResponse.json({ object: "list", data: models }, { headers: { "x-request-id": requestId } });
   } catch (err) {
     return errorResponse(toGatewayError(err), requestId);
   }
 }
 
-export async function handleRetrieveModel(request: Request, id: string): Promise<Response> {
+export async function handleRetrieveModel(request: GatewayRequest, id: string): Promise<GatewayResponse> {
   const requestId = newRequestId();
   try {
     const model = (await visibleModels(request.headers)).find((m) => m.id === id);
@@ -67,7 +68,7 @@ export async function handleRetrieveModel(request: Request, id: string): Promise
       throw new GatewayError("model_not_found", `The model \`${id}\` does not exist or you do not have access to it.`, {
         param: "model",
       });
-    return Response.json(model, { headers: { "x-request-id": requestId } });
+    return GatewayResponse.json(model, { headers: { "x-request-id": requestId } });
   } catch (err) {
     return errorResponse(toGatewayError(err), requestId);
   }

@@ -13,6 +13,7 @@ import { enforceLimits, type LimitGrant } from "./limits";
 import { ClientClosedError, failedChannelOf, type FailoverTarget } from "./failover";
 import { logRefusedRequest, Meter, newRequestId } from "@/lib/billing/meter";
 import { readBodyBytes } from "./read-body";
+import { GatewayResponse, type GatewayRequest, type HeaderReader } from "./http";
 
 // The one request pipeline of every billed /v1 endpoint:
 //   authenticate → request limits → read + parse → route → check → token limit → hold (one atomic
@@ -28,7 +29,7 @@ export interface HoldBounds {
 }
 
 export interface RelayContext<B> {
-  request: Request;
+  request: GatewayRequest;
   /** Headers every answer to this request carries (x-ratelimit-*). */
   headers: Record<string, string>;
   body: B;
@@ -60,19 +61,19 @@ export interface BilledEndpoint<B> {
   /** A realistic token count (prompt estimate + output cap) for tokens-per-minute limits, as OpenAI counts them. */
   tokenEstimate(body: B, model: CatalogModel): number;
   /** Calls the upstream and answers; must settle `meter` on every path. */
-  relay(context: RelayContext<B>): Promise<Response>;
+  relay(context: RelayContext<B>): Promise<GatewayResponse>;
   /** This surface's error envelope; OpenAI's by default. */
-  renderError?(error: unknown, requestId: string): Response;
+  renderError?(error: unknown, requestId: string): GatewayResponse;
 }
 
 /** Who pays: the request's bearer key on /v1; the key a signed-in member picked in the playground. */
-export type Authenticate = (headers: Headers) => Promise<KeyContext>;
+export type Authenticate = (headers: HeaderReader) => Promise<KeyContext>;
 
 export async function handleBilledRequest<B>(
-  request: Request,
+  request: GatewayRequest,
   spec: BilledEndpoint<B>,
   authenticate: Authenticate = authenticateRequest,
-): Promise<Response> {
+): Promise<GatewayResponse> {
   const requestId = newRequestId();
   const startedAt = performance.now();
   const createdAt = new Date();
@@ -153,7 +154,7 @@ export async function handleBilledRequest<B>(
     // Nobody is listening when the client left: 499 is nginx's "client closed request".
     return error
       ? (spec.renderError ?? errorResponse)(error, requestId)
-      : new Response(null, { status: 499, headers: { "x-request-id": requestId } });
+      : new GatewayResponse(499, { "x-request-id": requestId });
   }
 }
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "./errors";
+import { fromWebRequest } from "./http";
 import { readJsonBody } from "./read-body";
 
 function post(body: BodyInit, headers: Record<string, string> = {}) {
-  return new Request("http://gateway.test/v1/chat/completions", { method: "POST", body, headers });
+  return fromWebRequest(new Request("http://gateway.test/v1/chat/completions", { method: "POST", body, headers }));
 }
 
 async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
@@ -33,7 +34,7 @@ describe("readJsonBody", () => {
       body: chunked,
       duplex: "half",
     } as RequestInit);
-    expect((await refusal(readJsonBody(request, 1024))).kind).toBe("request_too_large");
+    expect((await refusal(readJsonBody(fromWebRequest(request), 1024))).kind).toBe("request_too_large");
   });
 
   it.each([
@@ -78,7 +79,7 @@ describe("readJsonBody: a broken body stream", () => {
       body: broken,
       duplex: "half",
     } as RequestInit);
-    const error = await readJsonBody(request, 1024).catch((err: unknown) => err);
+    const error = await readJsonBody(fromWebRequest(request), 1024).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(GatewayError);
     expect((error as GatewayError).status).toBe(400);
   });

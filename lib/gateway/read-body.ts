@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
-import { readCappedBytes } from "@/lib/http/read-capped-body";
 import { gatewayConfig } from "./config";
 import { GatewayError } from "./errors";
+import type { GatewayRequest } from "./http";
 import { scanJson } from "./json-guard";
 
 // Malformed input of any shape is a fast 400 (413 for size) before anything recursive runs on it:
@@ -13,7 +13,7 @@ const NOT_JSON =
 
 /** Reads and parses a JSON request body: 413 over `maxBytes` (never reading it in full), 400 for anything malformed. */
 export async function readJsonBody(
-  request: Request,
+  request: GatewayRequest,
   maxBytes: number,
   maxDepth = gatewayConfig().TOKENFLOW_MAX_JSON_DEPTH,
 ): Promise<unknown> {
@@ -21,10 +21,10 @@ export async function readJsonBody(
 }
 
 /** The raw body, or a 413 once it is known to exceed `maxBytes`. */
-export async function readBodyBytes(request: Request, maxBytes: number): Promise<Buffer> {
+export async function readBodyBytes(request: GatewayRequest, maxBytes: number): Promise<Buffer> {
   let bytes: Buffer | null;
   try {
-    bytes = await readCappedBytes(request, maxBytes);
+    bytes = await request.readBody(maxBytes);
   } catch (error) {
     // The body stream broke (a bad chunked encoding, a client gone mid-upload): the request's fault, never a 5xx.
     throw new GatewayError("invalid_request", "We could not read the body of your request.", { cause: error });

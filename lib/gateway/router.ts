@@ -6,12 +6,13 @@ import { handleEmbeddings } from "./embeddings";
 import { errorResponse, GatewayError } from "./errors";
 import { handleListModels, handleRetrieveModel } from "./models-endpoint";
 import { newRequestId } from "@/lib/http/request-id";
+import { GatewayResponse, type GatewayRequest } from "./http";
 
 // The /v1 surface: method + path → gateway handler. Served by our own HTTP server (lib/server), not
 // by Next.js, so an API call pays for nothing but the gateway. Unknown paths answer an OpenAI-shaped
 // 404, known paths with the wrong method a 405 with `Allow`; CORS lets browser apps call with a key.
 
-type Handler = (request: Request, params: string[]) => Promise<Response>;
+type Handler = (request: GatewayRequest, params: string[]) => Promise<GatewayResponse>;
 
 interface Route {
   pattern: RegExp;
@@ -53,15 +54,15 @@ export function isV1Path(pathname: string): boolean {
 }
 
 /** Answers one /v1 request. `pathname` is the URL path without the query. */
-export async function routeV1(request: Request, pathname: string): Promise<Response> {
+export async function routeV1(request: GatewayRequest, pathname: string): Promise<GatewayResponse> {
   const response = request.method === "OPTIONS" ? preflight(request) : await dispatch(request, pathname);
-  response.headers.set("access-control-allow-origin", "*");
-  response.headers.set("access-control-expose-headers", EXPOSED_HEADERS);
-  response.headers.set("x-content-type-options", "nosniff");
+  response.headers["access-control-allow-origin"] = "*";
+  response.headers["access-control-expose-headers"] = EXPOSED_HEADERS;
+  response.headers["x-content-type-options"] = "nosniff";
   return response;
 }
 
-async function dispatch(request: Request, pathname: string): Promise<Response> {
+async function dispatch(request: GatewayRequest, pathname: string): Promise<GatewayResponse> {
   for (const route of ROUTES) {
     const match = route.pattern.exec(pathname);
     if (!match) continue;
@@ -69,7 +70,7 @@ async function dispatch(request: Request, pathname: string): Promise<Response> {
     const handler = route.methods[method];
     if (handler) {
       const response = await handler(request, match.slice(1));
-      return request.method === "HEAD" ? new Response(null, response) : response;
+      return request.method === "HEAD" ? response.withoutBody() : response;
     }
     const allowed = Object.keys(route.methods);
     return errorResponse(
@@ -89,16 +90,13 @@ async function dispatch(request: Request, pathname: string): Promise<Response> {
 
 // Browsers ask before a cross-origin POST with Authorization; no cookies are involved, so any origin may.
 // `Authorization` is not covered by the `*` wildcard, hence the echo of what the browser asked for.
-function preflight(request: Request): Response {
+function preflight(request: GatewayRequest): GatewayResponse {
   const asked = request.headers.get("access-control-request-headers") ?? "";
   const allowHeaders = /^[A-Za-z0-9_, -]{1,1000}$/.test(asked) ? asked : "authorization, content-type";
-  return new Response(null, {
-    status: 204,
-    headers: {
-      "access-control-allow-methods": "GET, POST, OPTIONS",
-      "access-control-allow-headers": allowHeaders,
-      "access-control-max-age": "86400",
-    },
+  return new GatewayResponse(204, {
+    "access-control-allow-methods": "GET, POST, OPTIONS",
+    "access-control-allow-headers": allowHeaders,
+    "access-control-max-age": "86400",
   });
 }
 

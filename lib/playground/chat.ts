@@ -4,8 +4,8 @@ import { isSameOriginMutation } from "@/lib/auth/same-origin";
 import { authenticateKeyById } from "@/lib/gateway/auth";
 import { handleChatCompletions } from "@/lib/gateway/chat-completions";
 import { newRequestId } from "@/lib/http/request-id";
-import { readCappedBody } from "@/lib/http/read-capped-body";
 import { tenantOfRequest } from "@/lib/tenancy/request-tenant";
+import { GatewayResponse, type GatewayRequest, type HeaderReader } from "@/lib/gateway/http";
 
 // POST /api/playground/chat: a signed-in member chats through one of the active organization's keys.
 // Keys are stored hashed, so the server cannot call /v1 with the secret; instead the request enters
@@ -46,7 +46,7 @@ export function toChatCompletionBody(input: PlaygroundChatInput): Record<string,
   };
 }
 
-export async function handlePlaygroundChat(request: Request): Promise<Response> {
+export async function handlePlaygroundChat(request: GatewayRequest): Promise<GatewayResponse> {
   const requestId = newRequestId();
   try {
     if (request.method !== "POST") throw new ApiError("bad_request", "Use POST.");
@@ -57,32 +57,35 @@ export async function handlePlaygroundChat(request: Request): Promise<Response> 
     const organizationId = tenant.organization.id;
     // Members use the organization's keys, as they would in their own code: any active key of the
     // active organization; a key of another organization answers 404 (authenticateKeyById).
-    const headers = new Headers(request.headers);
-    headers.delete("cookie");
-    headers.delete("content-length");
-    headers.set("content-type", "application/json");
-    const chat = new Request("http://localhost/v1/chat/completions", {
+    const body = Buffer.from(JSON.stringify(toChatCompletionBody(input)));
+    const chat: GatewayRequest = {
       method: "POST",
-      headers,
-      body: JSON.stringify(toChatCompletionBody(input)),
+      headers: withoutCookies(request.headers),
       signal: request.signal,
-    });
+      readBody: async (maxBytes) => (body.byteLength > maxBytes ? null : body),
+    };
     const response = await handleChatCompletions(chat, (h) => authenticateKeyById(organizationId, input.keyId, h));
-    response.headers.set("cache-control", "no-store");
-    response.headers.set("x-content-type-options", "nosniff");
+    response.headers["cache-control"] = "no-store";
+    response.headers["x-content-type-options"] = "nosniff";
     return response;
   } catch (err) {
     if (!(err instanceof ApiError)) console.error(`[playground] ${requestId}:`, err);
     const status = err instanceof ApiError ? err.status : 500;
-    return Response.json(apiErrorBody(err, requestId), {
+    return GatewayResponse.json(apiErrorBody(err, requestId), {
       status,
       headers: { "x-request-id": requestId, "cache-control": "no-store", "x-content-type-options": "nosniff" },
     });
   }
 }
 
-async function readInput(request: Request): Promise<PlaygroundChatInput> {
-  const text = await readCappedBody(request, MAX_BODY_BYTES);
+/** The member's request headers as the gateway sees them: the session cookie stays out of the pipeline. */
+function withoutCookies(headers: HeaderReader): HeaderReader {
+  return { get: (name) => (name.toLowerCase() === "cookie" ? null : headers.get(name)) };
+}
+
+async function readInput(request: GatewayRequest): Promise<PlaygroundChatInput> {
+  const bytes = await request.readBody(MAX_BODY_BYTES);
+  const text = bytes?.toString("utf8") ?? null;
   if (text === null) throw new ApiError("payload_too_large", "The conversation is too long for the playground.");
   let json: unknown;
   try {

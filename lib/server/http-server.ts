@@ -1,8 +1,9 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { isV1Path, routeV1 } from "@/lib/gateway/router";
 import { handlePlaygroundChat, PLAYGROUND_CHAT_PATH } from "@/lib/playground/chat";
+import type { GatewayRequest, GatewayResponse } from "@/lib/gateway/http";
 import { Lifecycle } from "./lifecycle";
-import { sendWebResponse, toWebRequest } from "./web-bridge";
+import { NodeRequest, sendGatewayResponse } from "./node-exchange";
 
 // TokenFlow's one HTTP server: /v1 goes straight to the gateway core, everything else (pages,
 // /api/*) to Next.js. Owning the server lets us drain it on SIGTERM (lib/server/shutdown.ts) and
@@ -21,7 +22,8 @@ export interface TokenflowServer {
 export function createTokenflowServer(nextHandler: NextHandler): TokenflowServer {
   const lifecycle = new Lifecycle();
   const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
+    const peer = req.socket.remoteAddress ?? "";
+    req.headers[PEER_ADDRESS_HEADER] = peer;
     const pathname = pathOf(req.url);
     // The playground's billed chat runs in the gateway too (lib/playground/chat.ts), cut and billed alike.
     const playground = pathname === PLAYGROUND_CHAT_PATH;
@@ -32,7 +34,8 @@ export function createTokenflowServer(nextHandler: NextHandler): TokenflowServer
       res.once("close", () => {
         if (!res.writableFinished) controller.abort();
       });
-      void serveGateway(req, res, controller.signal, (request) =>
+      const request = new NodeRequest(req, controller.signal, { [PEER_ADDRESS_HEADER]: peer });
+      void serveGateway(request, res, (request) =>
         playground ? handlePlaygroundChat(request) : routeV1(request, pathname),
       );
       return;
@@ -55,14 +58,12 @@ export function createTokenflowServer(nextHandler: NextHandler): TokenflowServer
 }
 
 async function serveGateway(
-  req: IncomingMessage,
+  request: GatewayRequest,
   res: ServerResponse,
-  signal: AbortSignal,
-  handle: (request: Request) => Promise<Response>,
+  handle: (request: GatewayRequest) => Promise<GatewayResponse>,
 ) {
   try {
-    const response = await handle(toWebRequest(req, signal));
-    await sendWebResponse(res, response);
+    await sendGatewayResponse(res, await handle(request));
   } catch (err) {
     // The gateway answers its own errors; anything here is a bug of ours.
     console.error("[server] /v1 handler failed:", err);

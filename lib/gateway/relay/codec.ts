@@ -2,6 +2,7 @@ import type { CanonicalUsage } from "../canonical";
 import type { GatewayError } from "../errors";
 import type { AdapterAnswer, AdapterCall, ProviderAdapter } from "../providers/adapter";
 import type { StreamStats } from "../stream-translator";
+import type { GatewayResponse } from "../http";
 
 // An inbound surface (/v1/chat/completions, /v1/messages, /v1/responses) is a codec over the one
 // billed relay: its request was decoded into the canonical one before the relay starts; the codec
@@ -27,7 +28,7 @@ export interface InboundCodec {
   /** The client's body in `adapter`'s wire format, when this surface speaks it natively (sent as it is). */
   nativeBody?(adapter: ProviderAdapter): AdapterCall["native"];
   /** A non-streaming answer, settled. */
-  completionResponse(args: CompletionArgs): Response;
+  completionResponse(args: CompletionArgs): GatewayResponse;
   /** Translates the upstream's stream bytes into the client's stream. */
   clientStream(args: StreamArgs): ClientStream;
 }

@@ -15,12 +15,13 @@ import { estimateTokens } from "../tokens";
 import type { CatalogChannel, CatalogModel } from "../catalog";
 import type { AttemptContext } from "../failover";
 import type { ChargedUsage, InboundCodec } from "./codec";
+import { GatewayResponse, type StreamBody } from "../http";
 
 // The one billed relay of every chat-shaped request, whatever surface it came in on and whichever
 // provider answers it: failover over the targets' channels (each through its provider's adapter),
 // exactly one settlement, and the answer encoded by the inbound surface's codec.
 
-export function relayChat(context: RelayContext<PreparedChatBody>, codec: InboundCodec): Promise<Response> {
+export function relayChat(context: RelayContext<PreparedChatBody>, codec: InboundCodec): Promise<GatewayResponse> {
   return head(context.body).stream ? relayStream(context, codec) : relayCompletion(context, codec);
 }
 
@@ -98,7 +99,7 @@ const NO_TOKENS: TokenCounts = { inputTokens: 0, cachedInputTokens: 0, outputTok
 async function relayCompletion(
   { request, headers, body, targets, meter }: RelayContext<PreparedChatBody>,
   codec: InboundCodec,
-): Promise<Response> {
+): Promise<GatewayResponse> {
   let result;
   try {
     result = await withFailover(targets, request.signal, async (channel, model, attempt) => {
@@ -141,12 +142,10 @@ async function relayCompletion(
 // ---------------------------------------------------------------------------------------------
 // Streaming
 
-const encoder = new TextEncoder();
-
 async function relayStream(
   { request, headers, body, targets, meter }: RelayContext<PreparedChatBody>,
   codec: InboundCodec,
-): Promise<Response> {
+): Promise<GatewayResponse> {
   let result;
   try {
     result = await withFailover(targets, request.signal, async (channel, model, attempt) => {
@@ -214,20 +213,10 @@ async function relayStream(
     return translator.end(usageWithCost(stats.rawUsage, usage ?? NO_TOKENS, chargedNanos));
   };
 
-  let output: ReadableStreamDefaultController<Uint8Array> | undefined;
-  const closeOutput = () => {
-    try {
-      output?.close();
-    } catch {
-      /* already closed or cancelled */
-    }
-  };
-
-  const stream = new ReadableStream<Uint8Array>({
-    start(controllerOfOutput) {
-      output = controllerOfOutput;
-    },
-    async pull(out) {
+  // Pulled by the server as fast as the client reads: one upstream read at a time, never buffered ahead.
+  const stream: StreamBody = {
+    async next() {
+      if (finished) return null; // settled elsewhere (the client left): the stream is over
       try {
         for (;;) {
           let chunk: Uint8Array;
@@ -241,23 +230,14 @@ async function relayStream(
           }
           const text = translator.push(chunk);
           if (translator.stats.upstreamError) break;
-          if (text) {
-            out.enqueue(encoder.encode(text));
-            return;
-          }
+          if (text) return text;
         }
       } catch {
         // The upstream connection failed mid-stream (or we closed it): finish below bills what was produced.
       }
-      if (finished) return closeOutput(); // settled elsewhere (the client left): never leave the stream open
+      if (finished) return null;
       source.close();
-      const tail = await finish(false);
-      try {
-        if (tail) out.enqueue(encoder.encode(tail));
-      } catch {
-        /* the client left meanwhile */
-      }
-      closeOutput();
+      return await finish(false); // the closing events ("" when the client left meanwhile)
     },
     async cancel() {
       // The client left: stop the upstream at once, then bill what it had produced.
@@ -265,7 +245,7 @@ async function relayStream(
       source.close();
       if (!finished) await finish(true);
     },
-  });
+  };
 
   // Belt and braces: if the runtime reports the disconnect on the request rather than by
   // cancelling the body, settle from here (and end the body, in case anyone still reads it).
@@ -280,17 +260,19 @@ async function relayStream(
         return;
       }
       source.close();
-      void finish(true).finally(closeOutput);
+      void finish(true);
     },
     { once: true },
   );
 
-  return new Response(stream, {
-    headers: responseHeaders(meter, headers, {
+  return new GatewayResponse(
+    200,
+    responseHeaders(meter, headers, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",
       connection: "keep-alive",
       "x-accel-buffering": "no",
     }),
-  });
+    stream,
+  );
 }

@@ -5,6 +5,7 @@ import type { PreparedChatBody } from "../../prepared-body";
 import { CanonicalClientStream, type ChunkEncoder } from "../../relay/canonical-stream";
 import type { ChargedUsage, InboundCodec } from "../../relay/codec";
 import { ChatStreamTranslator } from "../../stream-translator";
+import { GatewayResponse } from "../../http";
 
 // /v1/chat/completions speaks the canonical format itself: an OpenAI-compatible upstream's answer
 // passes through with only the model renamed and the cost added; other providers' canonical chunks
@@ -17,7 +18,7 @@ export function chatCodec(body: PreparedChatBody): InboundCodec {
       const completion: ChatCompletion = answer.completion;
       completion.model = publicModel;
       completion.usage = usage;
-      return Response.json(completion, { headers });
+      return GatewayResponse.json(completion, { headers });
     },
     clientStream({ adapter, publicModel }) {
       // The fast path: OpenAI's stream in, OpenAI's stream out, events passed through as bytes.

@@ -13,6 +13,7 @@ import type { CatalogChannel } from "../../catalog";
 import { estimateMessagesInputTokens } from "./count-tokens";
 import { anthropicErrorResponse } from "./errors";
 import { parseCountTokensRequest, type CountTokensRequest } from "./request";
+import { GatewayResponse, type GatewayRequest } from "../../http";
 
 // POST /v1/messages/count_tokens (https://docs.anthropic.com/en/api/messages-count-tokens): free.
 // A model served by an Anthropic channel is counted by Anthropic itself (exact); any other model,
@@ -21,7 +22,7 @@ import { parseCountTokensRequest, type CountTokensRequest } from "./request";
 
 const NATIVE_COUNT_TIMEOUT_MS = 5_000;
 
-export async function handleCountTokens(request: Request): Promise<Response> {
+export async function handleCountTokens(request: GatewayRequest): Promise<GatewayResponse> {
   const requestId = newRequestId();
   try {
     const key = await authenticateRequest(request.headers);
@@ -37,7 +38,7 @@ export async function handleCountTokens(request: Request): Promise<Response> {
         const channel = route.channels.find((c) => c.provider === "anthropic" && breaker().isAvailable(c.id));
         if (channel) inputTokens = await countNatively(channel, upstreamModelName(channel, route.model.id), body);
       }
-      return Response.json(
+      return GatewayResponse.json(
         { input_tokens: inputTokens ?? estimateMessagesInputTokens(body) },
         { headers: { ...limits.headers, "x-request-id": requestId, "request-id": requestId } },
       );

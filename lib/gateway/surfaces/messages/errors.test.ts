@@ -48,7 +48,7 @@ describe("anthropicErrorResponse", () => {
     const error = new GatewayError("invalid_request", "Missing required parameter: 'max_tokens'.", {
       param: "max_tokens",
     });
-    const response = anthropicErrorResponse(error, "req_011CSHoEeqs5C35K2UUqR7Fy");
+    const response = anthropicErrorResponse(error, "req_011CSHoEeqs5C35K2UUqR7Fy").toWebResponse();
     expect(response.status).toBe(400);
     expect(response.headers.get("content-type")).toBe("application/json");
     expect(response.headers.get("x-request-id")).toBe("req_011CSHoEeqs5C35K2UUqR7Fy");
@@ -59,7 +59,7 @@ describe("anthropicErrorResponse", () => {
   });
 
   it("keeps a 429's retry headers, which the Anthropic SDKs honour", async () => {
-    const response = anthropicErrorResponse(rateLimitExceeded(1_500), "req_1");
+    const response = anthropicErrorResponse(rateLimitExceeded(1_500), "req_1").toWebResponse();
     expect(response.status).toBe(429);
     expect(response.headers.get("retry-after")).toBe("2");
     expect(response.headers.get("retry-after-ms")).toBe("1500");
@@ -70,14 +70,14 @@ describe("anthropicErrorResponse", () => {
   });
 
   it("answers a spent balance with billing_error and x-should-retry: false", async () => {
-    const response = anthropicErrorResponse(new GatewayError("insufficient_quota"), "req_2");
+    const response = anthropicErrorResponse(new GatewayError("insufficient_quota"), "req_2").toWebResponse();
     expect(response.status).toBe(402);
     expect(response.headers.get("x-should-retry")).toBe("false");
     expect((await response.json()).error.type).toBe("billing_error");
   });
 
   it("answers 'no upstream available' with overloaded_error, keeping our 503", async () => {
-    const response = anthropicErrorResponse(new GatewayError("no_channel"), "req_3");
+    const response = anthropicErrorResponse(new GatewayError("no_channel"), "req_3").toWebResponse();
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({
       type: "error",
@@ -88,7 +88,10 @@ describe("anthropicErrorResponse", () => {
 
   it("never repeats an unknown error's message, and logs it with the request id", async () => {
     const log = vi.spyOn(console, "error").mockImplementation(() => {});
-    const response = anthropicErrorResponse(new Error("connect ECONNREFUSED 10.0.0.7:5432 password=hunter2"), "req_4");
+    const response = anthropicErrorResponse(
+      new Error("connect ECONNREFUSED 10.0.0.7:5432 password=hunter2"),
+      "req_4",
+    ).toWebResponse();
     expect(response.status).toBe(500);
     const text = await response.text();
     expect(text).not.toContain("hunter2");

@@ -1,5 +1,6 @@
 import { toGatewayError } from "@/lib/gateway/errors";
 import { sseEvent } from "./sse";
+import { GatewayResponse } from "../../http";
 
 // The /v1/messages error surface: Anthropic's envelope
 // {"type":"error","error":{"type","message"},"request_id"} (https://docs.anthropic.com/en/api/errors)
@@ -46,16 +47,16 @@ export function anthropicErrorBody(error: unknown, requestId?: string): Anthropi
   };
 }
 
-export function anthropicErrorResponse(error: unknown, requestId: string): Response {
+export function anthropicErrorResponse(error: unknown, requestId: string): GatewayResponse {
   const err = toGatewayError(error);
   // The client gets a generic message; the cause goes to the log with the request id.
   if (err.kind === "internal_error") console.error(`[gateway] ${requestId} internal error:`, err.cause ?? err.message);
-  const headers = new Headers(err.headers); // retry-after, retry-after-ms, x-should-retry …
-  headers.set("content-type", "application/json");
-  headers.set("x-request-id", requestId);
-  // Anthropic's own header name; its SDKs expose it as `_request_id` / `error.requestID`.
-  headers.set("request-id", requestId);
-  return new Response(JSON.stringify(anthropicErrorBody(err, requestId)), { status: err.status, headers });
+  return GatewayResponse.json(anthropicErrorBody(err, requestId), {
+    status: err.status,
+    // retry-after, retry-after-ms, x-should-retry …; and Anthropic's own header name for the id, which
+    // its SDKs expose as `_request_id` / `error.requestID`.
+    headers: { ...err.headers, "x-request-id": requestId, "request-id": requestId },
+  });
 }
 
 /** The SSE event sent when a stream fails after its first byte (the status is already 200). */

@@ -8,6 +8,7 @@ import { anthropicErrorEvent, anthropicErrorResponse } from "./errors";
 import type { PreparedMessagesBody } from "./prepare";
 import { chatCompletionToMessage, messageIdFromCompletionId } from "./response";
 import { ChatToMessagesStream } from "./stream";
+import { GatewayResponse, type GatewayRequest } from "../../http";
 
 // POST /v1/messages (Anthropic's Messages API) over the one billed relay. The body is decoded into
 // the canonical chat request, so every model can serve it (deepseek-v3 through an OpenAI-compatible
@@ -25,7 +26,7 @@ const endpoint = {
   renderError: anthropicErrorResponse,
 };
 
-export function handleMessages(request: Request): Promise<Response> {
+export function handleMessages(request: GatewayRequest): Promise<GatewayResponse> {
   return handleBilledRequest(request, endpoint);
 }
 
@@ -39,7 +40,7 @@ function messagesCodec(body: PreparedMessagesBody): InboundCodec {
         ? { ...answer.raw, model: publicModel }
         : { ...chatCompletionToMessage({ ...answer.completion, usage }, publicModel) };
       const withCost = { ...message, usage: { ...(message.usage as object), cost_usd: usage.cost_usd } };
-      return Response.json(withCost, { headers: { ...headers, "request-id": headers["x-request-id"] ?? "" } });
+      return GatewayResponse.json(withCost, { headers: { ...headers, "request-id": headers["x-request-id"] ?? "" } });
     },
 
     clientStream({ adapter, publicModel }) {

@@ -8,6 +8,7 @@ import { toGatewayError } from "../../errors";
 import type { PreparedResponsesBody } from "./prepare";
 import { chatCompletionToResponse } from "./response";
 import { ChatToResponsesStream } from "./stream";
+import { GatewayResponse, type GatewayRequest } from "../../http";
 
 // POST /v1/responses (OpenAI's Responses API, the default of the Vercel AI SDK's OpenAI provider and
 // of the Agents SDK) over the one billed relay, for every model: the body is decoded into the
@@ -27,7 +28,7 @@ const endpoint = chatEndpoint<ResponsesBody>({
   codec: responsesCodec,
 });
 
-export function handleResponses(request: Request): Promise<Response> {
+export function handleResponses(request: GatewayRequest): Promise<GatewayResponse> {
   return handleBilledRequest(request, endpoint);
 }
 
@@ -46,7 +47,7 @@ function responsesCodec(body: ResponsesBody): InboundCodec {
         { ...answer.completion, usage },
         { ...context(body, publicModel), costUsd: usage.cost_usd },
       );
-      return Response.json(response, { headers });
+      return GatewayResponse.json(response, { headers });
     },
     clientStream({ adapter, publicModel }) {
       return new CanonicalClientStream(
