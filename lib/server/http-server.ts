@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { isV1Path, routeV1 } from "@/lib/gateway/router";
 import { handlePlaygroundChat, PLAYGROUND_CHAT_PATH } from "@/lib/playground/chat";
 import { Lifecycle } from "./lifecycle";
+import { isOpsPath, serveOps } from "./ops-endpoints";
 import { sendWebResponse, toWebRequest } from "./web-bridge";
 
 // TokenFlow's one HTTP server: /v1 goes straight to the gateway core, everything else (pages,
@@ -23,6 +24,18 @@ export function createTokenflowServer(nextHandler: NextHandler): TokenflowServer
   const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
     const pathname = pathOf(req.url);
+    // Health and metrics: cheap, and answered even while Next.js is busy (ops-endpoints.ts).
+    if (isOpsPath(pathname)) {
+      lifecycle.track(res);
+      serveOps(pathname, req, res, lifecycle).catch((err: unknown) => {
+        console.error("[server] ops endpoint failed:", err);
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.end();
+        } else res.destroy();
+      });
+      return;
+    }
     // The playground's billed chat runs in the gateway too (lib/playground/chat.ts), cut and billed alike.
     const playground = pathname === PLAYGROUND_CHAT_PATH;
     if (isV1Path(pathname) || playground) {
