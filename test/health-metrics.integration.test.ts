@@ -348,4 +348,22 @@ describe("with metrics off, without Redis, and a database that goes away", () =>
     }
     expect((await fetch(`${p.stack.app.url}/readyz`)).status).toBe(200);
   });
+
+  it("answers /readyz 503 within its bound while Postgres hangs (accepts, never answers)", async () => {
+    await p.pgProxy.setMode("hang");
+    try {
+      const started = performance.now();
+      const down = await fetch(`${p.stack.app.url}/readyz`);
+      const ms = performance.now() - started;
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ status: "not_ready", database: { status: "timeout" } });
+      expect(ms).toBeGreaterThanOrEqual(1_400); // a connect timeout (1.5 s) or the query bound (2 s)
+      expect(ms).toBeLessThan(3_500);
+    } finally {
+      await p.pgProxy.setMode("pass");
+    }
+    await expect
+      .poll(async () => (await fetch(`${p.stack.app.url}/readyz`)).status, { timeout: 10_000, interval: 250 })
+      .toBe(200);
+  });
 });
