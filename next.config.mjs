@@ -27,8 +27,10 @@ const SECURITY_HEADERS = [
 const nextConfig = {
   poweredByHeader: false,
   reactStrictMode: true,
-  // pg, pglite and undici are server-only Node packages; keep them out of the bundler.
-  serverExternalPackages: ["pg", "@electric-sql/pglite", "@electric-sql/pglite-socket", "undici"],
+  // pg, pglite and undici are server-only Node packages; keep them out of the bundler. prom-client
+  // too: Next's route handlers (the Stripe webhook) then load the same copy as the server process,
+  // which owns the one registry (lib/metrics/registry.ts).
+  serverExternalPackages: ["pg", "@electric-sql/pglite", "@electric-sql/pglite-socket", "undici", "prom-client"],
   async headers() {
     return [
       {

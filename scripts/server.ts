@@ -20,6 +20,7 @@ import { describeMailer } from "@/lib/email/send";
 import { startNotificationOutbox } from "@/lib/notifications/outbox";
 import { startAutoTopUps } from "@/lib/billing/stripe/auto-top-up-loop";
 import { checkStartupConfig } from "@/lib/startup-config";
+import { getMetrics } from "@/lib/metrics/registry";
 
 const dev = process.argv.includes("--dev");
 const root = path.resolve(import.meta.dirname, "..");
@@ -104,6 +105,12 @@ async function main() {
   });
   log(`listening on ${host ?? "*"}:${port}${dev ? " (development)" : ""}`);
   log(describeMailer()); // once at start: where password-reset and invitation emails go
+  // Created now, so the process metrics (event-loop lag, GC) cover the whole run.
+  log(
+    getMetrics()
+      ? "metrics on /metrics (bearer TOKENFLOW_METRICS_TOKEN)"
+      : "metrics off (TOKENFLOW_METRICS_TOKEN unset)",
+  );
 }
 
 // A stray rejection is logged, never fatal; an uncaught exception leaves the process in an unknown

@@ -4,6 +4,7 @@ import { refusalLog } from "./refusals";
 import type { RequestLogRow } from "./request-log";
 import { settlementJournal } from "./settlement-journal";
 import type { KeyContext } from "@/lib/gateway/auth";
+import { countHoldInFlight, countOverage, countReceipt } from "@/lib/metrics/hooks";
 
 // One meter per request: it knows what was held and at which prices, and settles exactly once
 // (in memory here, and by the hold's state in the database, so a replay is a no-op).
@@ -53,7 +54,10 @@ export class Meter {
   private afterSettle: Array<() => Promise<void>> = [];
   private auto: { describe(modelId: string): string; onServed(modelId: string): void } | undefined;
 
-  constructor(readonly init: MeterInit) {}
+  // A meter exists once money is held: it counts as a hold in flight until its settlement ends.
+  constructor(readonly init: MeterInit) {
+    countHoldInFlight(1);
+  }
 
   /** Runs `fn` once the request is settled (e.g. frees its concurrency slot). */
   onSettled(fn: () => Promise<void>) {
@@ -79,9 +83,10 @@ export class Meter {
   /** Charges the actual cost and writes the receipt, exactly once. Returns the nanos charged. */
   settle(outcome: MeterOutcome): Promise<bigint> {
     if (!this.settled) {
-      const settled = this.doSettle(outcome).finally(() =>
-        Promise.all(this.afterSettle.map((fn) => fn().catch(() => undefined))),
-      );
+      const settled = this.doSettle(outcome).finally(() => {
+        countHoldInFlight(-1);
+        return Promise.all(this.afterSettle.map((fn) => fn().catch(() => undefined)));
+      });
       this.settled = settled;
       pendingSettlements.add(settled);
       void settled.finally(() => pendingSettlements.delete(settled));
@@ -93,6 +98,7 @@ export class Meter {
     const usage = outcome.usage ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
     const cost = costNanos(usage, this.init.prices);
     const row = this.logRow(outcome, usage, cost);
+    countReceipt(row);
     if (outcome.status === 200) this.auto?.onServed(this.init.modelRouted);
     let charged: bigint;
     try {
@@ -110,6 +116,7 @@ export class Meter {
       // The upstream billed past the cap we sent: charged in full, flagged on the receipt, counted.
       overages.count++;
       overages.nanos += charged - this.init.holdNanos;
+      countOverage(row.modelRouted, row.channelId, charged - this.init.holdNanos);
       console.warn(
         `[billing] overage on ${this.init.requestId}: charged ${charged} nanos against a hold of ${this.init.holdNanos} (model ${this.init.modelRouted}, channel ${outcome.channelId ?? "-"})`,
       );
@@ -185,7 +192,7 @@ export function logRefusedRequest(args: {
   status: number;
   errorCode: string;
 }): Promise<void> {
-  return refusalLog().record({
+  const row: RequestLogRow = {
     id: args.requestId,
     organizationId: args.key.organizationId,
     apiKeyId: args.key.apiKeyId,
@@ -215,5 +222,7 @@ export function logRefusedRequest(args: {
     createdAt: args.createdAt,
     overageNanos: 0n,
     requestCount: 1,
-  });
+  };
+  countReceipt(row); // one per refusal: aggregated receipts carry the same sum in requestCount
+  return refusalLog().record(row);
 }

@@ -85,6 +85,12 @@ export async function closePool(): Promise<void> {
   await pool?.end();
 }
 
+/** The pool's connections (total, idle) and the calls waiting for one; null before it was opened. */
+export function poolStats(): { total: number; idle: number; waiting: number } | null {
+  const pool = globalForPool.tokenflowPool;
+  return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : null;
+}
+
 export function getPool(): pg.Pool {
   if (!globalForPool.tokenflowPool) {
     const pool = new pg.Pool({

@@ -1,4 +1,5 @@
 import { getPool } from "@/lib/db/pool";
+import { countUpstreamError } from "@/lib/metrics/hooks";
 import { ServerShutdown } from "@/lib/server/lifecycle";
 import type { CatalogChannel, CatalogModel } from "./catalog";
 import { orderChannels } from "./channel-selection";
@@ -154,6 +155,7 @@ export async function withFailover<T>(
 }
 
 function recordFailure(channel: CatalogChannel, failure: UpstreamFailure) {
+  countUpstreamError(channel.id, failure.kind);
   const health = breaker();
   if (failure.kind === "request") {
     health.onSuccess(channel.id); // it answered: the request was at fault, not the channel

@@ -4,6 +4,7 @@ import { handlePlaygroundChat, PLAYGROUND_CHAT_PATH } from "@/lib/playground/cha
 import type { GatewayRequest, GatewayResponse } from "@/lib/gateway/http";
 import { Lifecycle } from "./lifecycle";
 import { NodeRequest, sendGatewayResponse } from "./node-exchange";
+import { isOpsPath, serveOps } from "./ops-endpoints";
 
 // TokenFlow's one HTTP server: /v1 goes straight to the gateway core, everything else (pages,
 // /api/*) to Next.js. Owning the server lets us drain it on SIGTERM (lib/server/shutdown.ts) and
@@ -25,6 +26,18 @@ export function createTokenflowServer(nextHandler: NextHandler): TokenflowServer
     const peer = req.socket.remoteAddress ?? "";
     req.headers[PEER_ADDRESS_HEADER] = peer;
     const pathname = pathOf(req.url);
+    // Health and metrics: cheap, and answered even while Next.js is busy (ops-endpoints.ts).
+    if (isOpsPath(pathname)) {
+      lifecycle.track(res);
+      serveOps(pathname, req, res, lifecycle).catch((err: unknown) => {
+        console.error("[server] ops endpoint failed:", err);
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.end();
+        } else res.destroy();
+      });
+      return;
+    }
     // The playground's billed chat runs in the gateway too (lib/playground/chat.ts), cut and billed alike.
     const playground = pathname === PLAYGROUND_CHAT_PATH;
     if (isV1Path(pathname) || playground) {

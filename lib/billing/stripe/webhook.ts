@@ -1,6 +1,7 @@
 import Stripe from "stripe";
 import { stripeClient, stripeSettings } from "./config";
-import { processStripeEvent } from "./process-event";
+import { countStripeEvent } from "@/lib/metrics/hooks";
+import { HANDLED_EVENT_TYPES, processStripeEvent } from "./process-event";
 
 // POST /api/stripe/webhook. The signature is checked on the raw body, byte for byte, with Stripe's
 // default tolerance of 300 s against replays; nothing is parsed before that. We answer 2xx only
@@ -28,9 +29,16 @@ export async function handleStripeWebhook(rawBody: Buffer | string, signature: s
   }
   try {
     const { result, duplicate } = await processStripeEvent(event);
+    countStripeEvent(eventTypeLabel(event.type), result);
     return { status: 200, body: { received: true, result, ...(duplicate ? { duplicate } : {}) } };
   } catch (err) {
     console.error(`[stripe] event ${event.id} (${event.type}) failed; Stripe will retry:`, (err as Error).message);
+    countStripeEvent(eventTypeLabel(event.type), "failed");
     return { status: 500, body: { error: { message: "Processing failed; Stripe will deliver this event again." } } };
   }
+}
+
+/** The metrics label of an event type: the types we handle by name, the rest as one (bounded) value. */
+function eventTypeLabel(type: string): string {
+  return (HANDLED_EVENT_TYPES as readonly string[]).includes(type) ? type : "other";
 }
