@@ -25,6 +25,13 @@ const SECURITY_HEADERS = [
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {
+  // The Docker image runs from .next/standalone (the build's traced minimal node_modules), with our
+  // own server bundled beside it by scripts/package-standalone.mjs. The tracing root is pinned to
+  // this folder, so the standalone layout does not depend on lockfiles in the folders above.
+  output: "standalone",
+  outputFileTracingRoot: import.meta.dirname,
+  // Read at run time from process.cwd() (the password policy), which no import names: traced by hand.
+  outputFileTracingIncludes: { "/**": ["./lib/accounts/common-passwords.txt"] },
   poweredByHeader: false,
   reactStrictMode: true,
   // pg, pglite and undici are server-only Node packages; keep them out of the bundler. prom-client

@@ -17,7 +17,8 @@ export function proxy(request: NextRequest) {
 export const config = {
   matcher: [
     {
-      source: "/((?!api/|api$|v1/|v1$|_next/static|_next/image|favicon.ico).*)",
+      // Files from public/ (icons, robots.txt, the manifest, the Open Graph card) are not pages either.
+      source: "/((?!api/|api$|v1/|v1$|_next/static|_next/image|.*\\.(?:ico|png|svg|txt|webmanifest)$).*)",
       // Prefetches of next/link are RSC payloads, not documents: no policy needed.
       missing: [
         { type: "header", key: "next-router-prefetch" },

@@ -10,6 +10,7 @@ import path from "node:path";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../lib/db/embedded-postgres";
 import { applyMigrations } from "../lib/db/migrate";
 import { seedDatabase } from "../lib/db/seed";
+import { announceAdmin } from "./announce-admin";
 
 const root = path.resolve(import.meta.dirname, "..");
 const dataDir = path.resolve(process.env.TOKENFLOW_DATA_DIR ?? path.join(root, ".data"));
@@ -38,33 +39,6 @@ function runNext(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
 function runServer(env: NodeJS.ProcessEnv): ChildProcess {
   const args = ["--import", "tsx", serverScript, ...(mode === "dev" ? ["--dev"] : [])];
   return spawn(process.execPath, args, { cwd: root, env, stdio: "inherit" });
-}
-
-/**
- * The first admin's password and key: printed on an interactive terminal; otherwise (a service
- * manager, a container log) written to an owner-only file whose path is printed instead.
- */
-function announceAdmin(admin: { email: string; password?: string; apiKey?: string }, base: string) {
-  const lines = [
-    `admin login: ${admin.email}${admin.password ? ` / ${admin.password}` : ""} (shown once; change it after logging in)`,
-  ];
-  if (admin.apiKey) {
-    lines.push(
-      "try it (this key is shown once):",
-      `  curl ${base}/v1/chat/completions -H "Authorization: Bearer ${admin.apiKey}" ` +
-        `-H "Content-Type: application/json" -d '{"model":"deepseek-v3","messages":[{"role":"user","content":"Hello"}]}'`,
-    );
-  }
-  if (process.stdout.isTTY) {
-    for (const line of lines) console.log(line.startsWith("  ") ? line : `[tokenflow] ${line}`);
-    return;
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const file = path.join(dataDir, "first-start-credentials.txt");
-  writeFileSync(file, lines.join("\n") + "\n", { mode: 0o600 });
-  log(
-    `admin account created for ${admin.email}: its password and a first API key are in ${file} (readable only by you)`,
-  );
 }
 
 function waitExit(child: ChildProcess): Promise<number> {
@@ -124,7 +98,7 @@ async function main() {
     const child = runServer(env);
     const base = `http://localhost:${port}`;
     log(`TokenFlow is starting on ${base}`);
-    if (seeded.createdAdmin) announceAdmin(seeded.createdAdmin, base);
+    if (seeded.createdAdmin) announceAdmin(seeded.createdAdmin, base, dataDir);
 
     // The server drains on SIGTERM (it may get one from us and one from a signal to the whole process
     // group); the embedded database must outlive it, so it stops only once the server has exited.

@@ -2,6 +2,7 @@
 // everything else by Next.js. It starts the hold sweeper, the settlement journal (replaying what a
 // previous run left) and the notification outbox (low-balance emails), and drains on SIGTERM/SIGINT.
 // Run by the launcher (`npm start`, `npm run dev`); directly: `node --import tsx scripts/server.ts [--dev]`.
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import next from "next";
 import { refusalLog } from "@/lib/billing/refusals";
@@ -21,9 +22,10 @@ import { startNotificationOutbox } from "@/lib/notifications/outbox";
 import { startAutoTopUps } from "@/lib/billing/stripe/auto-top-up-loop";
 import { checkStartupConfig } from "@/lib/startup-config";
 import { getMetrics } from "@/lib/metrics/registry";
+import { appRoot } from "./app-root";
 
 const dev = process.argv.includes("--dev");
-const root = path.resolve(import.meta.dirname, "..");
+const root = appRoot();
 
 // The most shutdown waits for the journal's last replay (the database may be what is failing).
 const JOURNAL_FINAL_REPLAY_MS = 3_000;
@@ -32,10 +34,25 @@ function log(message: string) {
   console.log(`[tokenflow] ${message}`);
 }
 
+/**
+ * Production runs on the configuration the build recorded, as Next's own standalone server.js does:
+ * a standalone folder has no next.config.mjs (nor the packages it could import), and loading it
+ * again in a checkout would only repeat the build's work (and warn that `output: "standalone"` is
+ * meant for server.js, which ours replaces).
+ */
+function applyBuildConfig() {
+  if (dev || process.env.__NEXT_PRIVATE_STANDALONE_CONFIG) return;
+  const recorded = path.join(root, ".next", "required-server-files.json");
+  if (!existsSync(recorded)) return; // no build: next() says so
+  const { config } = JSON.parse(readFileSync(recorded, "utf8")) as { config: unknown };
+  process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(config);
+}
+
 async function main() {
   checkStartupConfig();
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST || undefined; // all interfaces unless told otherwise
+  applyBuildConfig();
   const app = next({ dev, dir: root, hostname: host ?? "localhost", port });
   const { server, lifecycle } = createTokenflowServer(app.getRequestHandler() as never);
   if (dev) server.on("upgrade", app.getUpgradeHandler() as never); // hot reload's websocket

@@ -1,9 +1,17 @@
+import type { Metadata } from "next";
 import Link from "next/link";
 import { headers } from "next/headers";
 import { QuickStart } from "@/components/quick-start";
 import { publicBaseUrl } from "@/lib/http/public-url";
 
 export const dynamic = "force-dynamic";
+
+// The site's default title (the root layout's), with the description search results and link
+// previews show for the home page.
+export const metadata: Metadata = {
+  description:
+    "TokenFlow is an OpenAI-compatible LLM gateway: one API key and one prepaid balance for DeepSeek, Kimi, GLM, Qwen, GPT-4o and Claude.",
+};
 
 const FEATURES = [
   [

@@ -36,13 +36,18 @@ async function sessionActor(user: SessionUser): Promise<AdminActor> {
 }
 
 /**
- * A console page's title, given to platform admins only. Next resolves a page's metadata even when
- * its layout answers 404, so a static `metadata` would name the page ("Audit log — …") in the 404
- * a tenant gets. Use as `export const generateMetadata = adminPageMetadata("Audit log");`.
+ * A console page's title and description, given to platform admins only. Next resolves a page's
+ * metadata even when its layout answers 404, so a static `metadata` would name the page ("Audit
+ * log — …") in the 404 a tenant gets. Use as `export const generateMetadata = adminPageMetadata("Audit log");`.
  */
 export function adminPageMetadata(title: string): () => Promise<Metadata> {
   return async () => {
     const user = await getSessionUser();
-    return user?.role === "ADMIN" ? { title: `${title} — TokenFlow admin` } : {};
+    return user?.role === "ADMIN"
+      ? {
+          title: { absolute: `${title} — TokenFlow admin` },
+          description: `${title} in the TokenFlow operator console.`,
+        }
+      : {};
   };
 }

@@ -12,7 +12,9 @@ import type { RequestLogRow } from "./request-log";
 // twice (tf_settle is idempotent by request id and also settles a hold the sweeper released), and
 // its hold is not left locked until the sweeper runs. A hold admitted after its caller gave up
 // waiting (a timeout) is released the same way. The folder lives in the data directory, so the
-// journal survives a restart of the instance.
+// journal survives a restart of the instance. Instances may share the folder: replaying an entry is
+// idempotent, so whichever instance gets to it first lands it, and one that is gone for good
+// (replaced, scaled away) leaves nothing stranded.
 
 export type JournalEntry =
   { kind: "settle"; requestId: string; costNanos: string; log: RequestLogRow } | { kind: "release"; requestId: string };
@@ -91,6 +93,8 @@ export class SettlementJournal {
       try {
         entry = JSON.parse(await readFile(file, "utf8")) as JournalEntry;
       } catch (err) {
+        // Instances may share one journal folder (docker-compose.yml): another one landed it first.
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
         console.error(`[billing] unreadable settlement journal entry ${name}:`, (err as Error).message);
         await rename(file, `${file}.unreadable`).catch(() => undefined);
         continue;

@@ -20,7 +20,8 @@ import type { PreparedResponsesBody } from "./surfaces/responses/prepare";
 // validation, token bounds, pre-serialised large fields) on a small pool of worker threads, so no
 // request holds the event loop for long: the main thread only transfers the bytes in and receives
 // small fields plus one transferred buffer back. Smaller bodies are prepared inline (cheaper than a hop).
-// The workers run the TypeScript sources through tsx, as `npm start` does.
+// The workers run the TypeScript sources through tsx, as `npm start` does (the standalone build: a
+// compiled copy).
 
 interface Pending {
   resolve(prepared: AnyPreparedBody): void;
@@ -113,14 +114,9 @@ function leastBusy(): PoolWorker {
 
 function startWorker(): PoolWorker {
   const file = workerFile();
-  // tsx's API loads the TypeScript entry (and its imports) inside the thread. Its ESM entry is
-  // named by the package's exports; resolved here from the worker file, wherever this module runs.
-  const tsxPackage = createRequire(file).resolve("tsx/package.json");
-  const tsx = pathToFileURL(path.join(path.dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
   const url = pathToFileURL(file).href;
   const code = [
-    `import(${JSON.stringify(tsx)})`,
-    `.then((api) => api.tsImport(${JSON.stringify(url)}, ${JSON.stringify(url)}))`,
+    file.endsWith(".ts") ? tsImport(file, url) : `import(${JSON.stringify(url)})`,
     `.then(() => require("node:worker_threads").parentPort.postMessage({ ready: true }))`,
   ].join("");
   // execArgv: [] so a parent's own loader flags (tsx, vitest) are not stacked on top.
@@ -168,8 +164,23 @@ function failJobs(entry: PoolWorker, error: Error) {
   entry.jobs.clear();
 }
 
+/**
+ * tsx's API loads the TypeScript entry (and its imports) inside the thread. Its ESM entry is named
+ * by the package's exports; resolved here from the worker file, wherever this module runs.
+ */
+function tsImport(file: string, url: string): string {
+  const tsxPackage = createRequire(file).resolve("tsx/package.json");
+  const tsx = pathToFileURL(path.join(path.dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
+  return `import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(url)}, ${JSON.stringify(url)}))`;
+}
+
 function workerFile(): string {
-  const beside = path.join(path.dirname(fileURLToPath(import.meta.url)), "body-worker.ts");
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // The standalone build (scripts/package-standalone.mjs) bundles the worker as plain JavaScript
+  // beside the bundled server: no tsx and no sources there.
+  const compiled = path.join(here, "body-worker.mjs");
+  if (existsSync(compiled)) return compiled;
+  const beside = path.join(here, "body-worker.ts");
   // Bundled (Next), this module's URL is a chunk's: fall back to the sources of the running checkout.
   return existsSync(beside) ? beside : path.join(process.cwd(), "lib/gateway/body-worker.ts");
 }

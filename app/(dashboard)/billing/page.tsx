@@ -10,7 +10,7 @@ import { formatUsd } from "@/lib/format";
 import { getPlatformSettings } from "@/lib/settings/platform";
 import { requireTenant } from "@/lib/tenancy/context";
 
-export const metadata = { title: "Billing — TokenFlow" };
+export const metadata = { title: "Billing", description: "Your organization's balance, top-ups and auto top-up." };
 
 const PRESETS_USD = ["10", "25", "50", "100"];
 

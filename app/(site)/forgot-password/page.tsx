@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { ForgotPasswordForm } from "@/components/accounts/forgot-password-form";
 
-export const metadata = { title: "Forgot password — TokenFlow" };
+export const metadata = { title: "Forgot password", description: "Get a link to choose a new TokenFlow password." };
 
 export default function ForgotPasswordPage() {
   return (

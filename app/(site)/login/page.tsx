@@ -7,7 +7,7 @@ import { OAUTH_REFUSAL_MESSAGES, type OAuthRefusal } from "@/lib/accounts/oauth-
 import { configuredOAuthProviders } from "@/lib/auth/oauth-providers";
 import { safeRedirectPath } from "@/lib/auth/safe-redirect";
 
-export const metadata = { title: "Sign in — TokenFlow" };
+export const metadata = { title: "Sign in", description: "Sign in to your TokenFlow dashboard." };
 
 // What next-auth (and our OAuth sign-in rules) put in ?error= after a failed provider sign-in.
 function errorMessage(code: string | undefined): string | null {

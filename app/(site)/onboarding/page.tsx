@@ -3,7 +3,10 @@ import { getSessionUser } from "@/lib/auth/session";
 import { getTenantContext } from "@/lib/tenancy/context";
 import { createFirstOrganization } from "./actions";
 
-export const metadata = { title: "Create an organization — TokenFlow" };
+export const metadata = {
+  title: "Create an organization",
+  description: "Create an organization to get API keys and a balance.",
+};
 
 // A signed-in user who belongs to no organization (theirs was deleted, or they left every one).
 export default async function OnboardingPage() {

@@ -2,7 +2,10 @@ import { AUTO_VARIANT_DESCRIPTIONS } from "@/lib/gateway/auto/router";
 import { listPublicModels } from "@/lib/models/public-models";
 
 export const dynamic = "force-dynamic";
-export const metadata = { title: "Pricing — TokenFlow" };
+export const metadata = {
+  title: "Pricing",
+  description: "Prices per million input and output tokens for every model on TokenFlow.",
+};
 
 export default async function PricingPage() {
   const models = await listPublicModels();

@@ -5,7 +5,11 @@ import { Notice } from "@/components/ui/card";
 import { isPasswordResetLinkLive } from "@/lib/accounts/password-reset";
 
 // The link's secret is in the URL: no Referer may carry it to another site.
-export const metadata = { title: "Choose a new password — TokenFlow", referrer: "no-referrer" };
+export const metadata = {
+  title: "Choose a new password",
+  description: "Choose a new password for your TokenFlow account.",
+  referrer: "no-referrer",
+};
 
 export default async function ResetPasswordPage({ searchParams }: { searchParams: Promise<{ token?: string }> }) {
   const { token } = await searchParams;

@@ -9,7 +9,10 @@ import { safeRedirectPath } from "@/lib/auth/safe-redirect";
 import { getSessionUser } from "@/lib/auth/session";
 import { getPlatformSettings } from "@/lib/settings/platform";
 
-export const metadata = { title: "Create account — TokenFlow" };
+export const metadata = {
+  title: "Create account",
+  description: "Create a TokenFlow account: one API key for DeepSeek, Kimi, GLM, Qwen, GPT-4o and Claude.",
+};
 
 // Invitation emails link here as /signup?callbackUrl=/invite/<token>&email=<invitee>.
 export default async function SignUpPage({

@@ -3,7 +3,11 @@ import { verifyEmailAction } from "./actions";
 import { buttonClass } from "@/components/ui/button";
 import { Notice } from "@/components/ui/card";
 
-export const metadata = { title: "Confirm your email — TokenFlow", referrer: "no-referrer" };
+export const metadata = {
+  title: "Confirm your email",
+  description: "Confirm the email address of your TokenFlow account.",
+  referrer: "no-referrer",
+};
 
 // Opening the link shows a button rather than verifying at once: mail scanners that fetch every
 // link in a message must not confirm an address on their own.

@@ -5,7 +5,7 @@ import { checkoutStatus, type CheckoutState } from "@/lib/billing/stripe/checkou
 import { formatUsd } from "@/lib/format";
 import { requireTenant } from "@/lib/tenancy/context";
 
-export const metadata = { title: "Payment — TokenFlow" };
+export const metadata = { title: "Payment", description: "The state of your TokenFlow top-up payment." };
 
 const MESSAGES: Record<CheckoutState, { title: string; body: (amount: string, org: string) => string }> = {
   credited: { title: "Payment received", body: (amount, org) => `${amount} was added to the balance of ${org}.` },

@@ -6,7 +6,10 @@ import { formatCount, formatUsd } from "@/lib/format";
 import { hasRole, requireTenant } from "@/lib/tenancy/context";
 import { getOverview, type Overview } from "@/lib/usage/overview";
 
-export const metadata = { title: "Overview — TokenFlow" };
+export const metadata = {
+  title: "Overview",
+  description: "Balance, spend and recent requests of your organization at a glance.",
+};
 
 export default async function OverviewPage() {
   const { organization } = await requireTenant("MEMBER", "/dashboard");

@@ -9,7 +9,7 @@ import { getAccountProfile } from "@/lib/accounts/profile";
 import { formatDate } from "@/lib/format";
 import { requireTenant } from "@/lib/tenancy/context";
 
-export const metadata = { title: "Account — TokenFlow" };
+export const metadata = { title: "Account", description: "Your name, email address and password." };
 
 // The signed-in person's own account (not the organization's): name, email, password, sign out.
 export default async function AccountPage() {

@@ -15,7 +15,10 @@ import { listPendingInvitations } from "@/lib/organizations/invitations";
 import { listMembers, type MemberRow } from "@/lib/organizations/members";
 import { requireTenant, type MembershipRole } from "@/lib/tenancy/context";
 
-export const metadata = { title: "Members — TokenFlow" };
+export const metadata = {
+  title: "Members",
+  description: "Who belongs to your organization, their roles and pending invitations.",
+};
 
 /** The roles the viewer may set for this member: admins move members and admins; owners anything. */
 function assignableRoles(viewer: MembershipRole, member: MembershipRole): MembershipRole[] {

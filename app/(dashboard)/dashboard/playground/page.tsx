@@ -4,7 +4,10 @@ import { Card, EmptyState, PageHeader } from "@/components/ui/card";
 import { listPlaygroundKeys } from "@/lib/playground/keys";
 import { hasRole, requireTenant } from "@/lib/tenancy/context";
 
-export const metadata = { title: "Playground — TokenFlow" };
+export const metadata = {
+  title: "Playground",
+  description: "Try any model with one of your keys, billed like any other request.",
+};
 
 export default async function PlaygroundPage() {
   const { organization } = await requireTenant("MEMBER", "/dashboard/playground");

@@ -8,7 +8,10 @@ import { publicBaseUrl } from "@/lib/http/public-url";
 import { listPlaygroundKeys } from "@/lib/playground/keys";
 import { requireTenant } from "@/lib/tenancy/context";
 
-export const metadata = { title: "Quick start — TokenFlow" };
+export const metadata = {
+  title: "Quick start",
+  description: "Point the OpenAI SDK, curl or the Anthropic SDK at TokenFlow in a minute.",
+};
 
 export default async function QuickStartPage() {
   const { organization } = await requireTenant("MEMBER", "/dashboard/quick-start");

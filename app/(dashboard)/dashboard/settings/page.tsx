@@ -13,7 +13,7 @@ import { roleAtLeast } from "@/lib/organizations/access";
 import { getOrganizationSettings } from "@/lib/organizations/settings";
 import { requireTenant } from "@/lib/tenancy/context";
 
-export const metadata = { title: "Settings — TokenFlow" };
+export const metadata = { title: "Settings", description: "Your organization's name, limits and notifications." };
 
 function Detail({ label, children, wide = false }: { label: string; children: ReactNode; wide?: boolean }) {
   return (

@@ -12,7 +12,10 @@ import { getFilterOptions } from "@/lib/usage/filter-options";
 import { daysOf, filtersToQuery, parseUsageFilters, type SearchParams } from "@/lib/usage/filters";
 import { getUsageSummary } from "@/lib/usage/summary";
 
-export const metadata = { title: "Usage — TokenFlow" };
+export const metadata = {
+  title: "Usage",
+  description: "Spend and tokens per model and per key over time, with CSV export.",
+};
 
 export default async function UsagePage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const { organization } = await requireTenant("MEMBER", "/dashboard/usage");

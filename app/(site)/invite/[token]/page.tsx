@@ -5,7 +5,11 @@ import { getSessionUser } from "@/lib/auth/session";
 import { formatDateTime } from "@/lib/format";
 import { findInvitation, INVALID_INVITATION_MESSAGE, normalizeEmail } from "@/lib/organizations/invitations";
 
-export const metadata = { title: "Invitation — TokenFlow", referrer: "no-referrer" };
+export const metadata = {
+  title: "Invitation",
+  description: "Accept an invitation to join an organization on TokenFlow.",
+  referrer: "no-referrer",
+};
 export const dynamic = "force-dynamic";
 
 const ROLE_TEXT = { OWNER: "an owner", ADMIN: "an admin", MEMBER: "a member" } as const;

@@ -4,7 +4,10 @@ import { KeyList } from "@/components/keys/key-list";
 import { listApiKeys } from "@/lib/keys/manage";
 import { hasRole, requireTenant } from "@/lib/tenancy/context";
 
-export const metadata = { title: "API keys — TokenFlow" };
+export const metadata = {
+  title: "API keys",
+  description: "Your organization's API keys, their limits and their last use.",
+};
 
 // Every member sees all of the organization's keys (read-only): keys belong to the organization,
 // not to whoever created them, and members need to know which key their code runs on. Owners and

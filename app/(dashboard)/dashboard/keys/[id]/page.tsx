@@ -12,7 +12,7 @@ import { listPublicModels } from "@/lib/models/public-models";
 import { requireTenant } from "@/lib/tenancy/context";
 import { updateKeyAction } from "../actions";
 
-export const metadata = { title: "Edit API key — TokenFlow" };
+export const metadata = { title: "Edit API key", description: "Rename an API key, change its limits or revoke it." };
 
 // No loading.tsx for this page (the list's sits in the (list) group): a loading boundary streams a
 // 200 before the page can call notFound(), and a key of another organization must answer 404.

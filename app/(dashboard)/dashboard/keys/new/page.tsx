@@ -5,7 +5,10 @@ import { listPublicModels } from "@/lib/models/public-models";
 import { requireTenant } from "@/lib/tenancy/context";
 import { createKeyAction } from "../actions";
 
-export const metadata = { title: "Create API key — TokenFlow" };
+export const metadata = {
+  title: "Create API key",
+  description: "Create an API key with its own model allow-list, rate and spend limits.",
+};
 
 // No loading.tsx for this page (the list's sits in the (list) group): a loading boundary streams a
 // 200 before the page can call notFound(), and a key of another organization must answer 404.

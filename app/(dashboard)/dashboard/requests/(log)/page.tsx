@@ -9,7 +9,10 @@ import { getFilterOptions } from "@/lib/usage/filter-options";
 import { filtersToQuery, parseUsageFilters, type SearchParams } from "@/lib/usage/filters";
 import { listRequestLog } from "@/lib/usage/request-log";
 
-export const metadata = { title: "Request log — TokenFlow" };
+export const metadata = {
+  title: "Request log",
+  description: "Every request with its model, tokens, latency and cost.",
+};
 
 export default async function RequestsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const { organization } = await requireTenant("MEMBER", "/dashboard/requests");

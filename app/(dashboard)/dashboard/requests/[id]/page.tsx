@@ -9,7 +9,10 @@ import { formatCount, formatUsd } from "@/lib/format";
 import { requireTenant } from "@/lib/tenancy/context";
 import { getReceipt, receiptLines } from "@/lib/usage/receipt";
 
-export const metadata = { title: "Receipt — TokenFlow" };
+export const metadata = {
+  title: "Receipt",
+  description: "The receipt of one request: tokens, prices, cost and timing.",
+};
 
 const USAGE_SOURCE: Record<string, string> = {
   UPSTREAM: "Reported by the provider",
