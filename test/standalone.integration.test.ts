@@ -137,7 +137,14 @@ describe("the standalone folder", () => {
     expect(models.rows[0].n).toBeGreaterThan(0);
   });
 
-  it("answers the health check, pages and public files", async () => {
+  it("answers the health checks, pages and public files", async () => {
+    const live = await fetch(`${url}/healthz`);
+    expect(live.status).toBe(200);
+    // Ready: the database answers and the migrations the bundle carries are the ones applied.
+    const ready = await fetch(`${url}/readyz`);
+    const readiness = await ready.json();
+    expect({ status: ready.status, body: readiness }).toMatchObject({ status: 200 });
+    expect(JSON.stringify(readiness)).toContain("current");
     const health = await fetch(`${url}/api/health`);
     expect(health.status).toBe(200);
     const home = await fetch(`${url}/`);
