@@ -28,7 +28,7 @@ return redis.call('ZCARD', KEYS[1])
 
 export interface InstanceRegistryOptions {
   key?: string; // default "tf:instances"
-  intervalMs?: number; // heartbeat period, default 5_000; an instance is live for 3 periods
+  intervalMs?: number; // heartbeat period, default 5_000
   configured?: number; // TOKENFLOW_INSTANCES: a floor for the count (covers instances started during an outage)
   log?: (message: string) => void;
 }
@@ -69,7 +69,7 @@ export class InstanceRegistry {
   /** One heartbeat; a failure (Redis down) keeps the last count. */
   async beat(): Promise<void> {
     try {
-      const live = Number(await this.run(this.intervalMs * 3));
+      const live = Number(await this.run(this.livenessMs()));
       if (!Number.isInteger(live) || live < 1) return;
       if (live !== this.seen) {
         const configured = this.configured > live ? ` (TOKENFLOW_INSTANCES=${this.configured} is used)` : "";
@@ -86,6 +86,16 @@ export class InstanceRegistry {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.run(0).catch(() => undefined);
+  }
+
+  /**
+   * How long an instance counts as live after its last heartbeat: three periods, and at least 30 s.
+   * Counting a crashed instance a little longer only makes the fallback's shares smaller (safe);
+   * dropping a live one whose heartbeat was late (a busy event loop, a slow start) would make them
+   * larger than the limit allows. An instance that stops normally leaves the registry at once.
+   */
+  private livenessMs(): number {
+    return Math.max(3 * this.intervalMs, 30_000);
   }
 
   private async run(liveMs: number): Promise<unknown> {
