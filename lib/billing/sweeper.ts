@@ -15,7 +15,11 @@ const SWEEP_LOCK = 0x74662d7377656570n;
  */
 export async function sweepOrphanedHolds(db: Pool, olderThanMs: number): Promise<number> {
   const client = await db.connect();
-  let failed: unknown;
+  // A checked-out client has none of the pool's 'error' listeners: a backend terminated meanwhile
+  // would crash the process (see withTransaction in lib/db/pool.ts). A broken one is discarded.
+  let broken: Error | undefined;
+  const onError = (err: Error) => (broken ??= err);
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     const { rows: lock } = await client.query<{ mine: boolean }>(
@@ -35,10 +39,10 @@ export async function sweepOrphanedHolds(db: Pool, olderThanMs: number): Promise
     await client.query("COMMIT");
     return rows.filter((r) => r.released).length;
   } catch (err) {
-    failed = err;
-    await client.query("ROLLBACK").catch(() => undefined);
+    await client.query("ROLLBACK").catch((rollbackError: Error) => (broken ??= rollbackError));
     throw err;
   } finally {
-    client.release(failed instanceof Error ? failed : undefined);
+    client.off("error", onError);
+    client.release(broken);
   }
 }
