@@ -39,10 +39,14 @@ async function connectRedis(): Promise<void> {
   const waitMs = rateLimitConfig().TOKENFLOW_REDIS_STARTUP_WAIT_MS;
   const [limits, invalidation] = await Promise.all([connectRateLimiter(waitMs), connectInvalidation(waitMs)]);
   if (limits === "ready" && invalidation) return log(`Redis ${redactUrl(url)}: limits shared by ${liveInstances()} instance(s)`);
+  const n = liveInstances();
+  const share =
+    n > 1
+      ? `this instance enforces 1/${n} of every limit in memory`
+      : "this instance enforces every limit in full in memory (set TOKENFLOW_INSTANCES to your instance count to give each its share)";
   log(
     `Redis ${redactUrl(url)} not reachable within ${waitMs} ms: starting anyway and reconnecting; until it ` +
-      `answers each instance enforces 1/${liveInstances()} of every limit (TOKENFLOW_INSTANCES) and caches ` +
-      `expire by TOKENFLOW_CACHE_TTL_MS only`,
+      `answers, ${share}, and caches expire by TOKENFLOW_CACHE_TTL_MS only`,
   );
 }
 
@@ -56,6 +60,7 @@ async function main() {
   // Redis (shared limits, cache invalidation) connects while Next.js prepares, and is up before we
   // listen: a first burst counted in each instance's memory would admit a limit once per instance.
   const redis = connectRedis();
+  redis.catch(() => undefined); // awaited (and thrown) below; not an unhandled rejection meanwhile
   await app.prepare();
   await warmBodyWorkers().catch((err: Error) =>
     log(`body workers unavailable (${err.message}); large bodies are prepared inline`),
