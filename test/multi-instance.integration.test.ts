@@ -3,9 +3,12 @@
 // sweep orphaned holds once, and when Redis goes away each enforces only its share of a limit.
 // The Redis is this test's own (through a proxy the test can cut), so the instance registry counts
 // exactly these two servers and no other test's.
+import Redis from "ioredis";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admitHold } from "@/lib/billing/holds";
+import { drain, evaluate } from "@/lib/ratelimit/meter";
+import { CONSUME } from "@/lib/ratelimit/scripts";
 import { readyClient, startRedisServer, type PrivateRedis } from "@/test/redis";
 import { startAppServer, type AppServer } from "./app-server";
 import { booksOf, expectBooksBalanced, expectProcessSurvived, waitUntil } from "./outage";
@@ -104,7 +107,14 @@ async function burst(key: string, n: number, extra?: Record<string, unknown>) {
     ),
   );
   const count = (status: number) => statuses.filter((x) => x.s === status).length;
-  return { ok: count(200), limited: count(429), other: n - count(200) - count(429), slowestMs: Math.max(...statuses.map((x) => x.ms)) };
+  const others = statuses.map((x) => x.s).filter((s) => s !== 200 && s !== 429);
+  return {
+    ok: count(200),
+    limited: count(429),
+    other: others.length,
+    ...(others.length ? { otherStatuses: [...new Set(others)] } : {}),
+    slowestMs: Math.round(Math.max(...statuses.map((x) => x.ms))),
+  };
 }
 
 /**
@@ -120,11 +130,64 @@ function expectShared(result: Awaited<ReturnType<typeof burst>>, limit: number) 
   expect(a.logs() + b.logs()).not.toMatch(/\[ratelimit\] Redis unavailable/);
 }
 
+/**
+ * Records, through Redis's MONITOR, when each limit check of one meter key ran in Redis (server time,
+ * in execution order): what one shared meter saw, whichever instance sent it. An EVALSHA that came
+ * before the script's first EVAL was answered NOSCRIPT and repeated as that EVAL (redis-limiter.ts),
+ * so it is not a check.
+ */
+async function watchChecks(meterKey: string): Promise<{ stop(): Promise<number[]> }> {
+  const client = new Redis(redis.url);
+  const checks: number[] = [];
+  // Scripts already cached (an earlier burst): every EVALSHA is a check.
+  let loaded = ((await client.script("EXISTS", CONSUME.sha)) as number[])[0] === 1;
+  const monitor = await client.monitor();
+  // MONITOR shows a script's text escaped: recognize CONSUME's by a line without special characters.
+  const isConsumeSource = (text: unknown) => String(text).includes("local refused = 0");
+  monitor.on("monitor", (time: string, args: string[]) => {
+    const command = args.slice(0, 2).join(" ").toLowerCase();
+    if (command === "script load" && isConsumeSource(args[2])) loaded = true;
+    const isEval = command.startsWith("eval ") && isConsumeSource(args[1]);
+    const check = isEval || (command === `evalsha ${CONSUME.sha}` && loaded);
+    if (isEval) loaded = true;
+    if (check && args.slice(3).includes(meterKey)) checks.push(Number(time) * 1000);
+  });
+  return {
+    async stop() {
+      monitor.disconnect();
+      client.disconnect();
+      return checks;
+    },
+  };
+}
+
+/** How many of `checks` (ms, in order) one meter of `limit` per minute admits: what "exact" means. */
+function admittedByOneMeter(checks: number[], limit: number): number {
+  let state: { level: number; at: number } | undefined;
+  let admitted = 0;
+  for (const at of checks) {
+    const result = evaluate(drain(state, at, limit, 60_000), limit, 60_000, 1);
+    if (result.allowed) admitted++;
+    state = { level: result.level, at };
+  }
+  return admitted;
+}
+
 describe("limits shared by two instances", () => {
-  it("the first burst after start: RPM 60, 120 requests at once over both → 60 admitted (+ what drains meanwhile)", async () => {
+  it("the first burst after start: RPM 60, 120 requests at once over both → 60 admitted, what one meter admits", async () => {
+    const watch = await watchChecks(`tf:rl:m:key:${rpm60.id}:rpm`);
     const result = await burst(rpm60.key, 120);
-    console.log(`[multi] RPM 60 burst of 120, the first after start: ${JSON.stringify(result)}`);
+    const checks = await watch.stop();
+    const spanMs = checks.length ? checks[checks.length - 1] - checks[0] : NaN;
+    console.log(
+      `[multi] RPM 60 burst of 120, the first after start: ${JSON.stringify(result)}; ` +
+        `${checks.length} checks in Redis over ${spanMs.toFixed(0)} ms`,
+    );
     expectShared(result, 60);
+    // Every request was checked in Redis, and exactly as many were admitted as one meter admits for
+    // those moments: 60, plus one per second the checks themselves took to arrive.
+    expect(checks).toHaveLength(120);
+    expect(result.ok, limiterLines()).toBe(admittedByOneMeter(checks, 60));
   });
 
   it("once warm (the key cached by both), 120 at once → 60 (+ one per second the burst lasts)", async () => {

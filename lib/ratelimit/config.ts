@@ -7,7 +7,8 @@ const schema = z.object({
   // in well under a millisecond, but what we measure is Redis plus our own event loop: on a busy
   // machine (2 cores, a burst of requests being parsed) replies sit unread for hundreds of ms. 200 ms
   // flipped a healthy Redis into the per-instance fallback under load (issue 14: 16 of 30 admitted on
-  // a 10/min key). With 1 s, and the extra loop turn in fallback.ts, no check fell back in the cold
+  // a 10/min key). With 1 s, the extra loop turn and the extension while Redis answers other calls
+  // (fallback.ts), and the scripts loaded at connection (redis-limiter.ts), no check fell back in the cold
   // first burst of 120 requests on two instances (test/multi-instance.integration.test.ts), which took
   // the servers 3.5-6 s to answer on a shared 2-core machine. The cost is paid only when Redis truly
   // hangs, once per cool-down (fallback.ts), not per request.

@@ -77,6 +77,32 @@ describe("FallbackRateLimiter", () => {
     expect(calls).toBe(2);
   });
 
+  it("waits past the deadline for a primary that keeps answering (a backlog, not a hang)", async () => {
+    // One connection, answers in order, 40 ms apart: the sixth answer comes after 240 ms, past four
+    // 60 ms deadlines, but something was answered in every period.
+    let queue = Promise.resolve();
+    let stalled = false;
+    const refusedByPrimary: LimitDecision = { allowed: false, states: [] };
+    const backlog: RateLimiter = {
+      consume: () => {
+        if (stalled) return new Promise<LimitDecision>(() => {});
+        const answer = queue.then(() => new Promise<LimitDecision>((r) => setTimeout(() => r(refusedByPrimary), 40)));
+        queue = answer.then(() => undefined);
+        return answer;
+      },
+      acquire: async () => null,
+    };
+    const rl = new FallbackRateLimiter(backlog, new MemoryRateLimiter(), { deadlineMs: 60, log: (m) => logs.push(m) });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => rl.consume([check])));
+    expect(answers.every((a) => a === refusedByPrimary)).toBe(true); // memory would have admitted
+    expect(logs).toEqual([]);
+    stalled = true; // now a hang: nothing answers any more
+    const t0 = performance.now();
+    expect((await rl.consume([check])).allowed).toBe(true); // from memory
+    expect(performance.now() - t0).toBeLessThan(150);
+    expect(logs).toEqual([expect.stringMatching(/Redis unavailable \(no answer within 60 ms\)/)]);
+  });
+
   it("gives back what a late primary took after the deadline (no leaked slot, no double count)", async () => {
     const released = vi.fn(async () => {});
     const refunded = vi.fn(async () => {});

@@ -39,6 +39,7 @@ export class FallbackRateLimiter implements RateLimiter {
   private readonly recoveries: LogThrottle; // "answers again" messages (a flapping Redis logs once a minute too)
   private skipUntil = -Infinity;
   private degraded = false;
+  private lastAnswerAt = -Infinity; // when the primary last answered anything (progress, see call())
 
   constructor(
     readonly primary: Primary,
@@ -130,7 +131,18 @@ export class FallbackRateLimiter implements RateLimiter {
       return fallback();
     }
     try {
-      const result = await withDeadline(primary(), this.deadlineMs, onLate);
+      const pending = primary();
+      pending.then(
+        () => (this.lastAnswerAt = this.now()),
+        () => undefined,
+      );
+      // Past the deadline, a primary that answered other calls meanwhile is alive and we are behind
+      // (a busy process reads its replies late): wait on, a few deadlines at most. A hung primary
+      // answers nothing, so it still costs one deadline (two for calls caught as it stops).
+      const result = await withDeadline(pending, this.deadlineMs, onLate, {
+        now: this.now,
+        answeredSince: (since) => this.lastAnswerAt > since,
+      });
       if (this.degraded) {
         this.degraded = false;
         this.recoveries.note("[ratelimit] Redis answers again: limits are shared across instances");
@@ -159,23 +171,41 @@ function reasonOf(err: unknown): string {
   return message;
 }
 
+/** How many more deadlines a call may wait while the primary keeps answering other calls. */
+const MAX_EXTENSIONS = 4;
+
 /**
  * Rejects after ms; a result that arrives later goes to onLate (best effort, errors ignored).
  * The timer's verdict waits one turn of the event loop (setImmediate): when the loop was busy, the
  * timers phase runs before the poll phase that reads a reply which may have been waiting in the
  * socket all along, and without that turn a healthy Redis would be declared late for our own lag.
+ * With `progress`, a deadline at which the primary answered something during the period just ended
+ * starts another period instead (at most MAX_EXTENSIONS).
  */
-function withDeadline<T>(promise: Promise<T>, ms: number, onLate?: (result: T) => unknown): Promise<T> {
+function withDeadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  onLate?: (result: T) => unknown,
+  progress?: { now: () => number; answeredSince: (since: number) => boolean },
+): Promise<T> {
   let timedOut = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let turn: ReturnType<typeof setImmediate> | undefined;
+  let extensions = 0;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      turn = setImmediate(() => {
-        timedOut = true;
-        reject(new Error(`no answer within ${ms} ms`));
-      });
-    }, ms);
+    const period = (since: number) => {
+      timer = setTimeout(() => {
+        turn = setImmediate(() => {
+          if (progress && extensions < MAX_EXTENSIONS && progress.answeredSince(since)) {
+            extensions++;
+            return period(progress.now());
+          }
+          timedOut = true;
+          reject(new Error(`no answer within ${ms * (extensions + 1)} ms`));
+        });
+      }, ms);
+    };
+    period(progress?.now() ?? 0);
   });
   promise.then(
     async (result) => {
