@@ -8,13 +8,14 @@ import next from "next";
 import { refusalLog } from "@/lib/billing/refusals";
 import { settlementJournal } from "@/lib/billing/settlement-journal";
 import { startHoldSweeper } from "@/lib/billing/sweeper-loop";
-import { closeInvalidation } from "@/lib/cache/invalidation";
+import { closeInvalidation, connectInvalidation } from "@/lib/cache/invalidation";
 import { closePrisma } from "@/lib/db/client";
 import { closePool } from "@/lib/db/pool";
 import { close as closeBodyWorkers, warm as warmBodyWorkers } from "@/lib/gateway/body-pool";
 import { gatewayConfig } from "@/lib/gateway/config";
 import { settlementsInFlight } from "@/lib/billing/meter";
-import { closeRateLimiter } from "@/lib/ratelimit";
+import { closeRateLimiter, connectRateLimiter, liveInstances, redactUrl } from "@/lib/ratelimit";
+import { rateLimitConfig } from "@/lib/ratelimit/config";
 import { createTokenflowServer } from "@/lib/server/http-server";
 import { drainAndClose } from "@/lib/server/shutdown";
 import { describeMailer } from "@/lib/email/send";
@@ -48,6 +49,24 @@ function applyBuildConfig() {
   process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(config);
 }
 
+/** Connects to Redis at start, bounded by TOKENFLOW_REDIS_STARTUP_WAIT_MS, and says how it went. */
+async function connectRedis(): Promise<void> {
+  const url = process.env.REDIS_URL;
+  if (!url) return log("no REDIS_URL: limits are per instance (in memory); run one instance, or set REDIS_URL");
+  const waitMs = rateLimitConfig().TOKENFLOW_REDIS_STARTUP_WAIT_MS;
+  const [limits, invalidation] = await Promise.all([connectRateLimiter(waitMs), connectInvalidation(waitMs)]);
+  if (limits === "ready" && invalidation) return log(`Redis ${redactUrl(url)}: limits shared by ${liveInstances()} instance(s)`);
+  const n = liveInstances();
+  const share =
+    n > 1
+      ? `this instance enforces 1/${n} of every limit in memory`
+      : "this instance enforces every limit in full in memory (set TOKENFLOW_INSTANCES to your instance count to give each its share)";
+  log(
+    `Redis ${redactUrl(url)} not reachable within ${waitMs} ms: starting anyway and reconnecting; until it ` +
+      `answers, ${share}, and caches expire by TOKENFLOW_CACHE_TTL_MS only`,
+  );
+}
+
 async function main() {
   checkStartupConfig();
   const port = Number(process.env.PORT ?? 3000);
@@ -56,10 +75,15 @@ async function main() {
   const app = next({ dev, dir: root, hostname: host ?? "localhost", port });
   const { server, lifecycle } = createTokenflowServer(app.getRequestHandler() as never);
   if (dev) server.on("upgrade", app.getUpgradeHandler() as never); // hot reload's websocket
+  // Redis (shared limits, cache invalidation) connects while Next.js prepares, and is up before we
+  // listen: a first burst counted in each instance's memory would admit a limit once per instance.
+  const redis = connectRedis();
+  redis.catch(() => undefined); // awaited (and thrown) below; not an unhandled rejection meanwhile
   await app.prepare();
   await warmBodyWorkers().catch((err: Error) =>
     log(`body workers unavailable (${err.message}); large bodies are prepared inline`),
   );
+  await redis;
   const stopSweeper = startHoldSweeper();
   const journal = settlementJournal();
   journal.start();

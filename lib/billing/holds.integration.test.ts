@@ -210,6 +210,26 @@ describe("sweeper", () => {
     expect(await org(orgId)).toEqual({ balanceNanos: 1_000n, heldNanos: 0n });
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
+
+  it("one instance sweeps at a time: a sweep while another holds the sweep lock skips its round", async () => {
+    const { orgId, keyId } = await newOrg(1_000n);
+    for (let i = 0; i < 5; i++)
+      await admitHold(db, { requestId: `lock_${orgId}_${i}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n });
+    await new Promise((r) => setTimeout(r, 50));
+    const other = await db.connect(); // another instance, mid-sweep
+    try {
+      await other.query("BEGIN");
+      await other.query("SELECT pg_advisory_xact_lock($1::bigint)", [0x74662d7377656570n.toString()]);
+      expect(await sweepOrphanedHolds(db, 10)).toBe(0);
+      expect(await org(orgId)).toEqual({ balanceNanos: 950n, heldNanos: 50n });
+      await other.query("COMMIT");
+    } finally {
+      other.release();
+    }
+    expect(await sweepOrphanedHolds(db, 10)).toBeGreaterThanOrEqual(5);
+    expect(await org(orgId)).toEqual({ balanceNanos: 1_000n, heldNanos: 0n });
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
 });
 
 describe("credits", () => {

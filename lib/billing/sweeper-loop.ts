@@ -2,7 +2,7 @@ import { getPool } from "@/lib/db/pool";
 import { billingConfig } from "./config";
 import { sweepOrphanedHolds } from "./sweeper";
 
-/** Every instance sweeps periodically; tf_release's state guard makes concurrent sweeps safe. */
+/** Every instance sweeps periodically; one at a time (sweeper.ts: an advisory lock), each hold once. */
 export function startHoldSweeper(): () => void {
   const { TOKENFLOW_HOLD_TTL_MS, TOKENFLOW_SWEEP_INTERVAL_MS } = billingConfig();
   const sweep = async () => {

@@ -4,7 +4,10 @@ import { createRedisClient } from "@/lib/ratelimit";
 // Cross-instance cache invalidation (DESIGN §1): each instance caches keys, models and channels for
 // a couple of seconds; an admin write clears its own instance at once and, through Redis pub/sub,
 // every other instance too, so a revoked key stops working everywhere immediately. Without Redis
-// (or while it is down) the cache TTL still bounds the staleness.
+// (or while it is down) the cache TTL still bounds the staleness. Pub/sub does not keep messages for
+// a subscriber that was away, so after a reconnection this instance drops all it cached: whatever it
+// missed meanwhile cannot outlive that moment. The server subscribes before it listens
+// (connectInvalidation), so a fresh instance does not miss the first invalidations either.
 
 export type Invalidation = { kind: "catalog" } | { kind: "key"; keyHash: string } | { kind: "keys" };
 
@@ -12,8 +15,16 @@ const CHANNEL = "tokenflow:invalidate";
 type Handler = (message: Invalidation) => void;
 
 const state = globalThis as unknown as {
-  tokenflowInvalidation?: { publisher: Redis | null; subscriber: Redis | null; handlers: Set<Handler> };
+  tokenflowInvalidation?: {
+    publisher: Redis | null;
+    subscriber: Redis | null;
+    handlers: Set<Handler>;
+    subscribed: Promise<void>;
+  };
 };
+
+/** Everything an instance caches: what a reconnected subscriber may have missed. */
+const EVERYTHING: Invalidation[] = [{ kind: "catalog" }, { kind: "keys" }];
 
 function hub() {
   if (!state.tokenflowInvalidation) {
@@ -21,9 +32,21 @@ function hub() {
     const publisher = url ? createRedisClient(url) : null;
     const subscriber = url ? createRedisClient(url, { commandTimeoutMs: 1_000 }) : null;
     const handlers = new Set<Handler>();
+    let onSubscribed: () => void = () => undefined;
+    const subscribed = new Promise<void>((resolve) => (onSubscribed = resolve));
     if (subscriber) {
+      let everSubscribed = false;
       // Subscribe on every (re)connection: commands are not queued while disconnected.
-      subscriber.on("ready", () => void subscriber.subscribe(CHANNEL).catch(() => undefined));
+      subscriber.on("ready", () => {
+        subscriber
+          .subscribe(CHANNEL)
+          .then(() => {
+            if (everSubscribed) for (const message of EVERYTHING) for (const handler of handlers) handler(message);
+            everSubscribed = true;
+            onSubscribed();
+          })
+          .catch(() => undefined);
+      });
       subscriber.on("message", (_channel: string, raw: string) => {
         let message: Invalidation;
         try {
@@ -34,9 +57,23 @@ function hub() {
         for (const handler of handlers) handler(message);
       });
     }
-    state.tokenflowInvalidation = { publisher, subscriber, handlers };
+    state.tokenflowInvalidation = { publisher, subscriber, handlers, subscribed };
   }
   return state.tokenflowInvalidation;
+}
+
+/**
+ * Server start: connects to Redis and subscribes, waiting at most `waitMs`. Returns whether this
+ * instance now hears the others' invalidations (true without Redis: there are no others to hear).
+ */
+export async function connectInvalidation(waitMs: number): Promise<boolean> {
+  const { subscriber, subscribed } = hub();
+  if (!subscriber) return true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
+  const result = await Promise.race([subscribed.then(() => true), timeout]);
+  clearTimeout(timer);
+  return result;
 }
 
 /** Disconnects from Redis (shutdown). */

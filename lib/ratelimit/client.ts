@@ -1,12 +1,19 @@
 // The ioredis client for rate limiting, configured to fail fast (STACK.md: ioredis defaults make
-// every command wait ~10 s while Redis is down). Never logs the URL's password.
+// every command wait ~10 s while Redis is down). Never logs the URL's password. It starts connecting
+// as soon as it is made; the server makes it at start (index.ts connectRateLimiter), not on the first
+// request, so no request is ever counted in memory just because the connection was not up yet.
 
 import Redis from "ioredis";
 import { LogThrottle } from "./log-throttle";
 
 export interface RateLimitClientOptions {
-  connectTimeoutMs?: number; // default 500
-  commandTimeoutMs?: number; // default 150
+  connectTimeoutMs?: number; // default 2_000: TCP connect + ready check, retried with backoff
+  /**
+   * Default 2_000. Only a backstop that frees commands stuck on a silent connection: the limiter's
+   * own deadline (fallback.ts, shorter) decides when to answer from memory. Keep it longer than that
+   * deadline: ioredis's timer fires before a reply waiting in a busy process's socket is read.
+   */
+  commandTimeoutMs?: number;
   log?: (message: string) => void; // default console.warn, at most once per minute
 }
 
@@ -17,8 +24,8 @@ export function createRedisClient(url: string, options: RateLimitClientOptions =
     lazyConnect: true, // connect below, without making the constructor throw or block
     enableOfflineQueue: false, // while disconnected a command fails at once instead of queueing
     maxRetriesPerRequest: 1,
-    connectTimeout: options.connectTimeoutMs ?? 500,
-    commandTimeout: options.commandTimeoutMs ?? 150,
+    connectTimeout: options.connectTimeoutMs ?? 2_000,
+    commandTimeout: options.commandTimeoutMs ?? 2_000,
     // Reconnect forever with capped exponential backoff plus jitter (so instances don't stampede).
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 7), 3_000) + Math.floor(Math.random() * 100),
     connectionName: "tokenflow-ratelimit",

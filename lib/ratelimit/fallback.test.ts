@@ -19,7 +19,10 @@ beforeEach(() => {
   logs = [];
 });
 
-function wrap(primary: RateLimiter, options: { deadlineMs?: number; cooldownMs?: number } = {}) {
+function wrap(
+  primary: RateLimiter,
+  options: { deadlineMs?: number; cooldownMs?: number; instances?: () => number } = {},
+) {
   return new FallbackRateLimiter(primary, new MemoryRateLimiter({ now: () => now }), {
     now: () => now,
     log: (m) => logs.push(m),
@@ -74,6 +77,32 @@ describe("FallbackRateLimiter", () => {
     expect(calls).toBe(2);
   });
 
+  it("waits past the deadline for a primary that keeps answering (a backlog, not a hang)", async () => {
+    // One connection, answers in order, 40 ms apart: the sixth answer comes after 240 ms, past four
+    // 60 ms deadlines, but something was answered in every period.
+    let queue = Promise.resolve();
+    let stalled = false;
+    const refusedByPrimary: LimitDecision = { allowed: false, states: [] };
+    const backlog: RateLimiter = {
+      consume: () => {
+        if (stalled) return new Promise<LimitDecision>(() => {});
+        const answer = queue.then(() => new Promise<LimitDecision>((r) => setTimeout(() => r(refusedByPrimary), 40)));
+        queue = answer.then(() => undefined);
+        return answer;
+      },
+      acquire: async () => null,
+    };
+    const rl = new FallbackRateLimiter(backlog, new MemoryRateLimiter(), { deadlineMs: 60, log: (m) => logs.push(m) });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => rl.consume([check])));
+    expect(answers.every((a) => a === refusedByPrimary)).toBe(true); // memory would have admitted
+    expect(logs).toEqual([]);
+    stalled = true; // now a hang: nothing answers any more
+    const t0 = performance.now();
+    expect((await rl.consume([check])).allowed).toBe(true); // from memory
+    expect(performance.now() - t0).toBeLessThan(150);
+    expect(logs).toEqual([expect.stringMatching(/Redis unavailable \(no answer within 60 ms\)/)]);
+  });
+
   it("gives back what a late primary took after the deadline (no leaked slot, no double count)", async () => {
     const released = vi.fn(async () => {});
     const refunded = vi.fn(async () => {});
@@ -120,6 +149,55 @@ describe("FallbackRateLimiter", () => {
     const rl = wrap(failing);
     await expect(rl.consume([{ ...check, limit: -1 }])).rejects.toThrow(RangeError);
     await expect(rl.acquire("", 1, 1)).rejects.toThrow(RangeError);
+  });
+});
+
+describe("FallbackRateLimiter: each instance enforces its share while Redis is away", () => {
+  const tenPerMinute = { key: "key:k2:rpm", limit: 10, windowMs: 60_000, cost: 1 };
+
+  it("two instances admit limit/2 each, so together no more than the limit; headers show the shared limit", async () => {
+    const instances = [wrap(failing, { instances: () => 2 }), wrap(failing, { instances: () => 2 })];
+    const decisions = [];
+    for (let i = 0; i < 30; i++) decisions.push(await instances[i % 2].consume([tenPerMinute]));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(10);
+    expect(decisions[0].states[0]).toMatchObject({ limit: 10, remaining: 4 });
+    const refused = decisions.find((d) => !d.allowed)!;
+    expect(refused.refused).toMatchObject({ key: tenPerMinute.key, limit: 10, remaining: 0 });
+    expect(refused.refused!.retryAfterMs).toBeGreaterThan(0);
+    expect(Number.isFinite(refused.refused!.retryAfterMs)).toBe(true);
+    // The share drains at limit/N per window: 12 s later each instance has one more (60 s / 5).
+    now = 12_000;
+    expect((await instances[0].consume([tenPerMinute])).allowed).toBe(true);
+    expect((await instances[0].consume([tenPerMinute])).allowed).toBe(false);
+    expect(logs[0]).toMatch(/at 1\/2 each \(2 instances\)/);
+  });
+
+  it("a share of three instances is fractional and still never over the limit", async () => {
+    const instances = [0, 1, 2].map(() => wrap(failing, { instances: () => 3 }));
+    let admitted = 0;
+    for (let i = 0; i < 60; i++) if ((await instances[i % 3].consume([tenPerMinute])).allowed) admitted++;
+    expect(admitted).toBe(9); // floor(10/3) each: 3 + 3 + 3
+  });
+
+  it("a limit smaller than the instances is refused with a retry after the cool-down, not as too large", async () => {
+    const rl = wrap(failing, { instances: () => 2, cooldownMs: 1_000 });
+    const one = { ...tenPerMinute, key: "key:k3:rpm", limit: 1 };
+    const d = await rl.consume([one]);
+    expect(d.allowed).toBe(false);
+    expect(d.refused).toMatchObject({ limit: 1, retryAfterMs: 1_000 });
+    // A cost the shared limit itself can never fit stays "never" (the gateway answers 400 for it).
+    const tpm = { key: "key:k3:tpm", limit: 100, windowMs: 60_000, cost: 101 };
+    expect((await rl.consume([tpm])).refused!.retryAfterMs).toBe(Infinity);
+    const half = await rl.consume([{ ...tpm, cost: 60 }]); // fits 100, not the share of 50
+    expect(half.refused!.retryAfterMs).toBe(1_000);
+  });
+
+  it("concurrency slots: floor(limit/N) per instance", async () => {
+    const rl = wrap(failing, { instances: () => 2 });
+    const leases = [];
+    for (let i = 0; i < 3; i++) leases.push(await rl.acquire("slots", 5, 60_000));
+    expect(leases.map((l) => l !== null)).toEqual([true, true, false]);
+    expect(await rl.acquire("one-slot", 1, 60_000)).toBeNull();
   });
 });
 

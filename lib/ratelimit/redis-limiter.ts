@@ -27,6 +27,17 @@ export class RedisRateLimiter implements RateLimiter {
     this.startupWaitMs = options.startupWaitMs ?? 150;
     this.everReady = client.status === "ready";
     client.once("ready", () => (this.everReady = true));
+    // Load the scripts on every (re)connection, before any check: otherwise the first burst after a
+    // start, or after Redis restarted, costs every call a NOSCRIPT round trip and a second EVAL
+    // carrying the whole script, which on a busy process is what pushes answers past the deadline.
+    client.on("ready", () => void this.loadScripts());
+    if (client.status === "ready") void this.loadScripts();
+  }
+
+  private async loadScripts(): Promise<void> {
+    await Promise.all([CONSUME, REFUND, ACQUIRE].map((s) => this.client.script("LOAD", s.source))).catch(
+      () => undefined, // run() still falls back to EVAL on NOSCRIPT
+    );
   }
 
   async consume(checks: LimitCheck[]): Promise<LimitDecision> {
