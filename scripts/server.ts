@@ -20,6 +20,7 @@ import { describeMailer } from "@/lib/email/send";
 import { startNotificationOutbox } from "@/lib/notifications/outbox";
 import { startAutoTopUps } from "@/lib/billing/stripe/auto-top-up-loop";
 import { checkStartupConfig } from "@/lib/startup-config";
+import { logger, routeConsoleToLogger } from "@/lib/log";
 
 const dev = process.argv.includes("--dev");
 const root = path.resolve(import.meta.dirname, "..");
@@ -27,11 +28,15 @@ const root = path.resolve(import.meta.dirname, "..");
 // The most shutdown waits for the journal's last replay (the database may be what is failing).
 const JOURNAL_FINAL_REPLAY_MS = 3_000;
 
+const serverLog = logger("server");
+
 function log(message: string) {
-  console.log(`[tokenflow] ${message}`);
+  serverLog.info(message);
 }
 
 async function main() {
+  // Next.js and libraries write with console.*: their lines become structured and scrubbed too.
+  routeConsoleToLogger();
   checkStartupConfig();
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST || undefined; // all interfaces unless told otherwise
@@ -40,7 +45,7 @@ async function main() {
   if (dev) server.on("upgrade", app.getUpgradeHandler() as never); // hot reload's websocket
   await app.prepare();
   await warmBodyWorkers().catch((err: Error) =>
-    log(`body workers unavailable (${err.message}); large bodies are prepared inline`),
+    serverLog.warn({ err }, "body workers unavailable; large bodies are prepared inline"),
   );
   const stopSweeper = startHoldSweeper();
   const journal = settlementJournal();
@@ -58,14 +63,14 @@ async function main() {
     }
     if (shutdown) return;
     firstSignalAt = Date.now();
-    log(`${signal}: stopping…`);
+    serverLog.info({ signal }, `${signal}: stopping…`);
     stopSweeper();
     const outboxStopped = stopOutbox();
     const autoTopUpsStopped = stopAutoTopUps();
     const graceMs = gatewayConfig().TOKENFLOW_SHUTDOWN_TIMEOUT_MS;
     // The last resort if something in the drain itself hangs: never outlive the grace by much.
     setTimeout(() => {
-      console.error("[tokenflow] the drain did not finish in time: exiting");
+      serverLog.error("the drain did not finish in time: exiting");
       process.exit(1);
     }, graceMs + 20_000).unref();
     shutdown = drainAndClose({
@@ -102,20 +107,20 @@ async function main() {
     server.once("error", reject);
     server.listen(port, host, () => resolve());
   });
-  log(`listening on ${host ?? "*"}:${port}${dev ? " (development)" : ""}`);
+  serverLog.info({ host: host ?? "*", port, dev }, `listening on ${host ?? "*"}:${port}${dev ? " (development)" : ""}`);
   log(describeMailer()); // once at start: where password-reset and invitation emails go
 }
 
 // A stray rejection is logged, never fatal; an uncaught exception leaves the process in an unknown
 // state, so it drains like a SIGTERM and exits non-zero for the supervisor to restart it.
-process.on("unhandledRejection", (reason) => console.error("[tokenflow] unhandled rejection:", reason));
+process.on("unhandledRejection", (reason) => serverLog.error({ err: reason }, "unhandled rejection"));
 process.on("uncaughtException", (err) => {
-  console.error("[tokenflow] uncaught exception, stopping:", err);
+  serverLog.fatal({ err }, "uncaught exception, stopping");
   process.exitCode = 1;
   process.emit("SIGTERM", "SIGTERM");
 });
 
 main().catch((err: Error) => {
-  console.error(`[tokenflow] ${err.message}`);
+  serverLog.fatal({ err }, "cannot start");
   process.exit(1);
 });

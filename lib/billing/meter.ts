@@ -3,7 +3,11 @@ import { hotPathBilling } from "./billing-batches";
 import { refusalLog } from "./refusals";
 import type { RequestLogRow } from "./request-log";
 import { settlementJournal } from "./settlement-journal";
+import { logCompletedRequest } from "@/lib/gateway/access-log";
 import type { KeyContext } from "@/lib/gateway/auth";
+import { logger, serializeError } from "@/lib/log";
+
+const log = logger("billing");
 
 // One meter per request: it knows what was held and at which prices, and settles exactly once
 // (in memory here, and by the hold's state in the database, so a replay is a no-op).
@@ -93,6 +97,7 @@ export class Meter {
     const usage = outcome.usage ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
     const cost = costNanos(usage, this.init.prices);
     const row = this.logRow(outcome, usage, cost);
+    logCompletedRequest(row);
     if (outcome.status === 200) this.auto?.onServed(this.init.modelRouted);
     let charged: bigint;
     try {
@@ -110,8 +115,15 @@ export class Meter {
       // The upstream billed past the cap we sent: charged in full, flagged on the receipt, counted.
       overages.count++;
       overages.nanos += charged - this.init.holdNanos;
-      console.warn(
-        `[billing] overage on ${this.init.requestId}: charged ${charged} nanos against a hold of ${this.init.holdNanos} (model ${this.init.modelRouted}, channel ${outcome.channelId ?? "-"})`,
+      log.warn(
+        {
+          requestId: this.init.requestId,
+          chargedNanos: charged.toString(),
+          holdNanos: this.init.holdNanos.toString(),
+          model: this.init.modelRouted,
+          channelId: outcome.channelId ?? null,
+        },
+        "overage: charged above the hold",
       );
     }
     return charged;
@@ -125,13 +137,13 @@ export class Meter {
     const requestId = this.init.requestId;
     try {
       await settlementJournal().add({ kind: "settle", requestId, costNanos: cost.toString(), log: row });
-      console.warn(`[billing] settlement of ${requestId} deferred (${(err as Error).message}); journaled`);
+      log.warn({ err, requestId }, "settlement deferred; journaled");
       return cost;
     } catch (journalError) {
       // Last resort: the hold stays HELD and the sweeper releases it (the request is then free).
-      console.error(
-        `[billing] settlement of ${requestId} failed (${(err as Error).message}) and could not be journaled:`,
-        (journalError as Error).message,
+      log.error(
+        { err, journalError: serializeError(journalError), requestId },
+        "settlement failed and could not be journaled",
       );
       return 0n;
     }
@@ -185,7 +197,7 @@ export function logRefusedRequest(args: {
   status: number;
   errorCode: string;
 }): Promise<void> {
-  return refusalLog().record({
+  const row: RequestLogRow = {
     id: args.requestId,
     organizationId: args.key.organizationId,
     apiKeyId: args.key.apiKeyId,
@@ -215,5 +227,7 @@ export function logRefusedRequest(args: {
     createdAt: args.createdAt,
     overageNanos: 0n,
     requestCount: 1,
-  });
+  };
+  logCompletedRequest(row);
+  return refusalLog().record(row);
 }

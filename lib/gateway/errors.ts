@@ -3,6 +3,9 @@
 // Messages are ours: upstream bodies, hosts and secrets never reach the client, and unknown
 // exceptions become a generic internal_error (the original stays on `cause`, for logs only).
 import { isDatabaseUnavailable } from "@/lib/db/errors";
+import { logger } from "@/lib/log";
+
+const log = logger("gateway");
 
 interface ErrorSpec {
   readonly status: number;
@@ -210,7 +213,7 @@ export function errorBody(error: unknown): ErrorBody {
 export function errorResponse(error: unknown, requestId: string): Response {
   const err = toGatewayError(error);
   // The client gets a generic message; the cause goes to the log with the request id.
-  if (err.kind === "internal_error") console.error(`[gateway] ${requestId} internal error:`, err.cause ?? err.message);
+  if (err.kind === "internal_error") log.error({ err: err.cause ?? err, requestId }, "internal error");
   const headers = new Headers(err.headers);
   headers.set("content-type", "application/json");
   headers.set("x-request-id", requestId);

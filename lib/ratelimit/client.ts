@@ -7,7 +7,7 @@ import { LogThrottle } from "./log-throttle";
 export interface RateLimitClientOptions {
   connectTimeoutMs?: number; // default 500
   commandTimeoutMs?: number; // default 150
-  log?: (message: string) => void; // default console.warn, at most once per minute
+  log?: (message: string) => void; // default: a warning in the log, at most once per minute
 }
 
 export function createRedisClient(url: string, options: RateLimitClientOptions = {}): Redis {

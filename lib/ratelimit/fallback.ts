@@ -7,11 +7,14 @@ import type { MemoryRateLimiter } from "./memory-limiter";
 import { LogThrottle } from "./log-throttle";
 import { validateChecks, validateSlot } from "./meter";
 import type { ConcurrencyLease, LimitCheck, LimitDecision, RateLimiter } from "./types";
+import { logger } from "@/lib/log";
+
+const log = logger("ratelimit");
 
 export interface FallbackOptions {
   deadlineMs?: number; // default 200: the most a call to Redis may add to a request
   cooldownMs?: number; // default 1_000: after a failure, go straight to memory this long
-  log?: (message: string) => void; // default console.warn
+  log?: (message: string) => void; // default: a warning in the log
   logIntervalMs?: number; // default 60_000
   now?: () => number;
 }
@@ -35,9 +38,9 @@ export class FallbackRateLimiter implements RateLimiter {
     this.deadlineMs = options.deadlineMs ?? 200;
     this.cooldownMs = options.cooldownMs ?? 1_000;
     this.now = options.now ?? (() => performance.now());
-    const log = options.log ?? ((m: string) => console.warn(m));
-    this.throttle = new LogThrottle(log, options.logIntervalMs ?? 60_000, this.now);
-    this.recoveries = new LogThrottle(log, options.logIntervalMs ?? 60_000, this.now);
+    const warn = options.log ?? ((m: string) => log.warn(m));
+    this.throttle = new LogThrottle(warn, options.logIntervalMs ?? 60_000, this.now);
+    this.recoveries = new LogThrottle(warn, options.logIntervalMs ?? 60_000, this.now);
   }
 
   async consume(checks: LimitCheck[]): Promise<LimitDecision> {

@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { isV1Path, routeV1 } from "@/lib/gateway/router";
+import { logger } from "@/lib/log";
 import { handlePlaygroundChat, PLAYGROUND_CHAT_PATH } from "@/lib/playground/chat";
 import { Lifecycle } from "./lifecycle";
 import { sendWebResponse, toWebRequest } from "./web-bridge";
@@ -7,6 +8,8 @@ import { sendWebResponse, toWebRequest } from "./web-bridge";
 // TokenFlow's one HTTP server: /v1 goes straight to the gateway core, everything else (pages,
 // /api/*) to Next.js. Owning the server lets us drain it on SIGTERM (lib/server/shutdown.ts) and
 // tell the app the socket's peer address.
+
+const log = logger("server");
 
 export type NextHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -39,7 +42,7 @@ export function createTokenflowServer(nextHandler: NextHandler): TokenflowServer
     }
     lifecycle.track(res);
     nextHandler(req, res).catch((err: unknown) => {
-      console.error("[server] page handler failed:", err);
+      log.error({ err, path: pathname }, "page handler failed");
       if (!res.headersSent) {
         res.statusCode = 500;
         res.end("Internal Server Error");
@@ -65,7 +68,7 @@ async function serveGateway(
     await sendWebResponse(res, response);
   } catch (err) {
     // The gateway answers its own errors; anything here is a bug of ours.
-    console.error("[server] /v1 handler failed:", err);
+    log.error({ err }, "/v1 handler failed");
     if (!res.headersSent) {
       res.statusCode = 500;
       res.setHeader("content-type", "application/json");

@@ -1,6 +1,9 @@
 import Stripe from "stripe";
 import { stripeClient, stripeSettings } from "./config";
 import { processStripeEvent } from "./process-event";
+import { logger } from "@/lib/log";
+
+const log = logger("stripe");
 
 // POST /api/stripe/webhook. The signature is checked on the raw body, byte for byte, with Stripe's
 // default tolerance of 300 s against replays; nothing is parsed before that. We answer 2xx only
@@ -30,7 +33,7 @@ export async function handleStripeWebhook(rawBody: Buffer | string, signature: s
     const { result, duplicate } = await processStripeEvent(event);
     return { status: 200, body: { received: true, result, ...(duplicate ? { duplicate } : {}) } };
   } catch (err) {
-    console.error(`[stripe] event ${event.id} (${event.type}) failed; Stripe will retry:`, (err as Error).message);
+    log.error({ err, eventId: event.id, eventType: event.type }, "event processing failed; Stripe will retry");
     return { status: 500, body: { error: { message: "Processing failed; Stripe will deliver this event again." } } };
   }
 }

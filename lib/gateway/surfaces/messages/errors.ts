@@ -1,5 +1,8 @@
 import { toGatewayError } from "@/lib/gateway/errors";
 import { sseEvent } from "./sse";
+import { logger } from "@/lib/log";
+
+const log = logger("gateway");
 
 // The /v1/messages error surface: Anthropic's envelope
 // {"type":"error","error":{"type","message"},"request_id"} (https://docs.anthropic.com/en/api/errors)
@@ -49,7 +52,7 @@ export function anthropicErrorBody(error: unknown, requestId?: string): Anthropi
 export function anthropicErrorResponse(error: unknown, requestId: string): Response {
   const err = toGatewayError(error);
   // The client gets a generic message; the cause goes to the log with the request id.
-  if (err.kind === "internal_error") console.error(`[gateway] ${requestId} internal error:`, err.cause ?? err.message);
+  if (err.kind === "internal_error") log.error({ err: err.cause ?? err, requestId }, "internal error");
   const headers = new Headers(err.headers); // retry-after, retry-after-ms, x-should-retry …
   headers.set("content-type", "application/json");
   headers.set("x-request-id", requestId);
