@@ -54,7 +54,12 @@ async function runServer(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
 async function prettyPrinter(): Promise<NodeJS.WritableStream | null> {
   try {
     const { default: pinoPretty } = await import("pino-pretty");
-    return pinoPretty({ colorize: process.stdout.isTTY, ignore: "pid", translateTime: "SYS:HH:MM:ss.l" });
+    return pinoPretty({
+      colorize: process.stdout.isTTY,
+      ignore: "pid,component",
+      messageFormat: "{if component}[{component}] {end}{msg}",
+      translateTime: "SYS:HH:MM:ss.l",
+    });
   } catch {
     return null;
   }
