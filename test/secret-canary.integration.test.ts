@@ -19,6 +19,7 @@ import * as fake from "@/e2e/fake-stripe/client";
 import { setScenario, spawnFakeUpstream, type FakeUpstreamHandle } from "@/e2e/fake-upstream/client";
 import { startAppServer, type AppServer } from "./app-server";
 import { createFreshDatabase, type FreshDatabase } from "./database";
+import { callFormAction } from "./server-action";
 import { signInForSessionCookie } from "./session";
 import { AdminClient, FAKE_UPSTREAM_FIELDS, type Stack } from "./stack";
 import { billingApi, deliver, stripeEvent, type StripeStack } from "./stripe";
@@ -82,7 +83,7 @@ interface Received {
 const responses: Received[] = [];
 const pendingReads: Promise<void>[] = [];
 // The one response that shows a secret by design: the tenant key, returned once when it is created.
-const REVEALS_THE_KEY = /^POST \/api\/admin\/organizations\/[^/]+\/keys → 20\d$/;
+const REVEALS_THE_KEY = /^POST (\/api\/admin\/organizations\/[^/]+\/keys|\/dashboard\/keys) → 20\d$/;
 
 let app: AppServer;
 let upstream: FakeUpstreamHandle;
@@ -103,6 +104,7 @@ const secrets = {
   adminKey: `tf-admin-${random62(32)}`,
   databasePassword: random62(24),
   userPassword: `canary ${random62(20)}`,
+  signUpPassword: `canary ${random62(20)}`,
 };
 
 /** Records every response of our app (status line, headers, body) as the test receives it. */
@@ -322,6 +324,37 @@ describe("secret canary", () => {
     ]);
     await expect(signInForSessionCookie(app.url, email, `${secrets.userPassword}x`)).rejects.toThrow(/sign-in failed/);
     const cookie = await signInForSessionCookie(app.url, email, secrets.userPassword);
+    // Someone signs up through the page's server action, with a password of their own.
+    const newcomer = `newcomer-${random62(6).toLowerCase()}@canary.test`;
+    const signUp = await callFormAction({
+      baseUrl: app.url,
+      page: "/signup",
+      filename: "app/(site)/signup/actions.ts",
+      exportedName: "signUpAction",
+      previousState: { status: "idle" },
+      fields: {
+        email: newcomer,
+        name: "Newcomer",
+        password: secrets.signUpPassword,
+        confirmPassword: secrets.signUpPassword,
+      },
+    });
+    expect(signUp.status).toBe(200);
+    expect((await db.query(`SELECT 1 FROM "User" WHERE email = $1`, [newcomer])).rowCount).toBe(1);
+    // The owner creates a key on the dashboard (its answer shows the key once, by design).
+    const dashboardKey = await callFormAction({
+      baseUrl: app.url,
+      page: "/dashboard/keys",
+      filename: "app/(dashboard)/dashboard/keys/actions.ts",
+      exportedName: "createKeyAction",
+      previousState: { status: "idle" },
+      fields: { name: "dashboard key", spendLimitPeriod: "TOTAL" },
+      cookie,
+    });
+    expect(dashboardKey.status).toBe(200);
+    const secondKey = /tf-[A-Za-z0-9_-]{32}/.exec(dashboardKey.text)?.[0];
+    expect(secondKey, dashboardKey.text.slice(0, 500)).toBeDefined();
+    expect(await sdk(secondKey!).models.list()).toBeTruthy();
     const stack = { app, db } as unknown as Stack;
     const stripeStack = {
       stack,
@@ -377,6 +410,8 @@ describe("secret canary", () => {
     canaries = [
       { name: "channel API key", value: secrets.channelKey, secretFrom: "canary-chan-".length },
       { name: "tenant API key", value: tenantKey, secretFrom: 7 }, // "tf-" + 4 shown in its partial
+      { name: "dashboard-made tenant key", value: secondKey!, secretFrom: 7 },
+      { name: "signed-up user's password", value: secrets.signUpPassword, secretFrom: "canary ".length },
       { name: "Stripe secret key", value: secrets.stripeSecretKey, secretFrom: "sk_test_".length },
       { name: "Stripe webhook secret", value: secrets.stripeWebhookSecret, secretFrom: "whsec_".length },
       { name: "auth secret", value: secrets.authSecret, secretFrom: 0 },
