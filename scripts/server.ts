@@ -42,8 +42,9 @@ async function main() {
   const host = process.env.HOST || undefined; // all interfaces unless told otherwise
   const app = next({ dev, dir: root, hostname: host ?? "localhost", port });
   const { server, lifecycle } = createTokenflowServer(app.getRequestHandler() as never);
-  if (dev) server.on("upgrade", app.getUpgradeHandler() as never); // hot reload's websocket
   await app.prepare();
+  // Hot reload's websocket; Next hands out its upgrade handler only once prepared.
+  if (dev) server.on("upgrade", app.getUpgradeHandler() as never);
   await warmBodyWorkers().catch((err: Error) =>
     serverLog.warn({ err }, "body workers unavailable; large bodies are prepared inline"),
   );
