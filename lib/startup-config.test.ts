@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { captureLog } from "@/test/log-capture";
 import { checkStartupConfig } from "./startup-config";
 
 const goodKey = randomBytes(32).toString("base64");
@@ -18,13 +19,18 @@ afterEach(() => vi.restoreAllMocks());
 /** The problems a production start with `env` reports ("" when it starts). */
 function refusal(env: Record<string, string | undefined>): string {
   const exit = vi.spyOn(process, "exit").mockImplementation((() => undefined) as never);
-  const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+  const logged = captureLog();
   checkStartupConfig(env as NodeJS.ProcessEnv);
-  const message = error.mock.calls.map((call) => String(call[0])).join("\n");
+  // The whole fatal line (message and fields), so "never printing the key" covers every field.
+  const message = logged
+    .lines()
+    .filter((line) => line.level === "fatal")
+    .map((line) => JSON.stringify(line))
+    .join("\n");
   expect(exit.mock.calls.length > 0).toBe(message !== "");
   if (message) expect(exit).toHaveBeenCalledWith(1);
   exit.mockRestore();
-  error.mockRestore();
+  logged.restore();
   return message;
 }
 
@@ -97,23 +103,25 @@ describe("checkStartupConfig", () => {
 
   it("stops a production server without a usable encryption key, without printing the key", () => {
     const exit = vi.spyOn(process, "exit").mockImplementation((() => undefined) as never);
-    const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const logged = captureLog();
     checkStartupConfig({ ...complete, TOKENFLOW_ENCRYPTION_KEY: undefined });
     expect(exit).toHaveBeenCalledWith(1);
-    expect(error.mock.calls[0][0]).toContain("TOKENFLOW_ENCRYPTION_KEY is not set");
+    expect(logged.lines()[0]).toMatchObject({ level: "fatal" });
+    expect(logged.lines()[0].msg).toContain("TOKENFLOW_ENCRYPTION_KEY is not set");
 
     const shortKey = randomBytes(16).toString("base64");
     checkStartupConfig({ ...complete, TOKENFLOW_ENCRYPTION_KEY: shortKey });
     expect(exit).toHaveBeenCalledTimes(2);
-    expect(error.mock.calls[1][0]).not.toContain(shortKey);
+    expect(logged.lines().filter((line) => line.level === "fatal")).toHaveLength(2); // (exit is mocked: a warn follows each)
+    expect(logged.text()).not.toContain(shortKey);
   });
 
   it("only warns outside production", () => {
     const exit = vi.spyOn(process, "exit").mockImplementation((() => undefined) as never);
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const logged = captureLog();
     checkStartupConfig({ NODE_ENV: "development" });
     expect(exit).not.toHaveBeenCalled();
-    expect(warn).toHaveBeenCalledOnce();
+    expect(logged.lines().map((line) => line.level)).toEqual(["warn"]);
   });
 
   it("refuses a Stripe key without its webhook secret in every mode, never printing the key", () => {

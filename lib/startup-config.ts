@@ -1,6 +1,9 @@
 import { BlockList, isIP } from "node:net";
 import { stripeConfigProblems } from "@/lib/billing/stripe/config";
 import { loadEncryptionKey } from "@/lib/crypto/secrets";
+import { logger } from "@/lib/log";
+
+const log = logger("server");
 
 const MIN_ADMIN_KEY_LENGTH = 32;
 
@@ -15,7 +18,7 @@ export function checkStartupConfig(env: NodeJS.ProcessEnv = process.env): void {
   // In any mode: a Stripe key without its webhook secret would take payments it could never credit.
   const fatal = stripeConfigProblems(env);
   if (fatal.length > 0) {
-    console.error(`[tokenflow] cannot start: ${fatal.join("; ")}`);
+    log.fatal({ problems: fatal }, `cannot start: ${fatal.join("; ")}`);
     process.exit(1);
     return;
   }
@@ -32,12 +35,12 @@ export function checkStartupConfig(env: NodeJS.ProcessEnv = process.env): void {
   }
   problems.push(...checkAuthConfig(env));
   if (problems.length === 0) return;
-  const message = `[tokenflow] cannot start: ${problems.join("; ")}`;
+  const message = `cannot start: ${problems.join("; ")}`;
   if (env.NODE_ENV === "production") {
-    console.error(message);
+    log.fatal({ problems }, message);
     process.exit(1);
   }
-  console.warn(message);
+  log.warn({ problems }, message);
 }
 
 function checkAuthConfig(env: NodeJS.ProcessEnv): string[] {

@@ -36,9 +36,34 @@ function runNext(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, [nextBin, ...args], { cwd: root, env, stdio: "inherit" });
 }
 
-function runServer(env: NodeJS.ProcessEnv): ChildProcess {
+/**
+ * The server writes JSON lines (lib/log.ts). In development they are piped through pino-pretty, a
+ * dev dependency: where it is not installed (a production install) they pass through as JSON.
+ */
+async function runServer(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const args = ["--import", "tsx", serverScript, ...(mode === "dev" ? ["--dev"] : [])];
-  return spawn(process.execPath, args, { cwd: root, env, stdio: "inherit" });
+  const pretty = mode === "dev" && env.LOG_FORMAT !== "json" ? await prettyPrinter() : null;
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env,
+    stdio: ["inherit", pretty ? "pipe" : "inherit", "inherit"],
+  });
+  if (pretty) child.stdout!.pipe(pretty);
+  return child;
+}
+
+async function prettyPrinter(): Promise<NodeJS.WritableStream | null> {
+  try {
+    const { default: pinoPretty } = await import("pino-pretty");
+    return pinoPretty({
+      colorize: process.stdout.isTTY,
+      ignore: "pid,component",
+      messageFormat: "{if component}[{component}] {end}{msg}",
+      translateTime: "SYS:HH:MM:ss.l",
+    });
+  } catch {
+    return null;
+  }
 }
 
 function waitExit(child: ChildProcess): Promise<number> {
@@ -95,7 +120,7 @@ async function main() {
 
     env.PORT = String(port);
     Object.assign(env, { NODE_ENV: mode === "dev" ? "development" : "production" });
-    const child = runServer(env);
+    const child = await runServer(env);
     const base = `http://localhost:${port}`;
     log(`TokenFlow is starting on ${base}`);
     if (seeded.createdAdmin) announceAdmin(seeded.createdAdmin, base, dataDir);

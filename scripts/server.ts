@@ -23,6 +23,7 @@ import { startNotificationOutbox } from "@/lib/notifications/outbox";
 import { startAutoTopUps } from "@/lib/billing/stripe/auto-top-up-loop";
 import { checkStartupConfig } from "@/lib/startup-config";
 import { getMetrics } from "@/lib/metrics/registry";
+import { logger, routeConsoleToLogger } from "@/lib/log";
 import { appRoot } from "./app-root";
 
 const dev = process.argv.includes("--dev");
@@ -31,8 +32,10 @@ const root = appRoot();
 // The most shutdown waits for the journal's last replay (the database may be what is failing).
 const JOURNAL_FINAL_REPLAY_MS = 3_000;
 
+const serverLog = logger("server");
+
 function log(message: string) {
-  console.log(`[tokenflow] ${message}`);
+  serverLog.info(message);
 }
 
 /**
@@ -55,7 +58,8 @@ async function connectRedis(): Promise<void> {
   if (!url) return log("no REDIS_URL: limits are per instance (in memory); run one instance, or set REDIS_URL");
   const waitMs = rateLimitConfig().TOKENFLOW_REDIS_STARTUP_WAIT_MS;
   const [limits, invalidation] = await Promise.all([connectRateLimiter(waitMs), connectInvalidation(waitMs)]);
-  if (limits === "ready" && invalidation) return log(`Redis ${redactUrl(url)}: limits shared by ${liveInstances()} instance(s)`);
+  if (limits === "ready" && invalidation)
+    return log(`Redis ${redactUrl(url)}: limits shared by ${liveInstances()} instance(s)`);
   const n = liveInstances();
   const share =
     n > 1
@@ -68,20 +72,23 @@ async function connectRedis(): Promise<void> {
 }
 
 async function main() {
+  // Next.js and libraries write with console.*: their lines become structured and scrubbed too.
+  routeConsoleToLogger();
   checkStartupConfig();
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST || undefined; // all interfaces unless told otherwise
   applyBuildConfig();
   const app = next({ dev, dir: root, hostname: host ?? "localhost", port });
   const { server, lifecycle } = createTokenflowServer(app.getRequestHandler() as never);
-  if (dev) server.on("upgrade", app.getUpgradeHandler() as never); // hot reload's websocket
   // Redis (shared limits, cache invalidation) connects while Next.js prepares, and is up before we
   // listen: a first burst counted in each instance's memory would admit a limit once per instance.
   const redis = connectRedis();
   redis.catch(() => undefined); // awaited (and thrown) below; not an unhandled rejection meanwhile
   await app.prepare();
+  // Hot reload's websocket; Next hands out its upgrade handler only once prepared.
+  if (dev) server.on("upgrade", app.getUpgradeHandler() as never);
   await warmBodyWorkers().catch((err: Error) =>
-    log(`body workers unavailable (${err.message}); large bodies are prepared inline`),
+    serverLog.warn({ err }, "body workers unavailable; large bodies are prepared inline"),
   );
   await redis;
   const stopSweeper = startHoldSweeper();
@@ -100,14 +107,14 @@ async function main() {
     }
     if (shutdown) return;
     firstSignalAt = Date.now();
-    log(`${signal}: stopping…`);
+    serverLog.info({ signal }, `${signal}: stopping…`);
     stopSweeper();
     const outboxStopped = stopOutbox();
     const autoTopUpsStopped = stopAutoTopUps();
     const graceMs = gatewayConfig().TOKENFLOW_SHUTDOWN_TIMEOUT_MS;
     // The last resort if something in the drain itself hangs: never outlive the grace by much.
     setTimeout(() => {
-      console.error("[tokenflow] the drain did not finish in time: exiting");
+      serverLog.error("the drain did not finish in time: exiting");
       process.exit(1);
     }, graceMs + 20_000).unref();
     shutdown = drainAndClose({
@@ -144,7 +151,7 @@ async function main() {
     server.once("error", reject);
     server.listen(port, host, () => resolve());
   });
-  log(`listening on ${host ?? "*"}:${port}${dev ? " (development)" : ""}`);
+  serverLog.info({ host: host ?? "*", port, dev }, `listening on ${host ?? "*"}:${port}${dev ? " (development)" : ""}`);
   log(describeMailer()); // once at start: where password-reset and invitation emails go
   // Created now, so the process metrics (event-loop lag, GC) cover the whole run.
   log(
@@ -156,14 +163,14 @@ async function main() {
 
 // A stray rejection is logged, never fatal; an uncaught exception leaves the process in an unknown
 // state, so it drains like a SIGTERM and exits non-zero for the supervisor to restart it.
-process.on("unhandledRejection", (reason) => console.error("[tokenflow] unhandled rejection:", reason));
+process.on("unhandledRejection", (reason) => serverLog.error({ err: reason }, "unhandled rejection"));
 process.on("uncaughtException", (err) => {
-  console.error("[tokenflow] uncaught exception, stopping:", err);
+  serverLog.fatal({ err }, "uncaught exception, stopping");
   process.exitCode = 1;
   process.emit("SIGTERM", "SIGTERM");
 });
 
 main().catch((err: Error) => {
-  console.error(`[tokenflow] ${err.message}`);
+  serverLog.fatal({ err }, "cannot start");
   process.exit(1);
 });

@@ -119,10 +119,10 @@ describe.each<ProxyMode>(["refuse", "hang"])("Postgres outage (%s)", (mode) => {
     await waitUntil(async () => journaled(stack.app.dataDir).length === 0, 30_000, "the journal to drain");
     const logs = stack.app.logs().slice(logsBefore);
     console.log(
-      `[outage:${mode}] ${count(logs, /settlement of \S+ deferred/g)} settlement(s) deferred, ` +
+      `[outage:${mode}] ${count(logs, /"msg":"settlement deferred/g)} settlement(s) deferred, ` +
         `${count(logs, /could not journal|could not be journaled/g)} not journaled, ` +
-        `${count(logs, /journaled settle of \S+ landed/g)} journaled settlement(s) and ` +
-        `${count(logs, /journaled release of \S+ landed/g)} release(s) landed`,
+        `${count(logs, /"msg":"journaled settle landed/g)} journaled settlement(s) and ` +
+        `${count(logs, /"msg":"journaled release landed/g)} release(s) landed`,
     );
     await waitUntil(async () => (await booksOf(stack.db, org.id)).heldNanos === 0n, 30_000, "held to return to 0");
     const books = await booksOf(stack.db, org.id);

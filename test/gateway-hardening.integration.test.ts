@@ -135,7 +135,7 @@ describe("no charge is silently dropped", () => {
     expect(row.overageNanos).toBe(row.costNanos - row.holdNanos);
     expect((data.usage as unknown as { cost_usd: string }).cost_usd).toBe("0.50002");
     expect(await findLedgerMismatches(stack.db)).toEqual([]);
-    expect(stack.app.logs()).toMatch(/overage on req_/);
+    expect(stack.app.logs()).toMatch(/"requestId":"req_\w+".*"msg":"overage: charged above the hold"/);
   });
 
   it.each([

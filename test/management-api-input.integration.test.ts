@@ -604,7 +604,7 @@ describe("management API input", () => {
 
   it("changed nothing in the database, and the server never had to map a database error", async () => {
     expect(await databaseDigest()).toEqual(before);
-    expect(stack.app.logs()).not.toMatch(/\[api\] req_\w+ .*(failed|database refused)/);
+    expect(stack.app.logs()).not.toMatch(/"component":"api".*"msg":"(request failed|the database refused)/);
   });
 });
 

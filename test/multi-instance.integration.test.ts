@@ -55,7 +55,12 @@ beforeAll(async () => {
     defaultMaxOutputTokens: 20,
   });
   channelId = (
-    await stack.admin.createChannel({ name: "fake", baseUrl: stack.upstream.baseUrl, apiKey: "chan-multi", models: [MODEL] })
+    await stack.admin.createChannel({
+      name: "fake",
+      baseUrl: stack.upstream.baseUrl,
+      apiKey: "chan-multi",
+      models: [MODEL],
+    })
   ).id;
   orgId = (await stack.admin.createOrganization("Many instances", "500")).id;
   [rpm60, rpm10, tpm1000, tpmProbe] = await Promise.all([
@@ -231,8 +236,7 @@ describe("cache invalidation across instances", () => {
 
   it("a price change through A prices B's next request; a channel disabled through A stops B routing to it", async () => {
     const { key } = await stack.admin.createKey(orgId);
-    const costOn = async (app: AppServer) =>
-      Number((await ask(app, key)).response.headers.get("x-tokenflow-cost-usd"));
+    const costOn = async (app: AppServer) => Number((await ask(app, key)).response.headers.get("x-tokenflow-cost-usd"));
     const before = await costOn(b); // B caches the catalog (for 10 minutes)
     expect(before).toBeGreaterThan(0);
     await stack.admin.updateModel(MODEL, { inputPriceUsd: "2.000", outputPriceUsd: "6.000" }); // through A
@@ -284,7 +288,14 @@ describe("hold sweeping", () => {
 /** What both instances logged about Redis and the limits (for a failing assertion's message). */
 function limiterLines(): string {
   return [a, b]
-    .map((app, i) => `${"AB"[i]}: ${app.logs().split("\n").filter((l) => /ratelimit|Redis/.test(l)).join("\n   ")}`)
+    .map(
+      (app, i) =>
+        `${"AB"[i]}: ${app
+          .logs()
+          .split("\n")
+          .filter((l) => /ratelimit|Redis/.test(l))
+          .join("\n   ")}`,
+    )
     .join("\n");
 }
 

@@ -5,6 +5,9 @@ import { consumeAccountToken, issueAccountToken, isAccountTokenLive } from "./ac
 import { siteBaseUrl } from "./links";
 import { passwordProblem } from "./password-policy";
 import { passwordResetThrottleChecks, takeFromBudget } from "./throttles";
+import { logger } from "@/lib/log";
+
+const log = logger("accounts");
 
 // "Forgot password": whoever asks gets the same answer whether or not the address has an account
 // (no enumeration); an account gets a link valid for an hour that works once. Setting the new
@@ -42,7 +45,7 @@ export async function requestPasswordReset(email: string, clientIp: string): Pro
       "",
       "The link works once, for one hour. If you did not ask for it, ignore this email: your password stays as it is.",
     ].join("\n"),
-  }).catch((err: Error) => console.error("[accounts] password reset email failed:", err.name, err.message));
+  }).catch((err: Error) => log.error({ err }, "password reset email failed"));
 }
 
 export async function isPasswordResetLinkLive(token: string): Promise<boolean> {

@@ -9,6 +9,9 @@ import { getPlatformSettings } from "@/lib/settings/platform";
 import { issueEmailVerification, sendVerificationEmail } from "./email-verification";
 import { passwordProblem } from "./password-policy";
 import { signupThrottleChecks, takeFromBudget } from "./throttles";
+import { logger } from "@/lib/log";
+
+const log = logger("accounts");
 
 // Creating an account at /signup: the user, their personal organization (they own it), the
 // platform's starting credit on it (through tf_credit, idempotent by user id), and, when the
@@ -104,7 +107,7 @@ export async function signUp(input: SignUpInput, clientIp: string): Promise<Sign
   if (verificationToken) {
     // The account exists either way; without the email, "Forgot password" also verifies the address.
     await sendVerificationEmail(input.email, verificationToken).catch((err: Error) =>
-      console.error("[accounts] verification email not sent:", err.name),
+      log.error({ err }, "verification email not sent"),
     );
   }
   return { ok: true, ...created, needsEmailVerification: verificationToken !== null };

@@ -1,6 +1,9 @@
 import type { Pool, PoolClient } from "pg";
 import { getPool } from "@/lib/db/pool";
 import type { AdminActor } from "./auth";
+import { logger } from "@/lib/log";
+
+const log = logger("audit");
 
 // Every admin write leaves an AuditEvent: who (user, or the bootstrap key), what (action and
 // target), the target before and after, and from which address. Secrets never reach it: any field
@@ -65,9 +68,9 @@ export async function recordAudit(
       ],
     );
   } catch (err) {
-    console.error(
-      `[audit] could not record ${event.action} on ${event.targetType} ${event.targetId ?? ""}:`,
-      (err as Error).message,
+    log.error(
+      { err, action: event.action, targetType: event.targetType, targetId: event.targetId ?? null },
+      "could not record an audit event",
     );
   }
 }

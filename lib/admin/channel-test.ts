@@ -162,9 +162,17 @@ function errorCode(err: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/** Removes the channel's key, and anything shaped like a provider key, from a message. */
+/**
+ * Removes the channel's key, and anything shaped like a provider key, from a message. Providers echo
+ * a rejected key masked (OpenAI: "sk-...abcd"; some show more of its tail or head), so any 8
+ * characters of the key, and a tail longer than the last four the console shows, go too.
+ */
 export function redactSecret(message: string, secret: string | null): string {
   let out = message;
-  if (secret && secret.length >= 4) out = out.split(secret).join("[redacted]");
+  if (secret && secret.length >= 4) {
+    out = out.split(secret).join("[redacted]");
+    for (let i = 0; i + 8 <= secret.length; i++) out = out.split(secret.slice(i, i + 8)).join("[redacted]");
+    for (let n = Math.min(7, secret.length - 1); n >= 5; n--) out = out.split(secret.slice(-n)).join("[redacted]");
+  }
   return out.replace(/\b(sk|tf|key)-[A-Za-z0-9_-]{6,}/g, "[redacted]");
 }

@@ -190,6 +190,11 @@ describe("channel test error text", () => {
     const key = "chan-secret-value-42";
     const text = describeUpstreamStatus(401, JSON.stringify({ error: { message: `Invalid key ${key} for org` } }));
     expect(redactSecret(text, key)).not.toContain(key);
+    // Masked echoes: OpenAI's "sk-...<last 4>" shows what the console shows; more of the key does not pass.
+    const masked = redactSecret(`Incorrect API key provided: sk-...${key.slice(-8)}; also ${key.slice(2, 12)}`, key);
+    expect(masked).not.toContain(key.slice(-5));
+    expect(masked).not.toContain(key.slice(2, 10));
+    expect(redactSecret(`key ending ${key.slice(-4)}`, key)).toBe(`key ending ${key.slice(-4)}`);
     expect(redactSecret("Incorrect API key provided: sk-proj-abcdefghijkl", null)).toBe(
       "Incorrect API key provided: [redacted]",
     );

@@ -14,6 +14,9 @@ import { decodeCursor, encodeCursor } from "@/lib/usage/cursor";
 import { recordAudit } from "./audit";
 import type { AdminActor } from "./auth";
 import { freeText, idRef, queryInt } from "./fields";
+import { logger } from "@/lib/log";
+
+const log = logger("admin");
 
 // Top-ups across tenants for the operator (admin only): every Payment with its Stripe ids, the
 // ones that need a person (pending for over an hour, amount mismatches, refunds and disputes,
@@ -410,7 +413,7 @@ export async function rerunFulfilment(paymentId: string, actor: AdminActor): Pro
   } catch (err) {
     if (isMissingResource(err)) result = sessionId ? "unknown_session" : "unknown_payment_intent";
     else {
-      console.error(`[admin] fulfilment of ${paymentId} failed:`, (err as Error).message);
+      log.error({ err, paymentId }, "fulfilment failed");
       throw new ApiError("service_unavailable", "Stripe could not be reached. Nothing changed; try again shortly.");
     }
   }

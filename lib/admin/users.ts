@@ -13,6 +13,9 @@ import { getPlatformSettings } from "@/lib/settings/platform";
 import { recordAudit } from "./audit";
 import type { AdminActor } from "./auth";
 import { freeText, pageQuery } from "./fields";
+import { logger } from "@/lib/log";
+
+const log = logger("admin");
 
 // Users across tenants (admin only): create (with a password, or with an emailed link to choose
 // one), search, disable, and grant or remove the platform ADMIN role. Password hashes never leave
@@ -188,7 +191,7 @@ export async function createUser(
       invitationSent = true;
     } catch (err) {
       // The account exists; "Forgot password" on /login sends a new link.
-      console.error("[admin] invitation email not sent:", (err as Error).name);
+      log.error({ err }, "invitation email not sent");
     }
   }
   await recordAudit(actor, {

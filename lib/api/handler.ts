@@ -11,6 +11,9 @@ import { newRequestId } from "@/lib/http/request-id";
 import { isSameOriginMutation } from "@/lib/auth/same-origin";
 import { sessionUserOfRequest } from "@/lib/auth/request-session";
 import type { SessionUser } from "@/lib/auth/session";
+import { logger } from "@/lib/log";
+
+const log = logger("api");
 
 // One small wrapper per surface (management API, key-authenticated /api routes): it authenticates,
 // maps errors to `{ error: { code, message } }`, and stamps every answer with x-request-id, so route
@@ -178,16 +181,16 @@ function errorResponse(thrown: unknown, request: Request, requestId: string): Re
   let err = thrown;
   if (isDataRangeError(thrown)) {
     // A value validation should have refused reached the database: the client's fault, but our gap.
-    console.warn(`[api] ${requestId} ${where}: the database refused a value as out of range or malformed`);
+    log.warn({ requestId, where }, "the database refused a value as out of range or malformed");
     err = new ApiError("validation_error", "A value is out of range or malformed.");
   }
   if (!(err instanceof ApiError) && isDatabaseUnavailable(err)) {
-    console.warn(`[api] ${requestId} ${where}: the database is unavailable`);
+    log.warn({ requestId, where }, "the database is unavailable");
     err = new ApiError("service_unavailable", "The service is temporarily unavailable. Please retry shortly.");
   }
   if (!(err instanceof ApiError)) {
     // Logged for operators only; the client gets a generic message with the id to quote.
-    console.error(`[api] ${requestId} ${where} failed:`, err);
+    log.error({ err, requestId, where }, "request failed");
   }
   return Response.json(apiErrorBody(err, requestId), { status: apiErrorStatus(err) });
 }

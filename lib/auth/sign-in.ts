@@ -6,6 +6,9 @@ import { clientIpForThrottling } from "@/lib/gateway/client-ip";
 import { getRateLimiter, type LimitCheck } from "@/lib/ratelimit";
 import { hashPassword, needsRehash, verifyPassword } from "./password";
 import { passwordVersion } from "./session-version";
+import { logger } from "@/lib/log";
+
+const log = logger("auth");
 
 // Email + password sign-in (next-auth's credentials `authorize`).
 //
@@ -68,7 +71,7 @@ export async function authorizeCredentials(raw: unknown, headers: HeaderSource):
     return await authorize(raw, headers);
   } catch (err) {
     if (err instanceof SignInThrottledError || err instanceof EmailNotVerifiedError) throw err;
-    console.error("[auth] sign-in failed:", (err as { code?: string }).code ?? (err as Error).name);
+    log.error({ err }, "sign-in failed");
     throw new Error("Sign-in is temporarily unavailable; try again shortly.");
   }
 }
@@ -145,7 +148,7 @@ async function upgradePasswordHash(userId: string, oldHash: string, password: st
     );
     return rowCount ? newHash : oldHash;
   } catch (err) {
-    console.error("[auth] password hash upgrade failed:", (err as { code?: string }).code ?? (err as Error).name);
+    log.error({ err }, "password hash upgrade failed");
     return oldHash;
   }
 }

@@ -214,7 +214,12 @@ describe("sweeper", () => {
   it("one instance sweeps at a time: a sweep while another holds the sweep lock skips its round", async () => {
     const { orgId, keyId } = await newOrg(1_000n);
     for (let i = 0; i < 5; i++)
-      await admitHold(db, { requestId: `lock_${orgId}_${i}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n });
+      await admitHold(db, {
+        requestId: `lock_${orgId}_${i}`,
+        organizationId: orgId,
+        apiKeyId: keyId,
+        amountNanos: 10n,
+      });
     await new Promise((r) => setTimeout(r, 50));
     const other = await db.connect(); // another instance, mid-sweep
     try {

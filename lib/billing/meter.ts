@@ -3,8 +3,12 @@ import { hotPathBilling } from "./billing-batches";
 import { refusalLog } from "./refusals";
 import type { RequestLogRow } from "./request-log";
 import { settlementJournal } from "./settlement-journal";
+import { logCompletedRequest } from "@/lib/gateway/access-log";
 import type { KeyContext } from "@/lib/gateway/auth";
+import { logger, serializeError } from "@/lib/log";
 import { countHoldInFlight, countOverage, countReceipt } from "@/lib/metrics/hooks";
+
+const log = logger("billing");
 
 // One meter per request: it knows what was held and at which prices, and settles exactly once
 // (in memory here, and by the hold's state in the database, so a replay is a no-op).
@@ -99,6 +103,7 @@ export class Meter {
     const cost = costNanos(usage, this.init.prices);
     const row = this.logRow(outcome, usage, cost);
     countReceipt(row);
+    logCompletedRequest(row);
     if (outcome.status === 200) this.auto?.onServed(this.init.modelRouted);
     let charged: bigint;
     try {
@@ -117,8 +122,15 @@ export class Meter {
       overages.count++;
       overages.nanos += charged - this.init.holdNanos;
       countOverage(row.modelRouted, row.channelId, charged - this.init.holdNanos);
-      console.warn(
-        `[billing] overage on ${this.init.requestId}: charged ${charged} nanos against a hold of ${this.init.holdNanos} (model ${this.init.modelRouted}, channel ${outcome.channelId ?? "-"})`,
+      log.warn(
+        {
+          requestId: this.init.requestId,
+          chargedNanos: charged.toString(),
+          holdNanos: this.init.holdNanos.toString(),
+          model: this.init.modelRouted,
+          channelId: outcome.channelId ?? null,
+        },
+        "overage: charged above the hold",
       );
     }
     return charged;
@@ -132,13 +144,13 @@ export class Meter {
     const requestId = this.init.requestId;
     try {
       await settlementJournal().add({ kind: "settle", requestId, costNanos: cost.toString(), log: row });
-      console.warn(`[billing] settlement of ${requestId} deferred (${(err as Error).message}); journaled`);
+      log.warn({ err, requestId }, "settlement deferred; journaled");
       return cost;
     } catch (journalError) {
       // Last resort: the hold stays HELD and the sweeper releases it (the request is then free).
-      console.error(
-        `[billing] settlement of ${requestId} failed (${(err as Error).message}) and could not be journaled:`,
-        (journalError as Error).message,
+      log.error(
+        { err, journalError: serializeError(journalError), requestId },
+        "settlement failed and could not be journaled",
       );
       return 0n;
     }
@@ -224,5 +236,6 @@ export function logRefusedRequest(args: {
     requestCount: 1,
   };
   countReceipt(row); // one per refusal: aggregated receipts carry the same sum in requestCount
+  logCompletedRequest(row);
   return refusalLog().record(row);
 }

@@ -1,6 +1,9 @@
 import { hotPathDb } from "@/lib/db/hot-path";
 import { newRequestId } from "@/lib/http/request-id";
 import { insertRequestLog, type RequestLogRow } from "./request-log";
+import { logger } from "@/lib/log";
+
+const log = logger("billing");
 
 // Receipts of requests refused before any money moved (400, 402, 403, 404, 413, 429 …). A flood of
 // refusals must not cost a database write each, so per API key: the first REFUSALS_LOGGED_PER_MINUTE
@@ -44,9 +47,7 @@ export class RefusalLog {
     }
     if (window.logged < REFUSALS_LOGGED_PER_MINUTE) {
       window.logged++;
-      return this.write(row).catch((err) =>
-        console.error("[billing] could not write a receipt:", (err as Error).message),
-      );
+      return this.write(row).catch((err) => log.error({ err, requestId: row.id }, "could not write a receipt"));
     }
     const bucket = `${minute}|${keyId}|${row.endpoint}|${row.status}|${row.errorCode ?? ""}`;
     const aggregate = this.aggregates.get(bucket);
@@ -64,7 +65,7 @@ export class RefusalLog {
     await Promise.all(
       due.map(([, { row, count }]) =>
         this.write({ ...row, id: newRequestId(), requestCount: count }).catch((err) =>
-          console.error("[billing] could not write an aggregated receipt:", (err as Error).message),
+          log.error({ err, count }, "could not write an aggregated receipt"),
         ),
       ),
     );

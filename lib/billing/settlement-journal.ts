@@ -5,6 +5,9 @@ import { getPool } from "@/lib/db/pool";
 import { isDatabaseUnavailable } from "@/lib/db/errors";
 import { releaseHold, settleHold } from "./holds";
 import type { RequestLogRow } from "./request-log";
+import { logger } from "@/lib/log";
+
+const log = logger("billing");
 
 // Money steps that could not reach the database are written here, one fsynced file per request,
 // and replayed until they land: a request whose settlement failed (Postgres down, a connection
@@ -78,7 +81,7 @@ export class SettlementJournal {
       this.timer = undefined;
       // Whatever a replay ran into, entries still waiting get another one.
       void this.replay()
-        .catch((err: Error) => console.error("[billing] settlement journal replay failed:", err.message))
+        .catch((err: Error) => log.error({ err }, "settlement journal replay failed"))
         .finally(() => {
           if (this.pending().length > 0) this.schedule();
         });
@@ -95,20 +98,20 @@ export class SettlementJournal {
       } catch (err) {
         // Instances may share one journal folder (docker-compose.yml): another one landed it first.
         if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
-        console.error(`[billing] unreadable settlement journal entry ${name}:`, (err as Error).message);
+        log.error({ err, entry: name }, "unreadable settlement journal entry");
         await rename(file, `${file}.unreadable`).catch(() => undefined);
         continue;
       }
       try {
         await applyEntry(entry);
         await rm(file, { force: true });
-        console.warn(`[billing] journaled ${entry.kind} of ${entry.requestId} landed`);
+        log.warn({ kind: entry.kind, requestId: entry.requestId }, `journaled ${entry.kind} landed`);
       } catch (err) {
         if (isDatabaseUnavailable(err)) return; // try again later
         // Not an outage: retrying would fail the same way. Kept aside for an operator, loudly.
-        console.error(
-          `[billing] journaled ${entry.kind} of ${entry.requestId} failed and was set aside as ${name}.failed:`,
-          (err as Error).message,
+        log.error(
+          { err, kind: entry.kind, requestId: entry.requestId, setAsideAs: `${name}.failed` },
+          `journaled ${entry.kind} failed and was set aside`,
         );
         await rename(file, `${file}.failed`).catch(() => undefined);
       }

@@ -1,6 +1,9 @@
 import { getPool } from "@/lib/db/pool";
 import { billingConfig } from "./config";
 import { sweepOrphanedHolds } from "./sweeper";
+import { logger } from "@/lib/log";
+
+const log = logger("billing");
 
 /** Every instance sweeps periodically; one at a time (sweeper.ts: an advisory lock), each hold once. */
 export function startHoldSweeper(): () => void {
@@ -8,9 +11,9 @@ export function startHoldSweeper(): () => void {
   const sweep = async () => {
     try {
       const released = await sweepOrphanedHolds(getPool(), TOKENFLOW_HOLD_TTL_MS);
-      if (released > 0) console.warn(`[billing] released ${released} orphaned hold(s)`);
+      if (released > 0) log.warn({ released }, `released ${released} orphaned hold(s)`);
     } catch (err) {
-      console.error("[billing] hold sweep failed:", (err as Error).message);
+      log.error({ err }, "hold sweep failed");
     }
   };
   const first = setTimeout(sweep, 1_000).unref();

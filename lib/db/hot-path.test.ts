@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { captureLog } from "@/test/log-capture";
 import { DatabaseUnavailableError, HotPathGate } from "./hot-path";
 import { isDatabaseUnavailable } from "./errors";
 
@@ -82,7 +83,7 @@ describe("HotPathGate", () => {
 
     it("fails the waiters once no query has finished for stallMs, and the calls after them", async () => {
       vi.useFakeTimers();
-      vi.spyOn(console, "warn").mockImplementation(() => undefined);
+      captureLog(); // the "database counts as unavailable" warnings (restored by restoreAllMocks)
       const gate = new HotPathGate(() => 2, Date.now, 1_000);
       const slow = [deferred(), deferred()]; // e.g. settlements on connections that went silent
       const running = slow.map((d) => gate.run(() => d.promise));
@@ -106,7 +107,7 @@ describe("HotPathGate", () => {
 
     it("fails a new call when the queries running have not been answered for stallMs, with slots free", async () => {
       vi.useFakeTimers();
-      vi.spyOn(console, "warn").mockImplementation(() => undefined);
+      captureLog(); // the "database counts as unavailable" warnings (restored by restoreAllMocks)
       const gate = new HotPathGate(() => 10, Date.now, 1_000);
       const silent = deferred(); // a settlement batch on a connection that went silent
       const running = gate.run(() => silent.promise);

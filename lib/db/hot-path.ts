@@ -1,6 +1,9 @@
 import type { QueryConfig, QueryResult, QueryResultRow } from "pg";
 import { isDatabaseUnavailable } from "./errors";
 import { DB_CONNECT_TIMEOUT_MS, DB_QUERY_TIMEOUT_MS, getPool, timedQuery } from "./pool";
+import { logger } from "@/lib/log";
+
+const log = logger("db");
 
 // The /v1 hot path's way to Postgres (key lookups, the catalog, admission, settlement, receipts).
 // Two needs pull against each other: a burst of a thousand requests must queue for connections as
@@ -74,8 +77,9 @@ export class HotPathGate {
       this.lastProbeAt = this.now();
     }
     if (!probe && this.activeStalled()) {
-      console.warn(
-        `[db] no query has finished for ${this.stallMs} ms while queries run: the database counts as unavailable`,
+      log.warn(
+        { stalledMs: this.stallMs },
+        "no query has finished for the stall time while queries run: the database counts as unavailable",
       );
       this.markDown();
       throw new DatabaseUnavailableError();
@@ -160,8 +164,9 @@ export class HotPathGate {
         this.stallTimer = undefined;
         if (this.waiting.length === 0) return;
         if (stalledFor() < this.stallMs) return this.watchForStall();
-        console.warn(
-          `[db] no query has finished for ${stalledFor()} ms while ${this.waiting.length} wait: the database counts as unavailable`,
+        log.warn(
+          { stalledMs: stalledFor(), waiting: this.waiting.length },
+          "no query has finished for the stall time while queries wait: the database counts as unavailable",
         );
         this.markDown();
       },

@@ -1,4 +1,7 @@
 import pg from "pg";
+import { logger } from "@/lib/log";
+
+const log = logger("db");
 
 // The raw pg pool of the /v1 hot path and the money functions (one statement per step). Prisma
 // (dashboards, admin) has its own pool in client.ts because it expects pg's default BIGINT parsing.
@@ -103,7 +106,7 @@ export function getPool(): pg.Pool {
       options: HOT_PATH_OPTIONS,
     });
     // Without a listener an idle client's error (e.g. Postgres restart) crashes the process.
-    pool.on("error", (err) => console.error("[db] idle client error:", err.message));
+    pool.on("error", (err) => log.error({ err }, "idle client error"));
     globalForPool.tokenflowPool = pool;
   }
   return globalForPool.tokenflowPool;

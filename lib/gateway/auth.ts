@@ -7,6 +7,9 @@ import { gatewayConfig } from "./config";
 import { GatewayError } from "./errors";
 import { TtlCache } from "./ttl-cache";
 import type { HeaderReader } from "./http";
+import { logger } from "@/lib/log";
+
+const log = logger("gateway");
 
 export interface KeyContext {
   apiKeyId: string;
@@ -103,7 +106,7 @@ function touchLastUsed(apiKeyId: string) {
         DB_QUERY_TIMEOUT_MS,
       ),
     )
-    .catch((err) => console.error("[gateway] could not record key use:", (err as Error).message));
+    .catch((err) => log.error({ err }, "could not record key use"));
 }
 
 /** After revocation: drops the key from this instance's cache and tells the others. */

@@ -15,6 +15,9 @@ import {
 } from "./prepared-body";
 import type { PreparedMessagesBody } from "./surfaces/messages/prepare";
 import type { PreparedResponsesBody } from "./surfaces/responses/prepare";
+import { logger } from "@/lib/log";
+
+const log = logger("gateway");
 
 // Bodies above TOKENFLOW_BODY_WORKER_THRESHOLD_BYTES are prepared (decode, depth scan, parse,
 // validation, token bounds, pre-serialised large fields) on a small pool of worker threads, so no
@@ -75,7 +78,7 @@ async function prepare(kind: AnyBodyKind, bytes: Buffer): Promise<AnyPreparedBod
     await target.ready;
   } catch (error) {
     // Workers cannot start here (e.g. no tsx): correct but blocking beats failing every large request.
-    if (!warnedUnavailable) console.error("[gateway] body workers unavailable, preparing large bodies inline:", error);
+    if (!warnedUnavailable) log.error({ err: error }, "body workers unavailable, preparing large bodies inline");
     warnedUnavailable = true;
     return prepareAnyBody(kind, bytes, limits);
   }

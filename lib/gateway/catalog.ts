@@ -7,6 +7,9 @@ import { decryptSecret } from "@/lib/crypto/secrets";
 import type { Prices } from "@/lib/billing/money";
 import { gatewayConfig } from "./config";
 import { TtlCache } from "./ttl-cache";
+import { logger } from "@/lib/log";
+
+const log = logger("gateway");
 
 // Models and channels as the gateway sees them, cached a couple of seconds per instance.
 // Admin writes call invalidateCatalog() so the local instance sees them at once.
@@ -111,7 +114,10 @@ async function loadCatalog(): Promise<Catalog> {
         apiKey = c.apiKeyEncrypted ? decryptSecret(c.apiKeyEncrypted, appEncryptionKey()) : null;
       } catch {
         // One unreadable secret (TOKENFLOW_ENCRYPTION_KEY changed?) takes out that channel, not the gateway.
-        console.error(`[gateway] channel ${c.id}: its API key cannot be decrypted; skipping it until it is set again`);
+        log.error(
+          { channelId: c.id },
+          "the channel API key cannot be decrypted; skipping the channel until it is set again",
+        );
         return [];
       }
       return [

@@ -4,6 +4,9 @@
 // exceptions become a generic internal_error (the original stays on `cause`, for logs only).
 import { GatewayResponse } from "./http";
 import { isDatabaseUnavailable } from "@/lib/db/errors";
+import { logger } from "@/lib/log";
+
+const log = logger("gateway");
 
 interface ErrorSpec {
   readonly status: number;
@@ -211,7 +214,7 @@ export function errorBody(error: unknown): ErrorBody {
 export function errorResponse(error: unknown, requestId: string): GatewayResponse {
   const err = toGatewayError(error);
   // The client gets a generic message; the cause goes to the log with the request id.
-  if (err.kind === "internal_error") console.error(`[gateway] ${requestId} internal error:`, err.cause ?? err.message);
+  if (err.kind === "internal_error") log.error({ err: err.cause ?? err, requestId }, "internal error");
   return GatewayResponse.json(errorBody(err), {
     status: err.status,
     headers: { ...err.headers, "x-request-id": requestId },

@@ -8,6 +8,9 @@ import { gatewayConfig } from "./config";
 import { GatewayError } from "./errors";
 import { recordModelOutcome } from "./model-health";
 import { failureFromError, UpstreamFailure } from "./upstream-failure";
+import { logger } from "@/lib/log";
+
+const log = logger("gateway");
 
 // Tries channels in order until one answers, before anything was sent to the client. What moves on
 // to the next channel, what is answered at once and what counts against a channel's health is
@@ -199,7 +202,10 @@ function noteChannelOutOfRotation(channel: CatalogChannel, failure: UpstreamFail
   const probeInS =
     (failure.kind === "auth" ? config.TOKENFLOW_BREAKER_AUTH_COOLDOWN_MS : config.TOKENFLOW_BREAKER_COOLDOWN_MS) / 1000;
   const reason = `${failure.message}; out of rotation, probed again in ${probeInS} s`;
-  console.error(`[gateway] channel ${channel.id} (${channel.name}): ${reason}`);
+  log.error(
+    { channelId: channel.id, channel: channel.name, failure: failure.kind, reason: failure.message, probeInS },
+    "channel out of rotation",
+  );
   Promise.resolve()
     .then(() =>
       getPool().query(

@@ -14,6 +14,9 @@ import { ClientClosedError, failedChannelOf, type FailoverTarget } from "./failo
 import { logRefusedRequest, Meter, newRequestId } from "@/lib/billing/meter";
 import { readBodyBytes } from "./read-body";
 import { GatewayResponse, type GatewayRequest, type HeaderReader } from "./http";
+import { logger } from "@/lib/log";
+
+const log = logger("billing");
 
 // The one request pipeline of every billed /v1 endpoint:
 //   authenticate → request limits → read + parse → route → check → token limit → hold (one atomic
@@ -174,9 +177,7 @@ async function admit(requestId: string, key: KeyContext, amountNanos: bigint) {
     if (isDatabaseUnavailable(err) && mayHaveRun(err)) {
       await settlementJournal()
         .add({ kind: "release", requestId })
-        .catch((journalError: Error) =>
-          console.error(`[billing] could not journal the release of ${requestId}:`, journalError.message),
-        );
+        .catch((journalError: Error) => log.error({ err: journalError, requestId }, "could not journal the release"));
     }
     throw err;
   }

@@ -1,5 +1,6 @@
 import { defaultMigrationsDir, readMigrations } from "@/lib/db/migrate";
 import { getPool, timedQuery } from "@/lib/db/pool";
+import { logger } from "@/lib/log";
 import { compareMigrations, type MigrationRecord, type MigrationStatus } from "./migrations";
 import { probeRedis, type RedisState } from "./redis-state";
 
@@ -33,7 +34,7 @@ export async function checkReadiness(): Promise<Readiness> {
     migrationsOnDisk().then(
       (records) => records,
       (err: Error) => {
-        console.error(`[health] cannot read the migrations of this build: ${err.message}`);
+        logger("health").error({ err }, "cannot read the migrations of this build");
         return null;
       },
     ),

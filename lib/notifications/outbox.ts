@@ -2,6 +2,9 @@ import type pg from "pg";
 import { getPool } from "@/lib/db/pool";
 import { sendEmail, type Email } from "@/lib/email/send";
 import { formatUsd } from "@/lib/format";
+import { logger } from "@/lib/log";
+
+const log = logger("notifications");
 
 // The notification outbox: settlement (tf_settle) inserts a Notification row in the same
 // transaction as the charge that crossed the owner's low-balance threshold, and a declined auto
@@ -120,7 +123,7 @@ export async function deliverPendingNotifications(
         result.sent++;
       } catch (err) {
         await client.query(`UPDATE "Notification" SET attempts = attempts + 1 WHERE id = $1`, [row.id]);
-        console.error(`[notifications] could not send ${row.kind} ${row.id}:`, (err as Error).message);
+        log.error({ err, kind: row.kind, notificationId: row.id }, "could not send a notification");
         result.failed++;
       }
     }
@@ -145,7 +148,7 @@ export function startNotificationOutbox(
     if (running || stopped) return;
     running = deliverPendingNotifications()
       .then(() => undefined)
-      .catch((err: Error) => console.error("[notifications] outbox round failed:", err.message))
+      .catch((err: Error) => log.error({ err }, "outbox round failed"))
       .finally(() => {
         running = null;
       });

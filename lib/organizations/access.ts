@@ -2,6 +2,9 @@ import { ApiError } from "@/lib/api/errors";
 import { getPool } from "@/lib/db/pool";
 import type { Queryable } from "@/lib/db/hot-path";
 import type { MembershipRole } from "@/lib/tenancy/context";
+import { logger } from "@/lib/log";
+
+const log = logger("organizations");
 
 // Who acts on an organization, checked against the database on every call: pages, server actions
 // and routes pass the session's user and active organization, and each domain function re-reads the
@@ -45,6 +48,6 @@ export async function requireRole(
 /** The message a form shows for a domain error; anything unexpected is logged and stays generic. */
 export function actionErrorMessage(err: unknown, what: string): string {
   if (err instanceof ApiError) return err.message;
-  console.error(`[organizations] ${what} failed:`, (err as Error)?.message);
+  log.error({ err, what }, "an organization action failed");
   return "Something went wrong on our side. Please try again.";
 }

@@ -5,6 +5,9 @@ import { getPool, withTransaction } from "@/lib/db/pool";
 import { sendEmail } from "@/lib/email/send";
 import type { MembershipRole } from "@/lib/tenancy/context";
 import { requireRole, type OrgActor } from "./access";
+import { logger } from "@/lib/log";
+
+const log = logger("invitations");
 
 // Invitations by email (ADMIN+). An invitation is a link /invite/<token>, valid 7 days, usable once,
 // only by a user signed in with the invited email. Admins may invite members and admins (they can
@@ -122,7 +125,7 @@ export async function createInvitation(
     });
   } catch (err) {
     emailed = false;
-    console.error("[invitations] could not send the invitation email:", (err as Error).message);
+    log.error({ err }, "could not send the invitation email");
   }
   return { id, link, emailed };
 }

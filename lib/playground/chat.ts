@@ -6,6 +6,9 @@ import { handleChatCompletions } from "@/lib/gateway/chat-completions";
 import { newRequestId } from "@/lib/http/request-id";
 import { tenantOfRequest } from "@/lib/tenancy/request-tenant";
 import { GatewayResponse, type GatewayRequest, type HeaderReader } from "@/lib/gateway/http";
+import { logger } from "@/lib/log";
+
+const log = logger("playground");
 
 // POST /api/playground/chat: a signed-in member chats through one of the active organization's keys.
 // Keys are stored hashed, so the server cannot call /v1 with the secret; instead the request enters
@@ -69,7 +72,7 @@ export async function handlePlaygroundChat(request: GatewayRequest): Promise<Gat
     response.headers["x-content-type-options"] = "nosniff";
     return response;
   } catch (err) {
-    if (!(err instanceof ApiError)) console.error(`[playground] ${requestId}:`, err);
+    if (!(err instanceof ApiError)) log.error({ err, requestId }, "playground chat failed");
     const status = err instanceof ApiError ? err.status : 500;
     return GatewayResponse.json(apiErrorBody(err, requestId), {
       status,

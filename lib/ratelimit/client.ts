@@ -14,7 +14,7 @@ export interface RateLimitClientOptions {
    * deadline: ioredis's timer fires before a reply waiting in a busy process's socket is read.
    */
   commandTimeoutMs?: number;
-  log?: (message: string) => void; // default console.warn, at most once per minute
+  log?: (message: string) => void; // default: a warning in the log, at most once per minute
 }
 
 export function createRedisClient(url: string, options: RateLimitClientOptions = {}): Redis {

@@ -17,11 +17,14 @@ import type { MemoryRateLimiter } from "./memory-limiter";
 import { LogThrottle } from "./log-throttle";
 import { validateChecks, validateSlot } from "./meter";
 import type { ConcurrencyLease, LimitCheck, LimitDecision, RateLimiter } from "./types";
+import { logger } from "@/lib/log";
+
+const log = logger("ratelimit");
 
 export interface FallbackOptions {
   deadlineMs?: number; // default 1_000: the most a call to Redis may add to a request (config.ts says why)
   cooldownMs?: number; // default 1_000: after a failure, go straight to memory this long
-  log?: (message: string) => void; // default console.warn
+  log?: (message: string) => void; // default: a warning in the log
   logIntervalMs?: number; // default 60_000
   now?: () => number;
   /** Instances sharing the limits (default 1): the fallback enforces limit/instances() of each limit. */
@@ -50,9 +53,9 @@ export class FallbackRateLimiter implements RateLimiter {
     this.cooldownMs = options.cooldownMs ?? 1_000;
     this.now = options.now ?? (() => performance.now());
     this.instances = options.instances ?? (() => 1);
-    const log = options.log ?? ((m: string) => console.warn(m));
-    this.throttle = new LogThrottle(log, options.logIntervalMs ?? 60_000, this.now);
-    this.recoveries = new LogThrottle(log, options.logIntervalMs ?? 60_000, this.now);
+    const warn = options.log ?? ((m: string) => log.warn(m));
+    this.throttle = new LogThrottle(warn, options.logIntervalMs ?? 60_000, this.now);
+    this.recoveries = new LogThrottle(warn, options.logIntervalMs ?? 60_000, this.now);
   }
 
   async consume(checks: LimitCheck[]): Promise<LimitDecision> {

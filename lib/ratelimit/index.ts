@@ -68,7 +68,9 @@ export type RedisState = "off" | "ready" | "unavailable";
  * counted in Redis, exactly. A Redis that does not answer in time does not block the start: the
  * client keeps reconnecting in the background and the limits run on this instance's share meanwhile.
  */
-export async function connectRateLimiter(waitMs = rateLimitConfig().TOKENFLOW_REDIS_STARTUP_WAIT_MS): Promise<RedisState> {
+export async function connectRateLimiter(
+  waitMs = rateLimitConfig().TOKENFLOW_REDIS_STARTUP_WAIT_MS,
+): Promise<RedisState> {
   const limiter = getRateLimiter() as ClosableRateLimiter;
   if (!limiter.redis) return "off";
   const { client, registry } = limiter.redis;

@@ -12,7 +12,12 @@ async function registry(key: string, options: { configured?: number; url?: strin
   const client = await readyClient(options.url);
   cleanups.push(() => client.disconnect());
   const logs: string[] = [];
-  const r = new InstanceRegistry(client, { key, intervalMs: 60_000, configured: options.configured, log: (m) => logs.push(m) });
+  const r = new InstanceRegistry(client, {
+    key,
+    intervalMs: 60_000,
+    configured: options.configured,
+    log: (m) => logs.push(m),
+  });
   cleanups.push(() => r.stop());
   return { r, logs };
 }
@@ -48,7 +53,9 @@ describe("InstanceRegistry", () => {
     await b.r.start();
     await a.r.beat();
     expect([a.r.count(), b.r.count()]).toEqual([2, 3]);
-    expect(b.logs).toEqual(["[ratelimit] 2 instance(s) share the limits through Redis (TOKENFLOW_INSTANCES=3 is used)"]);
+    expect(b.logs).toEqual([
+      "[ratelimit] 2 instance(s) share the limits through Redis (TOKENFLOW_INSTANCES=3 is used)",
+    ]);
     await server.stop();
     await a.r.beat(); // fails: the count stands
     expect(a.r.count()).toBe(2);

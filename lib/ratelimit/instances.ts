@@ -6,6 +6,7 @@
 
 import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
+import { logger } from "@/lib/log";
 import { lua } from "./scripts";
 
 /**
@@ -49,7 +50,7 @@ export class InstanceRegistry {
     this.key = options.key ?? "tf:instances";
     this.intervalMs = options.intervalMs ?? 5_000;
     this.configured = options.configured ?? 1;
-    this.log = options.log ?? ((m) => console.log(m));
+    this.log = options.log ?? ((m) => logger("ratelimit").info(m));
   }
 
   /** The number of instances to share a limit between while Redis is unavailable (at least 1). */

@@ -1,12 +1,16 @@
 // "Log once per minute, not per request": the first message goes out at once, later ones at most
 // once per interval, saying how many were held back.
 
+import { logger } from "@/lib/log";
+
+const ratelimitLog = logger("ratelimit");
+
 export class LogThrottle {
   private lastAt = -Infinity;
   private suppressed = 0;
 
   constructor(
-    private readonly log: (message: string) => void = (m) => console.warn(m),
+    private readonly log: (message: string) => void = (m) => ratelimitLog.warn(m),
     private readonly intervalMs = 60_000,
     private readonly now: () => number = () => performance.now(),
   ) {}

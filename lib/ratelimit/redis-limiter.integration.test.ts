@@ -205,7 +205,9 @@ describe("RedisRateLimiter: script loading", () => {
       const stats = String(await client.info("commandstats"));
       expect(Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1])).toBe(4);
       expect(Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1])).toBe(1);
-      expect(Number(/cmdstat_script\|load:calls=(\d+)/.exec(stats)?.[1] ?? /cmdstat_script:calls=(\d+)/.exec(stats)?.[1])).toBeGreaterThanOrEqual(3);
+      expect(
+        Number(/cmdstat_script\|load:calls=(\d+)/.exec(stats)?.[1] ?? /cmdstat_script:calls=(\d+)/.exec(stats)?.[1]),
+      ).toBeGreaterThanOrEqual(3);
     } finally {
       client.disconnect();
       await server.stop();

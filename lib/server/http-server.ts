@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { isV1Path, routeV1 } from "@/lib/gateway/router";
+import { logger } from "@/lib/log";
 import { handlePlaygroundChat, PLAYGROUND_CHAT_PATH } from "@/lib/playground/chat";
 import type { GatewayRequest, GatewayResponse } from "@/lib/gateway/http";
 import { Lifecycle } from "./lifecycle";
@@ -9,6 +10,8 @@ import { isOpsPath, serveOps } from "./ops-endpoints";
 // TokenFlow's one HTTP server: /v1 goes straight to the gateway core, everything else (pages,
 // /api/*) to Next.js. Owning the server lets us drain it on SIGTERM (lib/server/shutdown.ts) and
 // tell the app the socket's peer address.
+
+const log = logger("server");
 
 export type NextHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -30,7 +33,7 @@ export function createTokenflowServer(nextHandler: NextHandler): TokenflowServer
     if (isOpsPath(pathname)) {
       lifecycle.track(res);
       serveOps(pathname, req, res, lifecycle).catch((err: unknown) => {
-        console.error("[server] ops endpoint failed:", err);
+        log.error({ err }, "ops endpoint failed");
         if (!res.headersSent) {
           res.statusCode = 500;
           res.end();
@@ -55,7 +58,7 @@ export function createTokenflowServer(nextHandler: NextHandler): TokenflowServer
     }
     lifecycle.track(res);
     nextHandler(req, res).catch((err: unknown) => {
-      console.error("[server] page handler failed:", err);
+      log.error({ err, path: pathname }, "page handler failed");
       if (!res.headersSent) {
         res.statusCode = 500;
         res.end("Internal Server Error");
@@ -79,7 +82,7 @@ async function serveGateway(
     await sendGatewayResponse(res, await handle(request));
   } catch (err) {
     // The gateway answers its own errors; anything here is a bug of ours.
-    console.error("[server] /v1 handler failed:", err);
+    log.error({ err }, "/v1 handler failed");
     if (!res.headersSent) {
       res.statusCode = 500;
       res.setHeader("content-type", "application/json");

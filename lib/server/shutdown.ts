@@ -1,4 +1,5 @@
 import type http from "node:http";
+import { logger } from "@/lib/log";
 import type { Lifecycle } from "./lifecycle";
 
 // SIGTERM drains (container runtimes, systemd and `npm start`'s Ctrl-C all send it, to the process or
@@ -16,21 +17,26 @@ export interface ShutdownOptions {
   flush?: () => Promise<void>;
   /** Closes pools and clients. */
   close?: () => Promise<void>;
-  log?: (message: string) => void;
 }
+
+const log = logger("server");
 
 export async function drainAndClose(options: ShutdownOptions): Promise<void> {
   const { server, lifecycle, graceMs } = options;
-  const log = options.log ?? ((m: string) => console.log(`[tokenflow] ${m}`));
   const started = Date.now();
   lifecycle.draining = true;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  if (lifecycle.inFlight > 0) log(`draining ${lifecycle.inFlight} request(s), up to ${graceMs} ms…`);
+  if (lifecycle.inFlight > 0) {
+    log.info(
+      { inFlight: lifecycle.inFlight, graceMs },
+      `draining ${lifecycle.inFlight} request(s), up to ${graceMs} ms…`,
+    );
+  }
 
   if (!(await lifecycle.waitIdle(graceMs))) {
     const cut = lifecycle.cutGatewayRequests();
-    log(`grace period over: cut ${cut} API request(s) still running`);
+    log.warn({ cut }, `grace period over: cut ${cut} API request(s) still running`);
     await lifecycle.waitIdle(options.settleMs ?? 5_000);
   }
   // Whatever is left (a page still rendering, a stream whose client stopped reading): closing it
@@ -39,7 +45,8 @@ export async function drainAndClose(options: ShutdownOptions): Promise<void> {
   server.closeAllConnections();
   await lifecycle.waitIdle(1_000);
   await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000))]);
-  await options.flush?.().catch((err: Error) => log(`flush failed: ${err.message}`));
-  await options.close?.().catch((err: Error) => log(`close failed: ${err.message}`));
-  log(`stopped in ${Date.now() - started} ms`);
+  await options.flush?.().catch((err: Error) => log.error({ err }, "flush failed"));
+  await options.close?.().catch((err: Error) => log.error({ err }, "close failed"));
+  const stoppedMs = Date.now() - started;
+  log.info({ stoppedMs }, `stopped in ${stoppedMs} ms`);
 }

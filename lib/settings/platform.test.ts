@@ -1,4 +1,5 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
+import { captureLog } from "@/test/log-capture";
 import { SIGNUP_CREDIT_NANOS } from "@/lib/db/seed";
 import { DEFAULT_PLATFORM_SETTINGS, parsePlatformSettings } from "./platform";
 
@@ -27,7 +28,7 @@ describe("parsePlatformSettings", () => {
   });
 
   it("falls back to the default for malformed or out-of-range values", () => {
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const logged = captureLog();
     const parsed = parsePlatformSettings([
       { key: "signup.open", value: "no" },
       { key: "signup.emailVerification", value: 1 },
@@ -40,12 +41,12 @@ describe("parsePlatformSettings", () => {
     expect(parsePlatformSettings([{ key: "signup.creditUsd", value: { usd: 5 } }]).signupCreditNanos).toBe(
       DEFAULT_PLATFORM_SETTINGS.signupCreditNanos,
     );
-    expect(warn).toHaveBeenCalledTimes(5);
-    warn.mockRestore();
+    expect(logged.lines().filter((line) => line.level === "warn")).toHaveLength(5);
+    logged.restore();
   });
 
   it("reads top-up limits in whole cents, and keeps the defaults when they are unusable", () => {
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const logged = captureLog();
     const parsed = parsePlatformSettings([
       { key: "billing.topUpMinUsd", value: "1.50" },
       { key: "billing.topUpMaxUsd", value: 250 },
@@ -57,19 +58,19 @@ describe("parsePlatformSettings", () => {
       { key: "billing.topUpMaxUsd", value: "10" },
     ]);
     expect([inverted.topUpMinNanos, inverted.topUpMaxNanos]).toEqual([5_000_000_000n, 1_000_000_000_000n]);
-    expect(warn).toHaveBeenCalledTimes(2);
-    warn.mockRestore();
+    expect(logged.lines().filter((line) => line.level === "warn")).toHaveLength(2);
+    logged.restore();
   });
 
   it("reads the default low-balance threshold for new organizations (none unless set)", () => {
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const logged = captureLog();
     const read = (value: unknown) =>
       parsePlatformSettings([{ key: "billing.lowBalanceThresholdUsd", value }]).defaultLowBalanceThresholdNanos;
     expect(read("2.50")).toBe(2_500_000_000n);
     expect(read(null)).toBeNull();
     expect(read("0")).toBeNull();
     expect(read("abc")).toBeNull();
-    expect(warn).toHaveBeenCalledTimes(2);
-    warn.mockRestore();
+    expect(logged.lines().filter((line) => line.level === "warn")).toHaveLength(2);
+    logged.restore();
   });
 });

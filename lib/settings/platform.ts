@@ -1,6 +1,9 @@
 import { usdToNanos } from "../billing/money";
 import type { Pool, PoolClient } from "pg";
 import { getPool } from "../db/pool";
+import { logger } from "@/lib/log";
+
+const log = logger("settings");
 
 // Platform settings an operator changes at run time (the Setting table, key → JSON value), with the
 // defaults a fresh install runs on. Read per use (a handful of rows by primary key): a change made
@@ -57,7 +60,7 @@ export function parsePlatformSettings(rows: ReadonlyArray<{ key: string; value: 
     const value = stored.get(key);
     if (value === undefined) return fallback;
     if (typeof value === "boolean") return value;
-    console.warn(`[settings] ${key} is not true/false; using ${fallback}`);
+    log.warn({ setting: key, using: fallback }, "a setting is not true/false; using the default");
     return fallback;
   };
   settings.signupOpen = flag(SETTING_KEYS.signupOpen, settings.signupOpen);
@@ -70,7 +73,10 @@ export function parsePlatformSettings(rows: ReadonlyArray<{ key: string; value: 
       if (nanos < 0n || nanos > MAX_SIGNUP_CREDIT_NANOS) throw new RangeError("out of range");
       settings.signupCreditNanos = nanos;
     } catch {
-      console.warn(`[settings] ${SETTING_KEYS.signupCreditUsd} is not a USD amount from 0 to 10000; using the default`);
+      log.warn(
+        { setting: SETTING_KEYS.signupCreditUsd },
+        "a setting is not a USD amount from 0 to 10000; using the default",
+      );
     }
   }
   const usdSetting = (key: string, fallback: bigint) => {
@@ -82,14 +88,14 @@ export function parsePlatformSettings(rows: ReadonlyArray<{ key: string; value: 
       if (nanos <= 0n || nanos > MAX_TOP_UP_NANOS || nanos % 10_000_000n !== 0n) throw new RangeError("out of range");
       return nanos;
     } catch {
-      console.warn(`[settings] ${key} is not a whole-cent USD amount from 0.01 to 999999.99; using the default`);
+      log.warn({ setting: key }, "a setting is not a whole-cent USD amount from 0.01 to 999999.99; using the default");
       return fallback;
     }
   };
   settings.topUpMinNanos = usdSetting(SETTING_KEYS.topUpMinUsd, settings.topUpMinNanos);
   settings.topUpMaxNanos = usdSetting(SETTING_KEYS.topUpMaxUsd, settings.topUpMaxNanos);
   if (settings.topUpMinNanos > settings.topUpMaxNanos) {
-    console.warn("[settings] the top-up minimum is above the maximum; using the defaults for both");
+    log.warn("the top-up minimum is above the maximum; using the defaults for both");
     settings.topUpMinNanos = DEFAULT_PLATFORM_SETTINGS.topUpMinNanos;
     settings.topUpMaxNanos = DEFAULT_PLATFORM_SETTINGS.topUpMaxNanos;
   }
@@ -101,7 +107,10 @@ export function parsePlatformSettings(rows: ReadonlyArray<{ key: string; value: 
       if (nanos <= 0n || nanos > MAX_LOW_BALANCE_THRESHOLD_NANOS) throw new RangeError("out of range");
       settings.defaultLowBalanceThresholdNanos = nanos;
     } catch {
-      console.warn(`[settings] ${SETTING_KEYS.lowBalanceThresholdUsd} is not a USD amount above 0; using no default`);
+      log.warn(
+        { setting: SETTING_KEYS.lowBalanceThresholdUsd },
+        "a setting is not a USD amount above 0; using no default",
+      );
     }
   }
   return settings;

@@ -6,6 +6,9 @@ import type { AccountFormState } from "@/lib/accounts/form-state";
 import { FORGOT_PASSWORD_ANSWER, requestPasswordReset } from "@/lib/accounts/password-reset";
 import { emailSchema } from "@/lib/accounts/sign-up";
 import { clientIpForThrottling } from "@/lib/gateway/client-ip";
+import { logger } from "@/lib/log";
+
+const log = logger("accounts");
 
 export type ForgotPasswordState = AccountFormState<"email">;
 
@@ -23,7 +26,7 @@ export async function forgotPasswordAction(_previous: ForgotPasswordState, formD
     await requestPasswordReset(parsed.data.email, clientIpForThrottling(await headers()));
   } catch (err) {
     // The same answer either way (no account enumeration); the operator sees the failure.
-    console.error("[accounts] password reset email failed:", (err as Error).name, (err as Error).message);
+    log.error({ err }, "password reset email failed");
   }
   return { status: "done", message: FORGOT_PASSWORD_ANSWER } satisfies ForgotPasswordState;
 }

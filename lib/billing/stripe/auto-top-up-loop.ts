@@ -1,6 +1,9 @@
 import { onAutoTopUpDue } from "@/lib/billing/auto-top-up-signal";
 import { isTopUpConfigured } from "./config";
 import { retryStuckAutoTopUps, runAutoTopUp } from "./auto-top-up";
+import { logger } from "@/lib/log";
+
+const log = logger("stripe");
 
 // The server's side of auto top-up (every instance): it listens for admissions that left a balance
 // below its threshold and runs the payment, and every TOKENFLOW_AUTO_TOP_UP_INTERVAL_MS retries
@@ -13,7 +16,7 @@ export function startAutoTopUps(
   const inFlight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     const tracked = work
-      .catch((err: Error) => console.error("[stripe] auto top-up failed:", err.message))
+      .catch((err: Error) => log.error({ err }, "auto top-up failed"))
       .finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   };

@@ -10,6 +10,9 @@ import { isTopUpConfigured, stripeClient, TOP_UP_CURRENCY } from "./config";
 import { fulfillPaymentIntent, markPaymentFailed } from "./fulfill";
 import { newPaymentId } from "./payments";
 import { notConfigured } from "./checkout";
+import { logger } from "@/lib/log";
+
+const log = logger("stripe");
 
 // Auto top-up: when an admission leaves an organization's balance below its threshold (tf_admit
 // answers 'ok_top_up'), one off-session PaymentIntent for the configured amount is created on the
@@ -170,7 +173,7 @@ async function chargeSavedCard(payment: {
     }
     // Stripe unreachable or erring: the payment stays PENDING and the auto top-up loop retries it
     // with the same idempotency key, so Stripe never charges twice for it.
-    console.error(`[stripe] auto top-up ${payment.id} could not reach Stripe:`, (err as Error).message);
+    log.error({ err, paymentId: payment.id }, "auto top-up could not reach Stripe");
     return "error";
   }
   await getPool().query(
@@ -244,7 +247,7 @@ export async function retryStuckAutoTopUps(olderThanMs = 60_000): Promise<number
       }
       await getPool().query(`UPDATE "Payment" SET "updatedAt" = (now() AT TIME ZONE 'UTC') WHERE id = $1`, [row.id]);
     } catch (err) {
-      console.error(`[stripe] retrying auto top-up ${row.id} failed:`, (err as Error).message);
+      log.error({ err, paymentId: row.id }, "retrying an auto top-up failed");
     }
   }
   return rows.length;

@@ -1,6 +1,9 @@
 import { getPool } from "@/lib/db/pool";
 import { isTopUpConfigured } from "./config";
 import { fulfillCheckoutSession, type FulfillResult } from "./fulfill";
+import { logger } from "@/lib/log";
+
+const log = logger("stripe");
 
 // The success page's question: did this checkout credit anything? It fulfils the session itself
 // (Stripe's advice: do not wait for the webhook when the buyer is already back), so a closed tab
@@ -24,7 +27,7 @@ export async function checkoutStatus(userId: string, sessionId: string): Promise
     try {
       fulfilled = await fulfillCheckoutSession(sessionId);
     } catch (err) {
-      console.warn(`[stripe] the success page could not fulfil ${sessionId} yet:`, (err as Error).message);
+      log.warn({ err, sessionId }, "the success page could not fulfil the session yet");
     }
     payment = await paymentOfSession(userId, sessionId);
   }

@@ -7,6 +7,9 @@ import { getPlatformSettings } from "@/lib/settings/platform";
 import { nanosToCents, usdAmountSchema } from "./amounts";
 import { isTopUpConfigured, stripeClient, TOP_UP_CURRENCY } from "./config";
 import { newPaymentId } from "./payments";
+import { logger } from "@/lib/log";
+
+const log = logger("stripe");
 
 // Starting a top-up: our pending Payment row first (its id is Stripe's idempotency key, the
 // session's client_reference_id and metadata), then the Checkout Session. Owners and admins of the
@@ -80,7 +83,7 @@ export async function createTopUpCheckout(
         WHERE id = $1`,
       [paymentId],
     );
-    console.error(`[stripe] could not create a Checkout Session for ${paymentId}:`, (err as Error).message);
+    log.error({ err, paymentId }, "could not create a Checkout Session");
     throw new ApiError("service_unavailable", "Stripe could not be reached to start the payment. Please try again.");
   }
   await getPool().query(
@@ -112,7 +115,7 @@ export async function createCardSetupCheckout(actor: OrgActor): Promise<{ url: s
     if (!session.url) throw new Error("no url");
     return { url: session.url };
   } catch (err) {
-    console.error("[stripe] could not create a setup Checkout Session:", (err as Error).message);
+    log.error({ err }, "could not create a setup Checkout Session");
     throw new ApiError("service_unavailable", "Stripe could not be reached to save a card. Please try again.");
   }
 }
@@ -135,7 +138,7 @@ async function ensureStripeCustomer(organizationId: string): Promise<string> {
     );
     customerId = customer.id;
   } catch (err) {
-    console.error("[stripe] could not create a customer:", (err as Error).message);
+    log.error({ err }, "could not create a customer");
     throw new ApiError("service_unavailable", "Stripe could not be reached to start the payment. Please try again.");
   }
   await pool.query(`UPDATE "Organization" SET "stripeCustomerId" = $2 WHERE id = $1 AND "stripeCustomerId" IS NULL`, [

@@ -6,6 +6,9 @@ import { stripeClient, stripeSettings } from "./config";
 import { recordStripeEvent, type StripeEventRef } from "./event-log";
 import { lockPayment, type PaymentRow } from "./payments";
 import { describeCard, saveCardForOrganization } from "./saved-card";
+import { logger } from "@/lib/log";
+
+const log = logger("stripe");
 
 // The one fulfilment path (Stripe's "fulfill orders" guidance): whoever calls it — the webhook, the
 // success page, the reconcile command, the auto top-up runner — it re-reads the object from Stripe
@@ -155,7 +158,7 @@ async function settlePayment(client: PoolClient, payment: PaymentRow, facts: Str
           WHERE id = $1`,
         [payment.id, reason, facts.sessionId, intent?.id ?? null],
       );
-      console.warn(`[stripe] payment ${payment.id} needs review: ${reason}`);
+      log.warn({ paymentId: payment.id, reason }, "payment needs review");
       return "mismatch";
     }
     const charge = intent && typeof intent.latest_charge === "object" ? intent.latest_charge : null;

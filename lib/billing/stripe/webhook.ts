@@ -2,6 +2,9 @@ import Stripe from "stripe";
 import { stripeClient, stripeSettings } from "./config";
 import { countStripeEvent } from "@/lib/metrics/hooks";
 import { HANDLED_EVENT_TYPES, processStripeEvent } from "./process-event";
+import { logger } from "@/lib/log";
+
+const log = logger("stripe");
 
 // POST /api/stripe/webhook. The signature is checked on the raw body, byte for byte, with Stripe's
 // default tolerance of 300 s against replays; nothing is parsed before that. We answer 2xx only
@@ -32,7 +35,7 @@ export async function handleStripeWebhook(rawBody: Buffer | string, signature: s
     countStripeEvent(eventTypeLabel(event.type), result);
     return { status: 200, body: { received: true, result, ...(duplicate ? { duplicate } : {}) } };
   } catch (err) {
-    console.error(`[stripe] event ${event.id} (${event.type}) failed; Stripe will retry:`, (err as Error).message);
+    log.error({ err, eventId: event.id, eventType: event.type }, "event processing failed; Stripe will retry");
     countStripeEvent(eventTypeLabel(event.type), "failed");
     return { status: 500, body: { error: { message: "Processing failed; Stripe will deliver this event again." } } };
   }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { captureLog } from "@/test/log-capture";
 import { ERRORS, GatewayError, rateLimitExceeded, type ErrorKind } from "@/lib/gateway/errors";
 import { anthropicErrorEvent, anthropicErrorResponse, anthropicErrorType } from "./errors";
 
@@ -87,7 +88,7 @@ describe("anthropicErrorResponse", () => {
   });
 
   it("never repeats an unknown error's message, and logs it with the request id", async () => {
-    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    const logged = captureLog();
     const response = anthropicErrorResponse(
       new Error("connect ECONNREFUSED 10.0.0.7:5432 password=hunter2"),
       "req_4",
@@ -96,7 +97,9 @@ describe("anthropicErrorResponse", () => {
     const text = await response.text();
     expect(text).not.toContain("hunter2");
     expect(JSON.parse(text).error).toEqual({ type: "api_error", message: ERRORS.internal_error.message });
-    expect(log).toHaveBeenCalledWith("[gateway] req_4 internal error:", expect.any(Error));
+    expect(logged.lines()).toMatchObject([{ level: "error", requestId: "req_4", err: { type: "Error" } }]);
+    expect(logged.text()).not.toContain("hunter2");
+    logged.restore();
   });
 });
 

@@ -1,6 +1,9 @@
 import { toGatewayError } from "@/lib/gateway/errors";
 import { sseEvent } from "./sse";
 import { GatewayResponse } from "../../http";
+import { logger } from "@/lib/log";
+
+const log = logger("gateway");
 
 // The /v1/messages error surface: Anthropic's envelope
 // {"type":"error","error":{"type","message"},"request_id"} (https://docs.anthropic.com/en/api/errors)
@@ -50,7 +53,7 @@ export function anthropicErrorBody(error: unknown, requestId?: string): Anthropi
 export function anthropicErrorResponse(error: unknown, requestId: string): GatewayResponse {
   const err = toGatewayError(error);
   // The client gets a generic message; the cause goes to the log with the request id.
-  if (err.kind === "internal_error") console.error(`[gateway] ${requestId} internal error:`, err.cause ?? err.message);
+  if (err.kind === "internal_error") log.error({ err: err.cause ?? err, requestId }, "internal error");
   return GatewayResponse.json(anthropicErrorBody(err, requestId), {
     status: err.status,
     // retry-after, retry-after-ms, x-should-retry …; and Anthropic's own header name for the id, which
