@@ -300,7 +300,7 @@ function limiterLines(): string {
 }
 
 function releasedIn(logs: string): number {
-  return [...logs.matchAll(/\[billing\] released (\d+) orphaned hold/g)].reduce((n, m) => n + Number(m[1]), 0);
+  return [...logs.matchAll(/released (\d+) orphaned hold/g)].reduce((n, m) => n + Number(m[1]), 0);
 }
 
 describe("Redis unavailable", () => {
