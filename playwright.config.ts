@@ -9,7 +9,7 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  timeout: 30_000,
+  timeout: 60_000, // long flows on a loaded 2-core CI machine took 31 s against 30
   use: {
     baseURL: process.env.E2E_BASE_URL,
     trace: "retain-on-failure",
