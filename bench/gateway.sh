@@ -14,6 +14,7 @@
 #    stops everything it started and drops the database.
 # Everything listens on and talks to 127.0.0.1 only. Results go to $OUT (default /tmp/tokenflow-bench/gateway-<time>).
 #
+# SOAK=600 runs bench/soak.sh instead of step 6-7 (10 minutes of steady load, RSS sampled; npm run bench:soak).
 # Knobs (env): DURATION=10 CONNS="32 128" TESTS="json sseq sse ssewrk" PIN=split, STREAM_CHUNKS/CHUNK_DELAY_MS/...
 # (passed through to bench.sh), PEERS (default "node-undici" when undici is found), UNDICI_FROM (default
 # /tmp/peers/tools, else this repo), MAX_FOREIGN_PCT=40 RETRIES=1 (see README), QUIET_MAX_WAIT=900, FORCE=1 (measure even
@@ -64,11 +65,13 @@ trap 'log "interrupted"; exit 130' INT TERM
 # ---------------- 1. wait for a quiet machine ----------------
 # The test suite, builds, and other benchmarks (ours excluded: this shell and its subshells).
 BUSY_RE='vitest|playwright|next build|bench/billing\.ts|shared/bench/bench\.sh|bench/gateway\.sh'
+# Our own ancestors (npm run's shell, a wrapper script) are not "busy" either.
+ANCESTORS=" "; a=$$; while [ -n "$a" ] && [ "$a" != 1 ] && [ "$a" != 0 ]; do ANCESTORS+="$a "; a=$(ps -o ppid= -p "$a" 2>/dev/null | tr -d ' '); done
 busy() {
   local p pp
   for p in $(pgrep -f "$BUSY_RE" 2>/dev/null); do
     pp=$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')
-    [ "$p" = "$$" ] || [ "$pp" = "$$" ] || [ -z "$pp" ] && continue
+    [[ $ANCESTORS == *" $p "* ]] || [ "$pp" = "$$" ] || [ -z "$pp" ] && continue
     ps -o pid=,args= -p "$p" 2>/dev/null
   done
 }
@@ -142,6 +145,8 @@ GATEWAY_KEY=$(api POST "/api/admin/organizations/$ORG_ID/keys" '{"name":"bench"}
 log "configured: model bench-model, channel -> http://127.0.0.1:$MOCK_PORT/v1, organization $ORG_ID with \$1,000,000, key ${GATEWAY_KEY:0:8}..."
 
 # ---------------- 6. measure ----------------
+# SOAK=<seconds> (npm run bench:soak): steady load instead of the side-by-side table, memory sampled.
+if [ -n "${SOAK:-}" ]; then wait_for_quiet; source "$ROOT/bench/soak.sh"; fi
 if [ -z "${UNDICI_FROM:-}" ]; then
   if [ -d /tmp/peers/tools/node_modules/undici ]; then UNDICI_FROM=/tmp/peers/tools; elif [ -d "$ROOT/node_modules/undici" ]; then UNDICI_FROM=$ROOT; fi
 fi

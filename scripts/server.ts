@@ -8,9 +8,11 @@ import next from "next";
 import { refusalLog } from "@/lib/billing/refusals";
 import { settlementJournal } from "@/lib/billing/settlement-journal";
 import { startHoldSweeper } from "@/lib/billing/sweeper-loop";
+import { billingConfig } from "@/lib/billing/config";
+import { startTableMaintenance } from "@/lib/db/maintenance";
 import { closeInvalidation, connectInvalidation } from "@/lib/cache/invalidation";
 import { closePrisma } from "@/lib/db/client";
-import { closePool } from "@/lib/db/pool";
+import { closePool, getPool } from "@/lib/db/pool";
 import { close as closeBodyWorkers, warm as warmBodyWorkers } from "@/lib/gateway/body-pool";
 import { gatewayConfig } from "@/lib/gateway/config";
 import { settlementsInFlight } from "@/lib/billing/meter";
@@ -92,6 +94,7 @@ async function main() {
   );
   await redis;
   const stopSweeper = startHoldSweeper();
+  const stopMaintenance = startTableMaintenance(getPool, billingConfig().TOKENFLOW_MAINTENANCE_INTERVAL_MS);
   const journal = settlementJournal();
   journal.start();
   const stopOutbox = startNotificationOutbox();
@@ -109,6 +112,7 @@ async function main() {
     firstSignalAt = Date.now();
     serverLog.info({ signal }, `${signal}: stopping…`);
     stopSweeper();
+    stopMaintenance();
     const outboxStopped = stopOutbox();
     const autoTopUpsStopped = stopAutoTopUps();
     const graceMs = gatewayConfig().TOKENFLOW_SHUTDOWN_TIMEOUT_MS;

@@ -9,6 +9,12 @@ const schema = z.object({
     .positive()
     .default(30 * 60_000),
   TOKENFLOW_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
+  /** With autovacuum off on the database: how often the API's tables are vacuumed and analyzed (lib/db/maintenance.ts). */
+  TOKENFLOW_MAINTENANCE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2 * 60_000),
 });
 
 export type BillingConfig = z.infer<typeof schema>;

@@ -1,4 +1,5 @@
 import type { Pool } from "pg";
+import { withTransaction } from "@/lib/db/pool";
 
 // One key for the hold sweep's advisory lock, the same on every instance ("tf-sweep" in ASCII).
 const SWEEP_LOCK = 0x74662d7377656570n;
@@ -13,36 +14,19 @@ const SWEEP_LOCK = 0x74662d7377656570n;
  * advisory lock without waiting: while one instance sweeps, the others skip this round (returns 0).
  * The lock goes with the transaction, also when the connection or the instance dies mid-sweep.
  */
-export async function sweepOrphanedHolds(db: Pool, olderThanMs: number): Promise<number> {
-  const client = await db.connect();
-  // A checked-out client has none of the pool's 'error' listeners: a backend terminated meanwhile
-  // would crash the process (see withTransaction in lib/db/pool.ts). A broken one is discarded.
-  let broken: Error | undefined;
-  const onError = (err: Error) => (broken ??= err);
-  client.on("error", onError);
-  try {
-    await client.query("BEGIN");
+export function sweepOrphanedHolds(db: Pool, olderThanMs: number): Promise<number> {
+  return withTransaction(async (client) => {
     const { rows: lock } = await client.query<{ mine: boolean }>(
       "SELECT pg_try_advisory_xact_lock($1::bigint) AS mine",
       [SWEEP_LOCK.toString()],
     );
-    if (!lock[0].mine) {
-      await client.query("COMMIT");
-      return 0;
-    }
+    if (!lock[0].mine) return 0;
     const { rows } = await client.query<{ released: boolean }>(
       `SELECT tf_release(id) AS released FROM "Hold"
         WHERE state = 'HELD' AND "createdAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => $1::double precision / 1000)
         ORDER BY "createdAt" LIMIT 1000`,
       [olderThanMs],
     );
-    await client.query("COMMIT");
     return rows.filter((r) => r.released).length;
-  } catch (err) {
-    await client.query("ROLLBACK").catch((rollbackError: Error) => (broken ??= rollbackError));
-    throw err;
-  } finally {
-    client.off("error", onError);
-    client.release(broken);
-  }
+  }, db);
 }

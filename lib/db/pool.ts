@@ -60,10 +60,13 @@ export function databaseUrl(): string {
  * throws. A checked-out client has none of the pool's 'error' listeners, so a backend terminated
  * meanwhile (an operator, a failover, a restart) would emit an 'error' nobody hears, which crashes
  * the process: listen while it is out. The statement under way fails on its own, and a connection
- * that broke is discarded rather than returned to the pool.
+ * that broke is discarded rather than returned to the pool. `pool` defaults to the process's pool.
  */
-export async function withTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await getPool().connect();
+export async function withTransaction<T>(
+  fn: (client: pg.PoolClient) => Promise<T>,
+  pool: pg.Pool = getPool(),
+): Promise<T> {
+  const client = await pool.connect();
   let broken: Error | undefined;
   const onError = (err: Error) => (broken ??= err);
   client.on("error", onError);

@@ -1,0 +1,105 @@
+// Table maintenance against real Postgres: with autovacuum off, statistics are never refreshed and each
+// connection keeps the plans it made while the tables were empty, so the billing functions end up
+// scanning whole tables. vacuumAnalyze must refresh them (one instance at a time), after which the same
+// connection plans again and settles a batch without scanning the holds table.
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bigintTypes } from "@/lib/db/pool";
+import { settleHolds } from "@/lib/billing/holds";
+import { createFreshDatabase } from "@/test/database";
+import { receipt } from "@/test/usage-seed";
+import { autovacuumEnabled, HOT_TABLES, vacuumAnalyze } from "./maintenance";
+
+let database: Awaited<ReturnType<typeof createFreshDatabase>>;
+let db: pg.Pool;
+const ORG = "org_maint";
+
+beforeAll(async () => {
+  database = await createFreshDatabase();
+  db = new pg.Pool({ connectionString: database.url, max: 4, types: bigintTypes });
+  await db.query(
+    `INSERT INTO "Organization" (id, name, "createdAt", "updatedAt", "balanceNanos") VALUES ($1, $1, now(), now(), 1000000000000)`,
+    [ORG],
+  );
+});
+
+afterAll(async () => {
+  await db?.end();
+  await database?.drop();
+});
+
+/** Admits and settles one batch of 5 on `client`; returns the sequential scans of "Hold" it made. */
+async function settleBatch(client: pg.PoolClient, tag: string): Promise<number> {
+  const ids = Array.from({ length: 5 }, (_, i) => `${tag}_${i}`);
+  await client.query(`SELECT tf_admit_many($1, $2::jsonb)`, [
+    ORG,
+    JSON.stringify(ids.map((id) => ({ id, key: null, amount: "1000" }))),
+  ]);
+  await client.query("BEGIN");
+  const scans = async () =>
+    Number((await client.query(`SELECT pg_stat_get_xact_numscans('"Hold"'::regclass) AS n`)).rows[0].n);
+  const before = await scans();
+  const charged = await settleHolds(
+    client,
+    ORG,
+    ids.map((id) => ({ requestId: id, costNanos: 500n, log: receipt({ id, organizationId: ORG }) })),
+  );
+  const after = await scans();
+  await client.query("COMMIT");
+  expect(charged).toEqual(ids.map(() => 500n));
+  return after - before;
+}
+
+describe("table maintenance", () => {
+  it("reads the database's autovacuum setting", async () => {
+    const { rows } = await db.query<{ autovacuum: string }>("SHOW autovacuum");
+    expect(await autovacuumEnabled(db)).toBe(rows[0].autovacuum === "on");
+  });
+
+  it("vacuums and analyzes every hot table, and the plans made on an empty table are made again", async () => {
+    const client = await db.connect();
+    try {
+      // Plans made (and cached by PL/pgSQL after five calls) while "Hold" is nearly empty.
+      for (let i = 0; i < 8; i++) await settleBatch(client, `early${i}`);
+      await db.query(
+        `INSERT INTO "Hold" (id, "organizationId", "amountNanos", state, "chargedNanos", "createdAt", "resolvedAt")
+         SELECT 'old_' || n, $1, 100, 'SETTLED', 100, now(), now() FROM generate_series(1, 30000) n`,
+        [ORG],
+      );
+      const scansBefore = await settleBatch(client, "before");
+
+      expect(await vacuumAnalyze(db)).toBe(true);
+      const { rows } = await db.query<{ relname: string; vacuumed: boolean; analyzed: boolean }>(
+        `SELECT relname, last_vacuum IS NOT NULL AS vacuumed, last_analyze IS NOT NULL AS analyzed
+           FROM pg_stat_user_tables WHERE relname = ANY($1) ORDER BY relname`,
+        [HOT_TABLES],
+      );
+      expect(rows).toEqual([...HOT_TABLES].sort().map((relname) => ({ relname, vacuumed: true, analyzed: true })));
+      const { rows: size } = await db.query<{ reltuples: number }>(
+        `SELECT reltuples FROM pg_class WHERE relname = 'Hold'`,
+      );
+      expect(size[0].reltuples).toBeGreaterThan(29_000);
+
+      // The same connection, after the statistics changed: no scan of the whole table.
+      const scansAfter = await settleBatch(client, "after");
+      expect(scansAfter).toBe(0);
+      // What the maintenance is for: before it, the plans cached on the nearly empty table scanned the
+      // whole of it (twice per batch on PostgreSQL 15).
+      expect(scansBefore).toBeGreaterThan(0);
+    } finally {
+      client.release();
+    }
+  });
+
+  it("one instance at a time: a round finds the lock taken and skips", async () => {
+    const other = await db.connect();
+    try {
+      await other.query("SELECT pg_advisory_lock($1::bigint)", [0x74662d7661637575n.toString()]);
+      expect(await vacuumAnalyze(db)).toBe(false);
+      await other.query("SELECT pg_advisory_unlock($1::bigint)", [0x74662d7661637575n.toString()]);
+      expect(await vacuumAnalyze(db)).toBe(true);
+    } finally {
+      other.release();
+    }
+  });
+});
