@@ -49,7 +49,7 @@ kill "$RSS_PID" 2>/dev/null
   echo
   node -e '
     const fs = require("fs");
-    const [rssFile, jsonFile, streamFile, soak] = process.argv.slice(1);
+    const [rssFile, jsonFile, streamFile, soak, logFile] = process.argv.slice(1);
     const wrk = (f) => JSON.parse((fs.readFileSync(f, "utf8").match(/^WRKJSON (.*)$/m) || [, "{}"])[1]);
     const rows = fs.readFileSync(rssFile, "utf8").trim().split("\n").map((l) => l.split("\t").map(Number)).filter((r) => r[1] > 0);
     const mb = (kb) => (kb / 1024).toFixed(1);
@@ -67,7 +67,24 @@ kill "$RSS_PID" 2>/dev/null
     const marks = [60, 120, 300, Number(soak) * 0.2, Number(soak) / 2, Number(soak)].filter((s, i, a) => s <= Number(soak) && a.indexOf(s) === i).sort((a, b) => a - b);
     console.log(`RSS (MB): start ${mb(rows[0][1])}, ` + marks.map((s) => `${s}s ${mb(at(s))}`).join(", ") + `; max ${mb(Math.max(...rows.map((r) => r[1])))}`);
     console.log(`steady part (${steady[0][0]}s..${steady[n - 1][0]}s, ${n} samples): ${mb(steady[0][1])} -> ${mb(steady[n - 1][1])} MB, slope ${(slope * 60 / 1024).toFixed(2)} MB/min`);
-  ' "$OUT/rss.tsv" "$OUT/wrk-json.txt" "$OUT/wrk-stream.txt" "$SOAK"
+    // Minute by minute: RSS (median and lowest sample: the heap breathes between collections, the
+    // lowest is closest to what is live) and requests completed (access log lines, by their timestamp).
+    const perMinute = new Map();
+    for (const line of fs.readFileSync(logFile, "utf8").split("\n")) {
+      const m = line.includes("\"component\":\"access\"") && line.match(/"time":"([^"]{16})/);
+      if (m) perMinute.set(m[1], (perMinute.get(m[1]) || 0) + 1);
+    }
+    const minutes = [...perMinute.keys()].sort();
+    console.log();
+    console.log("| minute of the run | wall-clock minute | requests/s (access log) | RSS median MB | RSS lowest MB |");
+    console.log("|---|---|---|---|---|");
+    for (let i = 0; i * 60 < Number(soak); i++) {
+      const inMinute = rows.filter((r) => r[0] >= i * 60 && r[0] < (i + 1) * 60).map((r) => r[1]).sort((a, b) => a - b);
+      if (!inMinute.length) continue;
+      const reqs = perMinute.get(minutes[i + 1]) ?? 0; // minutes[0] is the partial minute the run started in
+      console.log(`| ${i + 1} | ${(minutes[i + 1] ?? "-").slice(11)} | ${(reqs / 60).toFixed(0)} | ${mb(inMinute[Math.floor(inMinute.length / 2)])} | ${mb(inMinute[0])} |`);
+    }
+  ' "$OUT/rss.tsv" "$OUT/wrk-json.txt" "$OUT/wrk-stream.txt" "$SOAK" "$OUT/gateway.log"
   echo
   books=$(npx --no-install tsx bench/setup-gateway.ts check "$BENCH_DB_URL" 2>&1)
   node -e '

@@ -20,9 +20,14 @@ export const HOT_TABLES = ["Hold", "RequestLog", "LedgerEntry", "UsageDaily", "O
 // "tf-vacuu" in ASCII: the lock shared by every instance.
 const MAINTENANCE_LOCK = 0x74662d7661637575n;
 
-/** Whether the server vacuums and analyzes by itself (autovacuum on). */
-export async function autovacuumEnabled(db: pg.Pool): Promise<boolean> {
-  const { rows } = await db.query<{ on: boolean }>(`SELECT current_setting('autovacuum') = 'on' AS on`);
+/**
+ * Whether the server vacuums and analyzes by itself: autovacuum on, and a server that has autovacuum
+ * workers at all (the embedded PGlite runs single-user and says "on" without ever running one).
+ */
+export async function vacuumsItself(db: pg.Pool): Promise<boolean> {
+  const { rows } = await db.query<{ on: boolean }>(
+    `SELECT current_setting('autovacuum') = 'on' AND version() NOT LIKE '%PGlite%' AS on`,
+  );
   return rows[0].on;
 }
 
@@ -72,12 +77,12 @@ export function startTableMaintenance(db: () => pg.Pool, intervalMs: number): ()
     }
     if (!stopped) timer = setTimeout(round, intervalMs).unref();
   };
-  void autovacuumEnabled(db())
-    .then((on) => {
-      if (on || stopped) return;
+  void vacuumsItself(db())
+    .then((itself) => {
+      if (itself || stopped) return;
       log.info(
         { intervalMs },
-        "autovacuum is off on this database: TokenFlow vacuums and analyzes the API's tables itself",
+        "the database does not autovacuum: TokenFlow vacuums and analyzes the API's tables itself",
       );
       timer = setTimeout(round, Math.min(intervalMs, 30_000)).unref();
     })
