@@ -16,7 +16,13 @@ const ORG = "org_maint";
 
 beforeAll(async () => {
   database = await createFreshDatabase();
-  db = new pg.Pool({ connectionString: database.url, max: 4, types: bigintTypes });
+  // As the server's pool: a statement timeout for requests (lib/db/pool.ts).
+  db = new pg.Pool({
+    connectionString: database.url,
+    max: 4,
+    types: bigintTypes,
+    options: "-c statement_timeout=30000",
+  });
   await db.query(
     `INSERT INTO "Organization" (id, name, "createdAt", "updatedAt", "balanceNanos") VALUES ($1, $1, now(), now(), 1000000000000)`,
     [ORG],
@@ -90,6 +96,23 @@ describe("table maintenance", () => {
       expect(scansBefore).toBeGreaterThan(0);
     } finally {
       client.release();
+    }
+  });
+
+  it("gives its connection back with the pool's statement timeout", async () => {
+    const timeout = async () =>
+      (await db.query<{ t: string }>("SELECT current_setting('statement_timeout') AS t")).rows[0].t;
+    const before = await timeout();
+    expect(before).toBe("30s");
+    expect(await vacuumAnalyze(db, ["Hold"])).toBe(true);
+    const clients = await Promise.all(Array.from({ length: 4 }, () => db.connect())); // every pooled connection
+    try {
+      for (const c of clients)
+        expect((await c.query<{ t: string }>("SELECT current_setting('statement_timeout') AS t")).rows[0].t).toBe(
+          before,
+        );
+    } finally {
+      for (const c of clients) c.release();
     }
   });
 

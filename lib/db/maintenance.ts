@@ -46,8 +46,11 @@ export async function vacuumAnalyze(db: pg.Pool, tables: string[] = HOT_TABLES):
     ]);
     if (!rows[0].mine) return false;
     try {
+      // The pool's 30 s statement timeout is for requests; a first vacuum of a big table may take longer.
+      await client.query("SET statement_timeout = 0");
       for (const table of tables) await client.query(`VACUUM (ANALYZE) "${table.replaceAll('"', '""')}"`);
     } finally {
+      await client.query("RESET statement_timeout"); // back to the connection's own setting
       await client.query("SELECT pg_advisory_unlock($1::bigint)", [MAINTENANCE_LOCK.toString()]);
     }
     return true;
