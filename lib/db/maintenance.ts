@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { withPooledClient } from "@/lib/db/pool";
 import { logger } from "@/lib/log";
 
 const log = logger("db");
@@ -35,32 +36,27 @@ export async function vacuumsItself(db: pg.Pool): Promise<boolean> {
  * VACUUM (ANALYZE) of `tables` unless another instance is at it (then false). VACUUM cannot run in a
  * transaction, so the lock is a session lock on one connection, released before it goes back.
  */
-export async function vacuumAnalyze(db: pg.Pool, tables: string[] = HOT_TABLES): Promise<boolean> {
-  const client = await db.connect();
-  let broken: Error | undefined;
-  const onError = (err: Error) => (broken ??= err);
-  client.on("error", onError); // a backend terminated while checked out must not crash the process
-  try {
-    const { rows } = await client.query<{ mine: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS mine", [
-      MAINTENANCE_LOCK.toString(),
-    ]);
-    if (!rows[0].mine) return false;
+export function vacuumAnalyze(db: pg.Pool, tables: string[] = HOT_TABLES): Promise<boolean> {
+  return withPooledClient(async (client, discard) => {
     try {
-      // The pool's 30 s statement timeout is for requests; a first vacuum of a big table may take longer.
-      await client.query("SET statement_timeout = 0");
-      for (const table of tables) await client.query(`VACUUM (ANALYZE) "${table.replaceAll('"', '""')}"`);
-    } finally {
-      await client.query("RESET statement_timeout"); // back to the connection's own setting
-      await client.query("SELECT pg_advisory_unlock($1::bigint)", [MAINTENANCE_LOCK.toString()]);
+      const { rows } = await client.query<{ mine: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS mine", [
+        MAINTENANCE_LOCK.toString(),
+      ]);
+      if (!rows[0].mine) return false;
+      try {
+        // The pool's 30 s statement timeout is for requests; a first vacuum of a big table may take longer.
+        await client.query("SET statement_timeout = 0");
+        for (const table of tables) await client.query(`VACUUM (ANALYZE) "${table.replaceAll('"', '""')}"`);
+      } finally {
+        await client.query("RESET statement_timeout"); // back to the connection's own setting
+        await client.query("SELECT pg_advisory_unlock($1::bigint)", [MAINTENANCE_LOCK.toString()]);
+      }
+      return true;
+    } catch (err) {
+      discard(err as Error); // the lock or the timeout may still be this session's: do not hand it back
+      throw err;
     }
-    return true;
-  } catch (err) {
-    broken ??= err as Error; // the lock may still be held by this session: do not hand it back
-    throw err;
-  } finally {
-    client.off("error", onError);
-    client.release(broken);
-  }
+  }, db);
 }
 
 /**

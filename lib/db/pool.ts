@@ -56,32 +56,44 @@ export function databaseUrl(): string {
 }
 
 /**
- * Runs `fn` in a transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it
- * throws. A checked-out client has none of the pool's 'error' listeners, so a backend terminated
- * meanwhile (an operator, a failover, a restart) would emit an 'error' nobody hears, which crashes
- * the process: listen while it is out. The statement under way fails on its own, and a connection
- * that broke is discarded rather than returned to the pool. `pool` defaults to the process's pool.
+ * Runs `fn` on one pooled connection and gives it back. A checked-out client has none of the pool's
+ * 'error' listeners, so a backend terminated meanwhile (an operator, a failover, a restart) would
+ * emit an 'error' nobody hears, which crashes the process: listen while it is out. The statement
+ * under way fails on its own, and a connection that broke (or that `fn` calls `discard` for: its
+ * session state is not to be trusted) is destroyed rather than returned to the pool.
  */
-export async function withTransaction<T>(
-  fn: (client: pg.PoolClient) => Promise<T>,
+export async function withPooledClient<T>(
+  fn: (client: pg.PoolClient, discard: (reason: Error) => void) => Promise<T>,
   pool: pg.Pool = getPool(),
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
-  const onError = (err: Error) => (broken ??= err);
-  client.on("error", onError);
+  const discard = (err: Error) => (broken ??= err);
+  client.on("error", discard);
   try {
-    await client.query("BEGIN");
-    const result = await fn(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (err) {
-    await client.query("ROLLBACK").catch((rollbackError: Error) => (broken ??= rollbackError));
-    throw err;
+    return await fn(client, discard);
   } finally {
-    client.off("error", onError);
+    client.off("error", discard);
     client.release(broken);
   }
+}
+
+/**
+ * Runs `fn` in a transaction on one pooled connection (withPooledClient): COMMIT when it resolves,
+ * ROLLBACK when it throws. `pool` defaults to the process's pool.
+ */
+export function withTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>, pool: pg.Pool = getPool()): Promise<T> {
+  return withPooledClient(async (client, discard) => {
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(discard);
+      throw err;
+    }
+  }, pool);
 }
 
 /** Closes the pool if it was opened (shutdown). */

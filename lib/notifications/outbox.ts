@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { getPool } from "@/lib/db/pool";
+import { getPool, withTransaction } from "@/lib/db/pool";
 import { sendEmail, type Email } from "@/lib/email/send";
 import { formatUsd } from "@/lib/format";
 import { logger } from "@/lib/log";
@@ -79,12 +79,7 @@ export async function deliverPendingNotifications(
   send: Send = sendEmail,
 ): Promise<DeliveryResult> {
   const result: DeliveryResult = { sent: 0, failed: 0, skipped: 0 };
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  const onError = (err: Error) => (broken ??= err);
-  client.on("error", onError);
-  try {
-    await client.query("BEGIN");
+  await withTransaction(async (client) => {
     const { rows } = await client.query<NotificationRow>(
       `SELECT id, kind, "organizationId", data FROM "Notification"
         WHERE "sentAt" IS NULL AND attempts < $1
@@ -127,14 +122,7 @@ export async function deliverPendingNotifications(
         result.failed++;
       }
     }
-    await client.query("COMMIT");
-  } catch (err) {
-    await client.query("ROLLBACK").catch((rollbackError: Error) => (broken ??= rollbackError));
-    throw err;
-  } finally {
-    client.off("error", onError);
-    client.release(broken);
-  }
+  }, pool);
   return result;
 }
 
