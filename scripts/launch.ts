@@ -82,8 +82,11 @@ async function main() {
     const dbPort = Number(env.TOKENFLOW_EMBEDDED_DB_PORT ?? port + 2432);
     embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pglite"), port: dbPort });
     env.DATABASE_URL = embedded.url;
-    // One embedded connection serialises everything; a small pool avoids long client queues.
-    env.DATABASE_POOL_SIZE ??= "4";
+    // PGlite runs one statement at a time anyway, and its socket server queues protocol messages, not
+    // whole extended-protocol exchanges: two connections' Parse/Bind/Execute interleave and one of
+    // them fails ("unnamed prepared statement does not exist"; seen with 50 streams opened at once,
+    // test/shutdown.integration.test.ts). So the server's pool keeps a single connection.
+    env.DATABASE_POOL_SIZE ??= "1";
     log(
       `embedded Postgres (PGlite) in ${path.relative(root, path.join(dataDir, "pglite")) || "."}, listening on 127.0.0.1:${dbPort}`,
     );
