@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
 import OpenAI from "openai";
 import { withClient } from "../test/database";
-import { adminApi, base, usdToNanos } from "./support";
+import { adminApi, base, settled, usdToNanos } from "./support";
 
 test.use({ viewport: { width: 1280, height: 900 } });
 
@@ -85,6 +85,7 @@ test("sign up, create a key, call the API with the SDK, see it in the log, usage
   let streamed = "";
   for await (const chunk of stream) streamed += chunk.choices[0]?.delta?.content ?? "";
   expect(streamed.length).toBeGreaterThan(0);
+  await settled(organizationId);
   const charged = await ledgerCharges(organizationId);
   expect(charged).toBeGreaterThan(0n);
 

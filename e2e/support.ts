@@ -9,6 +9,26 @@ import { withClient } from "../test/database";
 
 export const base = () => process.env.E2E_BASE_URL!;
 
+/**
+ * Waits until the organization has no hold still HELD: every request it was answered has settled
+ * (the gateway answers first; the receipt and the charge land a few milliseconds later).
+ */
+export async function settled(organizationId: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const held = await withClient(process.env.E2E_DATABASE_URL!, async (client) => {
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT COUNT(*)::INT AS n FROM "Hold" WHERE "organizationId" = $1 AND state = 'HELD'`,
+        [organizationId],
+      );
+      return rows[0].n;
+    });
+    if (held === 0) return;
+    if (Date.now() > deadline) throw new Error(`${held} hold(s) of ${organizationId} still HELD after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 export const DESKTOP = { width: 1280, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 

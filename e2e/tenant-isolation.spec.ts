@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
 import { withClient } from "../test/database";
-import { adminApi, base, createTestAccount, signIn } from "./support";
+import { adminApi, base, createTestAccount, settled, signIn } from "./support";
 
 const db = <T>(fn: Parameters<typeof withClient<T>>[1]) => withClient<T>(process.env.E2E_DATABASE_URL!, fn);
 
@@ -45,6 +45,7 @@ async function arrangeOrganizationA(): Promise<OrgA> {
   });
   expect(res.status).toBe(200);
   const requestId = res.headers.get("x-request-id")!;
+  await settled(organizationId);
   const suffix = randomUUID().slice(0, 8);
   const ids = await db(async (c) => {
     const user = await c.query<{ id: string }>(

@@ -3,7 +3,7 @@
 import { expect, test } from "@playwright/test";
 import { usdToNanos } from "../lib/billing/money";
 import { formatUsd } from "../lib/format";
-import { adminApi, base, createTestAccount, screenshots, signIn, type TestAccount } from "./support";
+import { adminApi, base, createTestAccount, screenshots, settled, signIn, type TestAccount } from "./support";
 
 /** Billed requests through /v1 with a new key of the organization. */
 async function sendRequests(organizationId: string): Promise<{ keyName: string; ids: string[] }> {
@@ -29,6 +29,7 @@ async function sendRequests(organizationId: string): Promise<{ keyName: string; 
     body: JSON.stringify({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
   });
   expect(refused.status).toBe(404);
+  await settled(organizationId);
   return { keyName, ids };
 }
 

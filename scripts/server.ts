@@ -129,6 +129,7 @@ async function main() {
       // (what does not land stays on disk for the next start); refusal receipts are written.
       flush: async () => {
         await settlementsInFlight();
+        journal.unsettled.close(); // every answered request has landed or is in the journal now
         await Promise.race([
           Promise.all([outboxStopped, autoTopUpsStopped]),
           new Promise((r) => setTimeout(r, JOURNAL_FINAL_REPLAY_MS)),

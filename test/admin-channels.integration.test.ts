@@ -177,7 +177,8 @@ describe("channel health, last hour", () => {
     for (let i = 0; i < 3; i++) {
       await expect(ask("deepseek-v3", { fake_fault: "status:500" })).rejects.toMatchObject({ status: 502 });
     }
-    // The breaker acts at once; the channel's lastError is written just after.
+    // The breaker acts at once; the channel's lastError is written just after, like the receipts.
+    await stack.settled();
     await expect.poll(async () => (await health(tripped)).lastError ?? "").toMatch(/out of rotation/);
     const h = await health(tripped);
     expect(h.rotation).toBe("out_of_rotation");

@@ -105,6 +105,7 @@ async function ask(): Promise<{ requestId: string; costUsd: string }> {
 }
 
 async function receipt(requestId: string) {
+  await stack.receipt(requestId); // lands just after the answer
   const { rows } = await stack.db.query(
     `SELECT "costNanos", "inputPriceNanos", "outputPriceNanos", "inputTokens", "outputTokens" FROM "RequestLog" WHERE id = $1`,
     [requestId],

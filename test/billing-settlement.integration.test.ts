@@ -68,6 +68,7 @@ describe("settlement", () => {
       .create({ model: "gpt-4o", messages: [{ role: "user", content: "once" }], fake_fault: "usage:100,20" } as never)
       .withResponse();
     const requestId = response.headers.get("x-request-id")!;
+    await stack.receipt(requestId); // lands just after the answer
     const entries = await usageEntries();
     expect(entries.length).toBe(before + 1);
     // gpt-4o: 100 × $2.50/1M + 20 × $10/1M = 250,000 + 200,000 nano-USD
@@ -100,6 +101,7 @@ describe("settlement", () => {
       retrying.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }),
     ).rejects.toBeInstanceOf(OpenAI.InternalServerError);
     expect((await getRequests(stack.upstream.url)).length).toBe(6); // 3 SDK attempts × 2 channels
+    await stack.settled(orgId);
     expect(await balance()).toEqual(before);
     expect((await usageEntries()).length).toBe(entries);
   });
@@ -118,6 +120,7 @@ describe("settlement", () => {
     await iterator.next(); // admitted and streaming
     await stack.admin.updateModel("deepseek-v3", { inputPriceUsd: "1.00" });
     while (!(await iterator.next()).done);
+    await stack.settled(orgId);
     const { rows } = await stack.db.query(
       `SELECT "inputPriceNanos", "costNanos" FROM "RequestLog" WHERE "modelRouted" = 'deepseek-v3' ORDER BY "createdAt" DESC LIMIT 1`,
     );
@@ -128,6 +131,7 @@ describe("settlement", () => {
       messages: [{ role: "user", content: LONG_PROMPT }],
       fake_fault: "usage:1000,10",
     } as never);
+    await stack.settled(orgId);
     const { rows: after } = await stack.db.query(
       `SELECT "inputPriceNanos", "costNanos" FROM "RequestLog" WHERE "modelRouted" = 'deepseek-v3' ORDER BY "createdAt" DESC LIMIT 1`,
     );
@@ -176,6 +180,7 @@ describe("stream time limit", () => {
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect(received).toBeGreaterThan(5);
     expect(received).toBeLessThan(50);
+    await stack.receipt(response.headers.get("x-request-id")!);
     const { rows } = await stack.db.query(`SELECT state FROM "Hold" WHERE id = $1`, [
       response.headers.get("x-request-id"),
     ]);

@@ -42,8 +42,7 @@ function nanosToUsd(nanos: bigint): string {
 }
 
 async function receipt(requestId: string) {
-  const { rows } = await stack.db.query(`SELECT * FROM "RequestLog" WHERE id = $1`, [requestId]);
-  return rows[0] as Record<string, any>;
+  return stack.receipt(requestId); // lands just after the answer
 }
 
 async function usageCharge(requestId: string): Promise<bigint> {

@@ -41,8 +41,7 @@ beforeEach(async () => {
 });
 
 async function receipt(requestId: string) {
-  const { rows } = await stack.db.query(`SELECT * FROM "RequestLog" WHERE id = $1`, [requestId]);
-  return rows[0];
+  return stack.receipt(requestId); // lands just after the answer
 }
 
 async function prices(modelId: string) {
@@ -180,6 +179,7 @@ describe("model: auto", () => {
       .create({ model: "auto", messages: [{ role: "user", content: "Hi" }] })
       .catch((e) => e);
     expect(error.status).toBe(502);
+    await stack.settled(orgId);
     const after = await stack.admin.getOrganization(orgId);
     expect(after.balanceUsd).toBe(before.balanceUsd);
     expect(after.heldUsd).toBe("0.00");

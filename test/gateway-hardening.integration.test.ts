@@ -70,8 +70,7 @@ beforeEach(async () => {
 });
 
 async function receipt(requestId: string) {
-  const { rows } = await stack.db.query(`SELECT * FROM "RequestLog" WHERE id = $1`, [requestId]);
-  return rows[0];
+  return stack.receipt(requestId); // lands just after the answer
 }
 
 describe("the output cap binds the upstream", () => {

@@ -30,12 +30,12 @@ function nanosToUsd(nanos: bigint): string {
 }
 
 async function charged(requestId: string): Promise<{ receipt: Record<string, any>; ledger: bigint }> {
-  const { rows } = await stack.db.query(`SELECT * FROM "RequestLog" WHERE id = $1`, [requestId]);
+  const receipt = await stack.receipt(requestId); // lands just after the answer
   const ledger = await stack.db.query(
     `SELECT "amountNanos" FROM "LedgerEntry" WHERE reference = $1 AND kind = 'USAGE'`,
     [requestId],
   );
-  return { receipt: rows[0], ledger: ledger.rows.length === 1 ? -BigInt(ledger.rows[0].amountNanos) : 0n };
+  return { receipt, ledger: ledger.rows.length === 1 ? -BigInt(ledger.rows[0].amountNanos) : 0n };
 }
 
 function withKnobs<T>(params: T, knobs: Record<string, unknown>): T {
@@ -226,12 +226,14 @@ describe("the Vercel AI SDK's default OpenAI provider (Responses API)", () => {
     const provider = createOpenAI({ baseURL: `${stack.app.url}/v1`, apiKey });
     const receipts = async () =>
       Number((await stack.db.query(`SELECT count(*) FROM "RequestLog" WHERE endpoint = 'responses'`)).rows[0].count);
+    await stack.settled();
     const before = await receipts();
     const text = await generateText({ model: provider("deepseek-v3"), prompt: "Hello AI SDK", maxRetries: 0 });
     expect(text.text).toContain("Hello AI SDK");
     expect(text.usage.outputTokens).toBeGreaterThan(0);
     const [sent] = await getRequests(stack.upstream.url);
     expect(sent.path).toBe("/v1/chat/completions"); // reached us on /v1/responses, relayed as chat
+    await stack.settled();
     expect(await receipts()).toBe(before + 1);
 
     const streamed = streamText({ model: provider("claude-sonnet"), prompt: "Stream AI SDK", maxRetries: 0 });

@@ -164,6 +164,7 @@ describe("with metrics on (TOKENFLOW_METRICS_TOKEN) and Redis", () => {
       "overage: ok",
     ]);
 
+    await s.stack.settled(); // receipts land just after the answers
     const { rows } = await s.stack.db.query(
       `SELECT endpoint, status, coalesce("modelRouted", 'none') AS model, coalesce("channelId", 'none') AS channel,
               sum("requestCount")::int AS requests, sum("inputTokens")::int AS input,

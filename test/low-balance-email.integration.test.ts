@@ -68,6 +68,7 @@ async function spend(): Promise<bigint> {
     messages: [{ role: "user", content: "hi" }],
     fake_fault: "usage:10,20",
   } as never);
+  await stack.settled(orgId); // the charge lands just after the answer
   const cost = before - (await funds());
   expect(cost).toBeGreaterThan(0n);
   return cost;

@@ -5,6 +5,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import type pg from "pg";
 import { expect, inject } from "vitest";
+import { usdToNanos } from "@/lib/billing/money";
 import { findLedgerMismatches } from "@/lib/billing/reconcile";
 import type { AppServer } from "./app-server";
 import { startStack, type Stack } from "./stack";
@@ -152,6 +153,25 @@ export async function booksOf(db: pg.Pool, organizationId: string): Promise<Book
 /** Every organization's books balance (balance + held = Σ ledger, held = Σ open holds). */
 export async function expectBooksBalanced(db: pg.Pool): Promise<void> {
   expect(await findLedgerMismatches(db)).toEqual([]);
+}
+
+/** Each stream charged exactly once, at the cost its client was told, with its receipt. */
+export async function expectChargedOnce(db: pg.Pool, streamed: StreamAnswer[]) {
+  for (const s of streamed) {
+    expect(s.status).toBe(200);
+    expect(s.text).toContain("data: [DONE]");
+    const { rows: usage } = await db.query(
+      `SELECT "amountNanos" FROM "LedgerEntry" WHERE reference = $1 AND kind = 'USAGE'`,
+      [s.requestId],
+    );
+    const { rows: receipt } = await db.query(`SELECT "costNanos" FROM "RequestLog" WHERE id = $1`, [s.requestId]);
+    const { rows: hold } = await db.query(`SELECT state, "chargedNanos" FROM "Hold" WHERE id = $1`, [s.requestId]);
+    const costNanos = usdToNanos(streamedCostUsd(s.text)!);
+    expect(costNanos).toBeGreaterThan(0n); // never free
+    expect(usage.map((u) => -u.amountNanos)).toEqual([costNanos]);
+    expect(receipt.map((r) => r.costNanos)).toEqual([costNanos]);
+    expect(hold).toEqual([{ state: "SETTLED", chargedNanos: costNanos }]);
+  }
 }
 
 /** Polls `check` until it returns true; returns the time it took, or throws after `timeoutMs`. */

@@ -132,6 +132,7 @@ describe("playground chat", () => {
     const requestId = streamed.requestId!;
     expect(requestId).toMatch(/^req_/);
 
+    await stack.receipt(requestId); // lands just after the answer
     const { rows: logs } = await stack.db.query(
       `SELECT "apiKeyId", "organizationId", "costNanos", "modelRouted", status FROM "RequestLog" WHERE id = $1`,
       [requestId],
@@ -165,6 +166,7 @@ describe("playground chat", () => {
     let v1Cost: string | undefined;
     for await (const chunk of stream) v1Cost = (chunk.usage as { cost_usd?: string } | undefined)?.cost_usd ?? v1Cost;
     expect(v1Cost).toBe(streamed.usage!.cost_usd);
+    await stack.settled(orgA);
     const { rows: held } = await stack.db.query(`SELECT "heldNanos" FROM "Organization" WHERE id = $1`, [orgA]);
     expect(held[0].heldNanos).toBe(0n);
   });
@@ -249,8 +251,7 @@ describe("playground chat", () => {
     const streamed = await playground(memberCookie, chat(keyA.id, "member question"));
     expect(streamed.status).toBe(200);
     expect(streamed.text).toContain("member question");
-    const { rows } = await stack.db.query(`SELECT "apiKeyId" FROM "RequestLog" WHERE id = $1`, [streamed.requestId]);
-    expect(rows[0].apiKeyId).toBe(keyA.id);
+    expect((await stack.receipt(streamed.requestId!)).apiKeyId).toBe(keyA.id);
   });
 
   it("refuses a revoked key, without a session, and from another site", async () => {

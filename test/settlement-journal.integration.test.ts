@@ -6,18 +6,17 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { usdToNanos } from "@/lib/billing/money";
 import { startAppServer, type AppServer } from "./app-server";
 import {
   booksOf,
   chat,
   chatStream,
   createFakeModel,
+  expectChargedOnce,
   expectBooksBalanced,
   expectProcessSurvived,
   journaled,
   startProxiedStack,
-  streamedCostUsd,
   waitUntil,
   type ProxiedStack,
   type StreamAnswer,
@@ -54,25 +53,6 @@ async function startStreams(app: AppServer, key: string, count: number, outputTo
   return streams;
 }
 
-/** Each stream charged exactly once, at the cost its client was told, with its receipt. */
-async function expectChargedOnce(db: pg.Pool, streamed: StreamAnswer[]) {
-  for (const s of streamed) {
-    expect(s.status).toBe(200);
-    expect(s.text).toContain("data: [DONE]");
-    const { rows: usage } = await db.query(
-      `SELECT "amountNanos" FROM "LedgerEntry" WHERE reference = $1 AND kind = 'USAGE'`,
-      [s.requestId],
-    );
-    const { rows: receipt } = await db.query(`SELECT "costNanos" FROM "RequestLog" WHERE id = $1`, [s.requestId]);
-    const { rows: hold } = await db.query(`SELECT state, "chargedNanos" FROM "Hold" WHERE id = $1`, [s.requestId]);
-    const costNanos = usdToNanos(streamedCostUsd(s.text)!);
-    expect(costNanos).toBeGreaterThan(0n); // never free
-    expect(usage.map((u) => -u.amountNanos)).toEqual([costNanos]);
-    expect(receipt.map((r) => r.costNanos)).toEqual([costNanos]);
-    expect(hold).toEqual([{ state: "SETTLED", chargedNanos: costNanos }]);
-  }
-}
-
 async function settledCount(db: pg.Pool, streamed: StreamAnswer[]): Promise<number> {
   const { rows } = await db.query(`SELECT COUNT(*)::INT AS n FROM "Hold" WHERE id = ANY($1) AND state = 'SETTLED'`, [
     streamed.map((s) => s.requestId),
@@ -88,7 +68,8 @@ describe("settlement journal", () => {
     const streams = await startStreams(stack.app, key, 8, 20, 50);
     await pgProxy.setMode("refuse");
     const streamed = await Promise.all(streams); // complete for the client, usage and cost included
-    expect(journaled(stack.app.dataDir)).toHaveLength(8);
+    // Settled after the answer: the refused settlements are journaled a moment later.
+    await waitUntil(async () => journaled(stack.app.dataDir).length === 8, 5_000, "the settlements to be journaled");
     const during = await booksOf(stack.db, org.id);
     expect(during.heldHolds).toBe(8); // nothing landed yet: the money is still held, not lost
 

@@ -15,7 +15,46 @@ export interface Stack {
   db: pg.Pool;
   admin: AdminClient;
   sdk(key: string, options?: Partial<ConstructorParameters<typeof OpenAI>[0]>): OpenAI;
+  /** A request's receipt (all columns), once its settlement has landed. */
+  receipt(requestId: string): Promise<Record<string, any>>;
+  /** Waits until every answered request (of one organization, or of all) has settled. */
+  settled(organizationId?: string): Promise<void>;
   stop(): Promise<void>;
+}
+
+// The gateway answers before its settlement lands: the receipt, the charge and the released rest of
+// the hold follow a few milliseconds later, in the organization's next settlement batch. Tests that
+// read the books right after an answer wait for that here.
+const SETTLE_DEADLINE_MS = 10_000;
+
+/** A request's receipt, waited for (see above); throws if it does not land within the deadline. */
+export async function receiptOf(db: pg.Pool, requestId: string): Promise<Record<string, any>> {
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await db.query(`SELECT * FROM "RequestLog" WHERE id = $1`, [requestId]);
+    if (rows[0]) return rows[0];
+    if (Date.now() - started > SETTLE_DEADLINE_MS)
+      throw new Error(`no receipt for ${requestId} after ${SETTLE_DEADLINE_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Waits until no hold (of one organization, or of any) is still HELD: every answered request has
+ * settled. Only for moments when the test has no request in flight.
+ */
+export async function settledHolds(db: pg.Pool, organizationId?: string): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await db.query(
+      `SELECT COUNT(*)::INT AS n FROM "Hold" WHERE state = 'HELD' AND ($1::TEXT IS NULL OR "organizationId" = $1)`,
+      [organizationId ?? null],
+    );
+    if (rows[0].n === 0) return;
+    if (Date.now() - started > SETTLE_DEADLINE_MS)
+      throw new Error(`${rows[0].n} hold(s) still HELD after ${SETTLE_DEADLINE_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /**
@@ -46,6 +85,8 @@ export async function startStack(
     admin: new AdminClient(app.url, app.adminKey),
     sdk: (key, options) =>
       new OpenAI({ baseURL: `${app.url}/v1`, apiKey: key, maxRetries: 0, timeout: 30_000, ...options }),
+    receipt: (requestId) => receiptOf(db, requestId),
+    settled: (organizationId) => settledHolds(db, organizationId),
     async stop() {
       await app.stop();
       await upstream.stop();

@@ -16,7 +16,7 @@ import { usdToNanos } from "@/lib/billing/money";
 import { bigintTypes } from "@/lib/db/pool";
 import { freePort } from "./app-server";
 import { createFreshDatabase, type FreshDatabase } from "./database";
-import { AdminClient } from "./stack";
+import { AdminClient, receiptOf } from "./stack";
 
 const repo = process.cwd();
 let workDir: string;
@@ -187,6 +187,7 @@ describe("the standalone folder", () => {
     const requestId = response.headers.get("x-request-id")!;
     const cost = usdToNanos((data.usage as unknown as { cost_usd: string }).cost_usd);
     expect(cost).toBeGreaterThan(0n);
+    await receiptOf(db, requestId); // lands just after the answer
     const log = await db.query(`SELECT status, "costNanos", "inputTokens" FROM "RequestLog" WHERE id = $1`, [
       requestId,
     ]);

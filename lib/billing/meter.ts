@@ -45,17 +45,44 @@ export interface MeterInit {
 /** Requests charged above their hold since start (an upstream billing past the cap we sent). */
 export const overages = { count: 0, nanos: 0n };
 
-// Settlements still running, so a draining server can wait for them before it exits.
-const pendingSettlements = new Set<Promise<unknown>>();
+// Settlements still running, per organization, so that a draining server can wait for all of them
+// before it exits, an admission refused for money can wait for the ones that would free it, and a
+// read of an organization's books on this instance sees the requests it already answered.
+// On globalThis: the playground's requests run in Next.js's bundle of this module, and the
+// server's drain must wait for theirs too.
+const globalForMeter = globalThis as unknown as { tokenflowPendingSettlements?: Map<string, Set<Promise<unknown>>> };
+const pendingSettlements = (globalForMeter.tokenflowPendingSettlements ??= new Map());
 
-/** Resolves when every settlement started so far has finished. */
-export async function settlementsInFlight(): Promise<void> {
-  while (pendingSettlements.size > 0) await Promise.allSettled([...pendingSettlements]);
+/** Resolves when every settlement started so far (of one organization, or of all) has finished. */
+export async function settlementsInFlight(organizationId?: string): Promise<void> {
+  for (;;) {
+    const pending = organizationId
+      ? [...(pendingSettlements.get(organizationId) ?? [])]
+      : [...pendingSettlements.values()].flatMap((set) => [...set]);
+    if (pending.length === 0) return;
+    await Promise.allSettled(pending);
+  }
+}
+
+/** Settlements of this organization this instance has not landed yet. */
+export function settlementsPending(organizationId: string): number {
+  return pendingSettlements.get(organizationId)?.size ?? 0;
+}
+
+function track(organizationId: string, settlement: Promise<unknown>) {
+  let set = pendingSettlements.get(organizationId);
+  if (!set) pendingSettlements.set(organizationId, (set = new Set()));
+  set.add(settlement);
+  void settlement.finally(() => {
+    set.delete(settlement);
+    if (set.size === 0 && pendingSettlements.get(organizationId) === set) pendingSettlements.delete(organizationId);
+  });
 }
 
 export class Meter {
   private settled: Promise<bigint> | undefined;
-  private afterSettle: Array<() => Promise<void>> = [];
+  private cost: bigint | undefined;
+  private afterDone: Array<() => Promise<void>> = [];
   private auto: { describe(modelId: string): string; onServed(modelId: string): void } | undefined;
 
   // A meter exists once money is held: it counts as a hold in flight until its settlement ends.
@@ -63,9 +90,9 @@ export class Meter {
     countHoldInFlight(1);
   }
 
-  /** Runs `fn` once the request is settled (e.g. frees its concurrency slot). */
-  onSettled(fn: () => Promise<void>) {
-    this.afterSettle.push(fn);
+  /** Runs `fn` once the request is done, i.e. charged (e.g. frees its concurrency slot). */
+  onDone(fn: () => Promise<void>) {
+    this.afterDone.push(fn);
   }
 
   /** `model: "auto"`: how to explain the served model, and whom to tell once it answered. */
@@ -84,24 +111,49 @@ export class Meter {
     if (this.auto) this.init.routeReason = this.auto.describe(model.id);
   }
 
-  /** Charges the actual cost and writes the receipt, exactly once. Returns the nanos charged. */
-  settle(outcome: MeterOutcome): Promise<bigint> {
-    if (!this.settled) {
-      const settled = this.doSettle(outcome).finally(() => {
-        countHoldInFlight(-1);
-        return Promise.all(this.afterSettle.map((fn) => fn().catch(() => undefined)));
-      });
-      this.settled = settled;
-      pendingSettlements.add(settled);
-      void settled.finally(() => pendingSettlements.delete(settled));
-    }
-    return this.settled;
-  }
-
-  private async doSettle(outcome: MeterOutcome): Promise<bigint> {
+  /**
+   * Charges the request, exactly once, off the response path: the cost is known now (tokens × the
+   * prices the request was admitted at), so the answer carries it at once, while the settlement
+   * (charge, release of the rest of the hold, receipt) lands in the organization's next settlement
+   * batch. Until it has landed, the hold (never less than the cost, bar an overage) keeps the money
+   * aside. It is written first to the unsettled log (lib/billing/unsettled-log.ts), so a crash in
+   * between does not lose it; a draining server waits for it; one the database does not take is
+   * journaled. When the log cannot be written, this waits for the settlement itself. Returns the cost.
+   */
+  async charge(outcome: MeterOutcome): Promise<bigint> {
+    if (this.cost !== undefined) return this.cost;
     const usage = outcome.usage ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
     const cost = costNanos(usage, this.init.prices);
+    this.cost = cost;
     const row = this.logRow(outcome, usage, cost);
+    let landed: (() => void) | undefined;
+    try {
+      landed = settlementJournal().unsettled.add(this.init.requestId, cost, row);
+    } catch (err) {
+      log.error({ err, requestId: this.init.requestId }, "could not record the settlement: settling before answering");
+    }
+    const settled = this.doSettle(outcome, row, cost, landed ?? (() => undefined))
+      .catch((err: unknown) => {
+        log.error({ err, requestId: this.init.requestId }, "settlement failed");
+        return 0n;
+      })
+      .finally(() => countHoldInFlight(-1));
+    this.settled = settled;
+    track(this.init.key.organizationId, settled);
+    // The request is over for its client: its concurrency slot is free now, not when the batch lands.
+    for (const fn of this.afterDone) void fn().catch(() => undefined);
+    if (!landed) await settled;
+    return cost;
+  }
+
+  /** Charges the request and waits until its settlement has landed (or was journaled): the nanos charged. */
+  async settle(outcome: MeterOutcome): Promise<bigint> {
+    await this.charge(outcome);
+    return this.settled!;
+  }
+
+  /** `landed` is called once the settlement is in the database or durably journaled. */
+  private async doSettle(outcome: MeterOutcome, row: RequestLogRow, cost: bigint, landed: () => void): Promise<bigint> {
     countReceipt(row);
     logCompletedRequest(row);
     if (outcome.status === 200) this.auto?.onServed(this.init.modelRouted);
@@ -114,8 +166,9 @@ export class Meter {
         log: row,
       };
       charged = (await hotPathBilling().settle(settlement)) ?? 0n;
+      landed();
     } catch (err) {
-      return this.deferSettlement(cost, row, err);
+      return this.deferSettlement(cost, row, err, landed);
     }
     if (charged > this.init.holdNanos) {
       // The upstream billed past the cap we sent: charged in full, flagged on the receipt, counted.
@@ -140,14 +193,16 @@ export class Meter {
    * The database did not take the settlement (down, or the connection died mid-statement): journal it
    * durably and let the journal retry until it lands. The cost will be charged, so it is reported.
    */
-  private async deferSettlement(cost: bigint, row: RequestLogRow, err: unknown): Promise<bigint> {
+  private async deferSettlement(cost: bigint, row: RequestLogRow, err: unknown, landed: () => void): Promise<bigint> {
     const requestId = this.init.requestId;
     try {
       await settlementJournal().add({ kind: "settle", requestId, costNanos: cost.toString(), log: row });
+      landed();
       log.warn({ err, requestId }, "settlement deferred; journaled");
       return cost;
     } catch (journalError) {
-      // Last resort: the hold stays HELD and the sweeper releases it (the request is then free).
+      // Last resort: the entry stays in the unsettled log, read back by the next start (or by
+      // another instance); if that is lost too, the hold stays HELD and the sweeper releases it.
       log.error(
         { err, journalError: serializeError(journalError), requestId },
         "settlement failed and could not be journaled",

@@ -1,10 +1,11 @@
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync } from "node:fs";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { getPool } from "@/lib/db/pool";
 import { isDatabaseUnavailable } from "@/lib/db/errors";
 import { releaseHold, settleHold } from "./holds";
 import type { RequestLogRow } from "./request-log";
+import { ORPHAN_AFTER_MS, orphanedSegments, readSegment, UnsettledLog } from "./unsettled-log";
 import { logger } from "@/lib/log";
 
 const log = logger("billing");
@@ -18,6 +19,9 @@ const log = logger("billing");
 // journal survives a restart of the instance. Instances may share the folder: replaying an entry is
 // idempotent, so whichever instance gets to it first lands it, and one that is gone for good
 // (replaced, scaled away) leaves nothing stranded.
+//
+// Its `unsettled` log holds what was answered and not yet settled (lib/billing/unsettled-log.ts);
+// segments a dead process left there are replayed from here, entry by entry, like journal entries.
 
 export type JournalEntry =
   { kind: "settle"; requestId: string; costNanos: string; log: RequestLogRow } | { kind: "release"; requestId: string };
@@ -28,8 +32,13 @@ export class SettlementJournal {
   private timer: NodeJS.Timeout | undefined;
   private replaying: Promise<void> | undefined;
   private stopped = false;
+  private orphanCheck: NodeJS.Timeout | undefined;
+  /** Settlements answered and not yet landed, in `<dir>/unsettled`. */
+  readonly unsettled: UnsettledLog;
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string) {
+    this.unsettled = new UnsettledLog(path.join(dir, "unsettled"));
+  }
 
   /** Durably records an entry (written to a temporary file, fsynced, renamed). */
   async add(entry: JournalEntry): Promise<void> {
@@ -62,10 +71,18 @@ export class SettlementJournal {
     return this.replaying;
   }
 
-  /** Replays on start (entries left by a previous run) and every few seconds while entries wait. */
+  /**
+   * Replays on start (entries left by a previous run) and every few seconds while entries wait;
+   * looks for unsettled segments a dead process left behind twice per `ORPHAN_AFTER_MS`.
+   */
   start(): void {
     this.stopped = false;
-    if (this.pending().length > 0) this.schedule(0);
+    if (this.pending().length > 0 || this.orphans().length > 0) this.schedule(0);
+    clearInterval(this.orphanCheck);
+    this.orphanCheck = setInterval(() => {
+      if (this.orphans().length > 0) this.schedule(0);
+    }, ORPHAN_AFTER_MS / 2);
+    this.orphanCheck.unref();
   }
 
   /** No more timed replays (shutdown); replay() still works. */
@@ -73,6 +90,15 @@ export class SettlementJournal {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearInterval(this.orphanCheck);
+    this.orphanCheck = undefined;
+  }
+
+  /** Unsettled segments to recover: left by a dead process, or taken over by this one and not finished. */
+  orphans(): string[] {
+    const dir = this.unsettled.dir;
+    const taken = this.unsettled.takenOver();
+    return [...taken, ...orphanedSegments(dir, this.unsettled).filter((f) => !taken.includes(f))];
   }
 
   private schedule(delayMs = REPLAY_INTERVAL_MS) {
@@ -83,13 +109,14 @@ export class SettlementJournal {
       void this.replay()
         .catch((err: Error) => log.error({ err }, "settlement journal replay failed"))
         .finally(() => {
-          if (this.pending().length > 0) this.schedule();
+          if (this.pending().length > 0 || this.unsettled.takenOver().length > 0) this.schedule();
         });
     }, delayMs);
     this.timer.unref();
   }
 
   private async replayOnce(): Promise<void> {
+    if (!(await this.recoverUnsettled())) return;
     for (const name of this.pending()) {
       const file = path.join(this.dir, name);
       let entry: JournalEntry;
@@ -116,6 +143,45 @@ export class SettlementJournal {
         await rename(file, `${file}.failed`).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * Settles what dead processes answered and never settled; false when the database went away
+   * meanwhile (what is left waits for the next replay). A segment is first renamed to one of ours,
+   * so two instances do not both replay it (replaying twice would still charge once).
+   */
+  private async recoverUnsettled(): Promise<boolean> {
+    for (const orphan of this.orphans()) {
+      let file = orphan;
+      if (!this.unsettled.owns(orphan)) {
+        file = this.unsettled.takeOver(orphan);
+        try {
+          renameSync(orphan, file);
+        } catch {
+          this.unsettled.release(file); // another instance took it first
+          continue;
+        }
+      }
+      const entries = readSegment(file, (line) =>
+        log.error({ segment: path.basename(file), line: line.slice(0, 200) }, "unreadable unsettled entry skipped"),
+      );
+      for (const entry of entries) {
+        try {
+          await applyEntry(entry);
+        } catch (err) {
+          if (isDatabaseUnavailable(err)) return false; // the whole segment again, later: replays are no-ops
+          // Not an outage: into the journal, which retries it and sets it aside for an operator if it fails again.
+          log.error({ err, requestId: entry.requestId }, "unsettled entry could not be settled; journaled");
+          await this.add(entry);
+        }
+      }
+      this.unsettled.release(file);
+      log.warn(
+        { segment: path.basename(orphan), entries: entries.length },
+        "recovered unsettled requests of a stopped process",
+      );
+    }
+    return true;
   }
 }
 

@@ -61,7 +61,7 @@ async function relayEmbeddings({
   // Embeddings have no output tokens. Without usage from upstream, count the input ourselves.
   const reported = response.usage ? parseUsage({ completion_tokens: 0, ...(response.usage as object) }) : null;
   const usage = reported ?? { inputTokens: body.inputTokenEstimate, cachedInputTokens: 0, outputTokens: 0 };
-  const chargedNanos = await meter.settle({
+  const chargedNanos = await meter.charge({
     status: 200,
     usage,
     usageSource: reported ? "UPSTREAM" : "ESTIMATED",

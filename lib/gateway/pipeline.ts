@@ -11,7 +11,7 @@ import { gatewayConfig } from "./config";
 import { errorResponse, GatewayError, toGatewayError } from "./errors";
 import { enforceLimits, type LimitGrant } from "./limits";
 import { ClientClosedError, failedChannelOf, type FailoverTarget } from "./failover";
-import { logRefusedRequest, Meter, newRequestId } from "@/lib/billing/meter";
+import { logRefusedRequest, Meter, newRequestId, settlementsInFlight, settlementsPending } from "@/lib/billing/meter";
 import { readBodyBytes } from "./read-body";
 import { GatewayResponse, type GatewayRequest, type HeaderReader } from "./http";
 import { logger } from "@/lib/log";
@@ -129,7 +129,7 @@ export async function handleBilledRequest<B>(
       prices: model.prices,
       holdNanos: holdAmountNanos,
     });
-    meter.onSettled(limits.release);
+    meter.onDone(limits.release);
     if (routed.auto) meter.onServed(routed.auto);
     return await spec.relay({ request, headers: limits.headers, body, targets, meter });
   } catch (err) {
@@ -166,13 +166,14 @@ export async function handleBilledRequest<B>(
  * hold may exist although we answer 503: the settlement journal releases it once the database is back.
  */
 async function admit(requestId: string, key: KeyContext, amountNanos: bigint) {
+  const hold = { requestId, organizationId: key.organizationId, apiKeyId: key.apiKeyId, amountNanos };
   try {
-    return await hotPathBilling().admit({
-      requestId,
-      organizationId: key.organizationId,
-      apiKeyId: key.apiKeyId,
-      amountNanos,
-    });
+    const result = await hotPathBilling().admit(hold);
+    if (result === "ok" || settlementsPending(key.organizationId) === 0) return result;
+    // Requests this instance already answered still hold their whole hold until their settlement
+    // lands; they must not refuse this one for money they no longer need. Once they landed, ask again.
+    await settlementsInFlight(key.organizationId);
+    return await hotPathBilling().admit(hold);
   } catch (err) {
     if (isDatabaseUnavailable(err) && mayHaveRun(err)) {
       await settlementJournal()
@@ -229,10 +230,10 @@ function quotaError(result: Exclude<AdmitResult, "ok">): GatewayError {
   }
 }
 
-/** Settles a request that produced nothing (all channels failed, or the client left first): free. */
+/** Charges a request that produced nothing (all channels failed, or the client left first): free. */
 export async function settleWithoutOutput(meter: Meter, error: unknown, attempts = 0): Promise<never> {
   const failure = error instanceof ClientClosedError ? error : toGatewayError(error);
-  await meter.settle({
+  await meter.charge({
     status: failure instanceof ClientClosedError ? 499 : failure.status,
     errorCode: failure instanceof ClientClosedError ? "client_closed" : (failure.code ?? failure.type),
     usage: null,

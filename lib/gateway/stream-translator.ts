@@ -7,7 +7,7 @@ import type { ChargedUsage, ClientStream } from "./relay/codec";
 // Reads an upstream OpenAI-style SSE stream and writes the client's: events pass through as they
 // arrive (only the model name is rewritten to our public id), while we note usage and count the
 // output deltas the upstream actually produced. The usage event and [DONE] are held back: they are
-// written after settlement, with the cost.
+// written once the request is charged, with the cost.
 
 export interface StreamStats {
   deltas: number; // output pieces received from upstream (≈ tokens)
@@ -108,7 +108,7 @@ export class ChatStreamTranslator implements ClientStream {
       this.stats.usage = usage;
       this.stats.rawUsage = chunk.usage as Record<string, unknown>;
     }
-    if (Array.isArray(choices) && choices.length === 0 && usage) return; // the usage event: written after settlement
+    if (Array.isArray(choices) && choices.length === 0 && usage) return; // the usage event: written once charged
     if (usage) {
       // Usage riding on a content chunk (some providers): strip it, the final usage event carries it.
       delete chunk.usage;
@@ -134,7 +134,7 @@ export class ChatStreamTranslator implements ClientStream {
     return data.includes("\n") ? JSON.stringify(chunk) : data;
   }
 
-  /** After settlement: the usage event with the cost (when the client asked for usage), then [DONE]. */
+  /** Once charged: the usage event with the cost (when the client asked for usage), then [DONE]. */
   end(usage: ChargedUsage): string {
     return (this.options.includeUsage ? this.usageEvent(usage) : "") + "data: [DONE]\n\n";
   }

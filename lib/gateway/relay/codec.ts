@@ -27,7 +27,7 @@ export interface StreamArgs {
 export interface InboundCodec {
   /** The client's body in `adapter`'s wire format, when this surface speaks it natively (sent as it is). */
   nativeBody?(adapter: ProviderAdapter): AdapterCall["native"];
-  /** A non-streaming answer, settled. */
+  /** A non-streaming answer, once charged (its cost known; the settlement lands just after). */
   completionResponse(args: CompletionArgs): GatewayResponse;
   /** Translates the upstream's stream bytes into the client's stream. */
   clientStream(args: StreamArgs): ClientStream;
@@ -40,7 +40,7 @@ export interface ClientStream {
   readonly stats: StreamStats;
   /** The upstream finished properly. */
   readonly completed: boolean;
-  /** The closing events of a completed stream, once it is settled. */
+  /** The closing events of a completed stream, once it is charged. */
   end(usage: ChargedUsage): string;
   /** The closing events of a stream cut short (billed for what was produced). */
   fail(error: GatewayError): string;

@@ -122,7 +122,7 @@ async function relayCompletion(
       produced > 0 ? { inputTokens: body.promptTokenEstimate, cachedInputTokens: 0, outputTokens: produced } : null;
     source = usage ? "ESTIMATED" : "NONE";
   }
-  const chargedNanos = await meter.settle({
+  const chargedNanos = await meter.charge({
     status: 200,
     usage,
     usageSource: source,
@@ -192,7 +192,7 @@ async function relayStream(
     }
     // A stream we cut whose client was not reading is settled when its connection is closed: still our cut.
     const errorCode = clientGone ? (cutBy ?? "client_closed") : completed ? null : (cutBy ?? "upstream_stream_error");
-    const chargedNanos = await meter.settle({
+    const chargedNanos = await meter.charge({
       status: 200,
       errorCode,
       usage,

@@ -1,0 +1,110 @@
+// The gateway answers before its settlement lands (lib/billing/meter.ts). A process killed in
+// between must not make those requests free: the unsettled log it wrote before answering is read
+// back by the next server on the same data folder, and each request is charged exactly once, at the
+// cost its client was told. Here the database hangs after admission, so the settlements cannot land,
+// and the server is killed (SIGKILL: no drain) while they wait.
+import { mkdtempSync, readdirSync, rmSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { usdToNanos } from "@/lib/billing/money";
+import { ORPHAN_AFTER_MS } from "@/lib/billing/unsettled-log";
+import { startAppServer, type AppServer } from "./app-server";
+import {
+  booksOf,
+  chat,
+  chatStream,
+  createFakeModel,
+  expectChargedOnce,
+  expectBooksBalanced,
+  expectProcessSurvived,
+  journaled,
+  startProxiedStack,
+  streamedCostUsd,
+  waitUntil,
+  type ProxiedStack,
+} from "./outage";
+
+const MODEL = "unsettled-model";
+const HOLD_TTL_MS = "1800000"; // the sweeper cannot be what releases these holds
+
+let env: ProxiedStack;
+let dataDir: string;
+let restarted: AppServer | undefined;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), "tf-unsettled-"));
+  env = await startProxiedStack({ TOKENFLOW_HOLD_TTL_MS: HOLD_TTL_MS, TOKENFLOW_DATA_DIR: dataDir });
+  await createFakeModel(env.stack, MODEL);
+}, 120_000);
+
+afterAll(async () => {
+  await restarted?.stop();
+  await env?.stack.stop();
+  await env?.pgProxy.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const unsettledDir = () => path.join(dataDir, "settlement-journal", "unsettled");
+const segments = () => {
+  try {
+    return readdirSync(unsettledDir()).filter((f) => f.endsWith(".jsonl"));
+  } catch {
+    return [];
+  }
+};
+
+describe("answered, then killed before the settlement landed", () => {
+  it("the next server charges each request once, at the cost its client was told", async () => {
+    const { stack, pgProxy } = env;
+    const org = await stack.admin.createOrganization("unsettled-crash", "50");
+    const { key } = await stack.admin.createKey(org.id);
+    // Warm: one request settles normally, and leaves no segment behind once its second is over.
+    expect((await chat(stack.app, key, MODEL, "warm")).status).toBe(200);
+    await waitUntil(async () => segments().length === 0, 5_000, "the idle segment to be retired");
+
+    let streaming = 0;
+    const streams = Array.from({ length: 4 }, () =>
+      chatStream(stack.app, key, MODEL, { outputTokens: 20, chunkDelayMs: 50 }, () => streaming++),
+    );
+    await waitUntil(async () => streaming === 4, 5_000, "the streams to be admitted");
+    await pgProxy.setMode("hang"); // admitted; their settlements will wait on a silent database
+    const streamed = await Promise.all(streams);
+    for (const s of streamed) {
+      expect(s.status).toBe(200);
+      expect(s.text).toContain("data: [DONE]"); // the client has its whole answer, cost included
+      expect(usdToNanos(streamedCostUsd(s.text)!)).toBeGreaterThan(0n);
+    }
+    expect(segments().length).toBeGreaterThan(0);
+    expect(journaled(dataDir)).toHaveLength(0); // still waiting on the database, not journaled
+
+    stack.app.process.kill("SIGKILL");
+    await new Promise((resolve) => stack.app.process.once("exit", resolve));
+    expect((await booksOf(stack.db, org.id)).heldHolds).toBe(4); // held, not charged, not lost
+    // A minute passes (the segments' writer would have rotated them long ago were it alive).
+    const past = (Date.now() - ORPHAN_AFTER_MS - 5_000) / 1000;
+    for (const f of segments()) utimesSync(path.join(unsettledDir(), f), past, past);
+
+    await pgProxy.setMode("pass");
+    restarted = await startAppServer({
+      databaseUrl: pgProxy.urlFor(stack.databaseUrl),
+      env: {
+        TOKENFLOW_DATA_DIR: dataDir,
+        TOKENFLOW_HOLD_TTL_MS: HOLD_TTL_MS,
+        TOKENFLOW_ADMIN_KEY: stack.app.adminKey,
+        TOKENFLOW_ENCRYPTION_KEY: stack.app.encryptionKey,
+      },
+    });
+    await waitUntil(
+      async () => (await booksOf(stack.db, org.id)).heldHolds === 0,
+      15_000,
+      "the unsettled requests to be recovered",
+    );
+    await expectChargedOnce(stack.db, streamed);
+    await expectBooksBalanced(stack.db);
+    expect(restarted.logs()).toMatch(/recovered unsettled requests of a stopped process/);
+    await waitUntil(async () => segments().length === 0, 5_000, "the recovered segments to be gone");
+    expect((await chat(restarted, key, MODEL, "after-restart")).status).toBe(200);
+    expectProcessSurvived(restarted);
+  }, 60_000);
+});
