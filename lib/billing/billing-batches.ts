@@ -59,7 +59,7 @@ export function billingBatches(
     ...common,
   });
   const settlements = new Coalescer<Settlement, bigint | null>({
-    one: (_org, s) => settleHold(db, s.requestId, s.costNanos, s.log),
+    one: (_org, s) => settleHold(db, s.requestId, s.costNanos, s.log, s.logJson),
     many: (org, batch) => settleHolds(db, org, batch),
     ...common,
   });

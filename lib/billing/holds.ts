@@ -19,6 +19,8 @@ export interface Settlement {
   requestId: string;
   costNanos: bigint;
   log: RequestLogRow;
+  /** `log` already serialized (serializeLogRow), when the caller has it. */
+  logJson?: string;
 }
 
 /** tf_admit's and tf_admit_many's answers as an AdmitResult (asking for an auto top-up on the way). */
@@ -81,7 +83,7 @@ export async function settleHolds(
   settlements: Settlement[],
 ): Promise<(bigint | null)[]> {
   const items = settlements.map(
-    (s) => `{"id":${JSON.stringify(s.requestId)},"cost":"${s.costNanos}","log":${serializeLogRow(s.log)}}`,
+    (s) => `{"id":${JSON.stringify(s.requestId)},"cost":"${s.costNanos}","log":${s.logJson ?? serializeLogRow(s.log)}}`,
   );
   const { rows } = await db.query<{ charges: (string | null)[] }>(
     timedQuery(
@@ -103,11 +105,12 @@ export async function settleHold(
   requestId: string,
   costNanos: bigint,
   log: RequestLogRow,
+  logJson = serializeLogRow(log),
 ): Promise<bigint | null> {
   const { rows } = await db.query<{ charged: bigint | null }>(
     timedQuery(
       "SELECT tf_settle($1, $2, $3::jsonb) AS charged",
-      [requestId, costNanos.toString(), serializeLogRow(log)],
+      [requestId, costNanos.toString(), logJson],
       DB_SETTLE_TIMEOUT_MS,
     ),
   );

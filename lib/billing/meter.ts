@@ -1,7 +1,7 @@
 import { costNanos, type Prices, type TokenCounts } from "./money";
 import { hotPathBilling } from "./billing-batches";
 import { refusalLog } from "./refusals";
-import type { RequestLogRow } from "./request-log";
+import { serializeLogRow, type RequestLogRow } from "./request-log";
 import { settlementJournal } from "./settlement-journal";
 import { logCompletedRequest } from "@/lib/gateway/access-log";
 import type { KeyContext } from "@/lib/gateway/auth";
@@ -126,13 +126,14 @@ export class Meter {
     const cost = costNanos(usage, this.init.prices);
     this.cost = cost;
     const row = this.logRow(outcome, usage, cost);
+    const logJson = serializeLogRow(row);
     let landed: (() => void) | undefined;
     try {
-      landed = settlementJournal().unsettled.add(this.init.requestId, cost, row);
+      landed = settlementJournal().unsettled.add(this.init.requestId, cost, logJson);
     } catch (err) {
       log.error({ err, requestId: this.init.requestId }, "could not record the settlement: settling before answering");
     }
-    const settled = this.doSettle(outcome, row, cost, landed ?? (() => undefined))
+    const settled = this.doSettle(outcome, row, logJson, cost, landed ?? (() => undefined))
       .catch((err: unknown) => {
         log.error({ err, requestId: this.init.requestId }, "settlement failed");
         return 0n;
@@ -153,7 +154,13 @@ export class Meter {
   }
 
   /** `landed` is called once the settlement is in the database or durably journaled. */
-  private async doSettle(outcome: MeterOutcome, row: RequestLogRow, cost: bigint, landed: () => void): Promise<bigint> {
+  private async doSettle(
+    outcome: MeterOutcome,
+    row: RequestLogRow,
+    logJson: string,
+    cost: bigint,
+    landed: () => void,
+  ): Promise<bigint> {
     countReceipt(row);
     logCompletedRequest(row);
     if (outcome.status === 200) this.auto?.onServed(this.init.modelRouted);
@@ -164,6 +171,7 @@ export class Meter {
         requestId: this.init.requestId,
         costNanos: cost,
         log: row,
+        logJson,
       };
       charged = (await hotPathBilling().settle(settlement)) ?? 0n;
       landed();

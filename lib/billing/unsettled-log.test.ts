@@ -2,11 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSy
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { RequestLogRow } from "./request-log";
+import { serializeLogRow, type RequestLogRow } from "./request-log";
 import { ORPHAN_AFTER_MS, orphanedSegments, readSegment, UnsettledLog } from "./unsettled-log";
 
 const row = (id: string, costNanos = 1n) =>
-  ({ id, organizationId: "org_1", costNanos, createdAt: new Date(0) }) as RequestLogRow;
+  serializeLogRow({ id, organizationId: "org_1", costNanos, createdAt: new Date(0) } as RequestLogRow);
 
 describe("UnsettledLog", () => {
   let dir: string;

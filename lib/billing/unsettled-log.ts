@@ -2,7 +2,6 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, un
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { RequestLogRow } from "./request-log";
-import { serializeLogRow } from "./request-log";
 
 // Requests answered whose settlement has not landed yet, written before the answer leaves. The
 // gateway answers first and settles in the organization's next batch a few milliseconds later
@@ -54,10 +53,13 @@ export class UnsettledLog {
 
   constructor(readonly dir: string) {}
 
-  /** Records a settlement about to be made; call the returned function once it has landed. */
-  add(requestId: string, costNanos: bigint, log: RequestLogRow): () => void {
+  /**
+   * Records a settlement about to be made (`logJson`: its receipt, serialized by serializeLogRow);
+   * call the returned function once it has landed.
+   */
+  add(requestId: string, costNanos: bigint, logJson: string): () => void {
     const segment = this.writable();
-    const line = `{"kind":"settle","requestId":${JSON.stringify(requestId)},"costNanos":"${costNanos}","log":${serializeLogRow(log)}}\n`;
+    const line = `{"kind":"settle","requestId":${JSON.stringify(requestId)},"costNanos":"${costNanos}","log":${logJson}}\n`;
     const bytes = Buffer.from(line);
     writeSync(segment.fd!, bytes);
     segment.bytes += bytes.length;
