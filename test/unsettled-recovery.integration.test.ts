@@ -2,7 +2,8 @@
 // between must not make those requests free: the unsettled log it wrote before answering is read
 // back by the next server on the same data folder, and each request is charged exactly once, at the
 // cost its client was told. Here the database hangs after admission, so the settlements cannot land,
-// and the server is killed (SIGKILL: no drain) while they wait.
+// and the server is killed (SIGKILL: no drain) while they wait. Non-streaming answers: a stream's
+// closing events wait for its settlement (lib/gateway/relay/relay.ts).
 import { mkdtempSync, readdirSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,14 +14,11 @@ import { startAppServer, type AppServer } from "./app-server";
 import {
   booksOf,
   chat,
-  chatStream,
   createFakeModel,
-  expectChargedOnce,
   expectBooksBalanced,
   expectProcessSurvived,
   journaled,
   startProxiedStack,
-  streamedCostUsd,
   waitUntil,
   type ProxiedStack,
 } from "./outage";
@@ -63,18 +61,36 @@ describe("answered, then killed before the settlement landed", () => {
     expect((await chat(stack.app, key, MODEL, "warm")).status).toBe(200);
     await waitUntil(async () => segments().length === 0, 5_000, "the idle segment to be retired");
 
-    let streaming = 0;
-    const streams = Array.from({ length: 4 }, () =>
-      chatStream(stack.app, key, MODEL, { outputTokens: 20, chunkDelayMs: 50 }, () => streaming++),
+    // Four answers the upstream takes 1.5 s to give: admitted, then the database goes silent.
+    const answers = Array.from({ length: 4 }, (_, i) =>
+      fetch(`${stack.app.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: MODEL,
+          messages: [{ role: "user", content: `slow ${i}` }],
+          fake_fault: "slow-first-byte:1500",
+        }),
+      }),
     );
-    await waitUntil(async () => streaming === 4, 5_000, "the streams to be admitted");
-    await pgProxy.setMode("hang"); // admitted; their settlements will wait on a silent database
-    const streamed = await Promise.all(streams);
-    for (const s of streamed) {
-      expect(s.status).toBe(200);
-      expect(s.text).toContain("data: [DONE]"); // the client has its whole answer, cost included
-      expect(usdToNanos(streamedCostUsd(s.text)!)).toBeGreaterThan(0n);
-    }
+    await waitUntil(
+      async () => (await booksOf(stack.db, org.id)).heldHolds === 4,
+      5_000,
+      "the requests to be admitted",
+    );
+    await pgProxy.setMode("hang"); // their settlements will wait on a silent database
+    const served = await Promise.all(
+      answers.map(async (answer) => {
+        const response = await answer;
+        expect(response.status).toBe(200); // the client has its whole answer, cost included
+        await response.json();
+        return {
+          requestId: response.headers.get("x-request-id")!,
+          costNanos: usdToNanos(response.headers.get("x-tokenflow-cost-usd")!),
+        };
+      }),
+    );
+    for (const s of served) expect(s.costNanos).toBeGreaterThan(0n);
     expect(segments().length).toBeGreaterThan(0);
     expect(journaled(dataDir)).toHaveLength(0); // still waiting on the database, not journaled
 
@@ -100,7 +116,19 @@ describe("answered, then killed before the settlement landed", () => {
       15_000,
       "the unsettled requests to be recovered",
     );
-    await expectChargedOnce(stack.db, streamed);
+    for (const s of served) {
+      const { rows: usage } = await stack.db.query(
+        `SELECT "amountNanos" FROM "LedgerEntry" WHERE reference = $1 AND kind = 'USAGE'`,
+        [s.requestId],
+      );
+      const receipt = await stack.receipt(s.requestId);
+      const { rows: hold } = await stack.db.query(`SELECT state, "chargedNanos" FROM "Hold" WHERE id = $1`, [
+        s.requestId,
+      ]);
+      expect(usage.map((u) => -u.amountNanos)).toEqual([s.costNanos]);
+      expect(receipt.costNanos).toBe(s.costNanos);
+      expect(hold).toEqual([{ state: "SETTLED", chargedNanos: s.costNanos }]);
+    }
     await expectBooksBalanced(stack.db);
     expect(restarted.logs()).toMatch(/recovered unsettled requests of a stopped process/);
     await waitUntil(async () => segments().length === 0, 5_000, "the recovered segments to be gone");

@@ -46,8 +46,7 @@ export interface MeterInit {
 export const overages = { count: 0, nanos: 0n };
 
 // Settlements still running, per organization, so that a draining server can wait for all of them
-// before it exits, an admission refused for money can wait for the ones that would free it, and a
-// read of an organization's books on this instance sees the requests it already answered.
+// before it exits, and an admission refused for money can wait for the ones that would free it.
 // On globalThis: the playground's requests run in Next.js's bundle of this module, and the
 // server's drain must wait for theirs too.
 const globalForMeter = globalThis as unknown as { tokenflowPendingSettlements?: Map<string, Set<Promise<unknown>>> };
@@ -80,8 +79,8 @@ function track(organizationId: string, settlement: Promise<unknown>) {
 }
 
 export class Meter {
-  private settled: Promise<bigint> | undefined;
   private cost: bigint | undefined;
+  private settling: Promise<unknown> | undefined;
   private afterDone: Array<() => Promise<void>> = [];
   private auto: { describe(modelId: string): string; onServed(modelId: string): void } | undefined;
 
@@ -139,7 +138,7 @@ export class Meter {
         return 0n;
       })
       .finally(() => countHoldInFlight(-1));
-    this.settled = settled;
+    this.settling = settled;
     track(this.init.key.organizationId, settled);
     // The request is over for its client: its concurrency slot is free now, not when the batch lands.
     for (const fn of this.afterDone) void fn().catch(() => undefined);
@@ -147,10 +146,9 @@ export class Meter {
     return cost;
   }
 
-  /** Charges the request and waits until its settlement has landed (or was journaled): the nanos charged. */
-  async settle(outcome: MeterOutcome): Promise<bigint> {
-    await this.charge(outcome);
-    return this.settled!;
+  /** Resolves once the settlement started by charge() has landed (or was journaled). */
+  async settled(): Promise<void> {
+    await this.settling;
   }
 
   /** `landed` is called once the settlement is in the database or durably journaled. */

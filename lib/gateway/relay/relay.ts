@@ -202,6 +202,11 @@ async function relayStream(
       attempts,
       ttftMs: stats.firstDeltaAt === null ? null : Math.round(stats.firstDeltaAt - meter.init.startedAt),
     });
+    // Unlike a non-streaming answer, a stream's closing events wait for its settlement: nobody waits
+    // on the end of a stream, but a client that opens its next stream at once would otherwise have
+    // that stream's admission (its first token) wait behind this settlement on the organization's
+    // row (measured: +7 ms time to first token at 32 streams).
+    await meter.settled();
     if (clientGone) return "";
     if (!completed) {
       const message =
