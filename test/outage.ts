@@ -1,13 +1,14 @@
 // Shared pieces of the database and Redis outage tests: a stack whose app reaches Postgres through a
 // TCP proxy the test can cut, timed /v1 calls, the books of an organization, and the checks that the
 // process survived.
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type pg from "pg";
 import { expect, inject } from "vitest";
 import { usdToNanos } from "@/lib/billing/money";
 import { findLedgerMismatches } from "@/lib/billing/reconcile";
-import type { AppServer } from "./app-server";
+import { startAppServer, type AppServer } from "./app-server";
 import { startStack, type Stack } from "./stack";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy";
 
@@ -22,6 +23,46 @@ export async function startProxiedStack(env: Record<string, string> = {}): Promi
   const pgProxy = await startTcpProxy({ host: admin.hostname, port: Number(admin.port || 5432) });
   const stack = await startStack({ env, appDatabaseUrl: (url) => pgProxy.urlFor(url) });
   return { stack, pgProxy };
+}
+
+/**
+ * A proxied stack for the tests that kill the server: its app keeps the settlement journal in its own
+ * `dataDir`, holds outlive the test (the sweeper cannot be what releases them), and `model` is served
+ * by the fake upstream. `restart()` starts the next server on the same folder and database.
+ */
+export interface JournalStack extends ProxiedStack {
+  dataDir: string;
+  restart(): Promise<AppServer>;
+  stop(): Promise<void>;
+}
+
+const JOURNAL_HOLD_TTL_MS = "1800000";
+
+export async function startJournalStack(model: string): Promise<JournalStack> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "tf-journal-"));
+  const env = { TOKENFLOW_HOLD_TTL_MS: JOURNAL_HOLD_TTL_MS, TOKENFLOW_DATA_DIR: dataDir };
+  const { stack, pgProxy } = await startProxiedStack(env);
+  await createFakeModel(stack, model);
+  const restarted: AppServer[] = [];
+  return {
+    stack,
+    pgProxy,
+    dataDir,
+    async restart() {
+      const app = await startAppServer({
+        databaseUrl: pgProxy.urlFor(stack.databaseUrl),
+        env: { ...env, TOKENFLOW_ADMIN_KEY: stack.app.adminKey, TOKENFLOW_ENCRYPTION_KEY: stack.app.encryptionKey },
+      });
+      restarted.push(app);
+      return app;
+    },
+    async stop() {
+      for (const app of restarted) await app.stop();
+      await stack.stop();
+      await pgProxy.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A model served by the fake upstream, with every other channel off. */

@@ -1,46 +1,34 @@
 // Settlements that cannot reach Postgres are journaled on disk and land once it returns: the
 // request is charged exactly once (never free, never twice), its hold does not wait for the sweeper
 // (whose TTL here is 30 minutes), and a journal survives the server being killed.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAppServer, type AppServer } from "./app-server";
+import type { AppServer } from "./app-server";
 import {
   booksOf,
   chat,
   chatStream,
-  createFakeModel,
   expectChargedOnce,
   expectBooksBalanced,
   expectProcessSurvived,
   journaled,
-  startProxiedStack,
+  startJournalStack,
   waitUntil,
-  type ProxiedStack,
+  type JournalStack,
   type StreamAnswer,
 } from "./outage";
 
 const MODEL = "journal-model";
-const HOLD_TTL_MS = "1800000"; // the sweeper cannot be what releases these holds
 const LANDING_DEADLINE_MS = 30_000;
 
-let env: ProxiedStack;
-let dataDir: string;
-let restarted: AppServer | undefined;
+let env: JournalStack;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "tf-journal-"));
-  env = await startProxiedStack({ TOKENFLOW_HOLD_TTL_MS: HOLD_TTL_MS, TOKENFLOW_DATA_DIR: dataDir });
-  await createFakeModel(env.stack, MODEL);
+  env = await startJournalStack(MODEL);
 }, 120_000);
 
 afterAll(async () => {
-  await restarted?.stop();
-  await env?.stack.stop();
-  await env?.pgProxy.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await env?.stop();
 });
 
 /** Streams admitted (first chunk read) before the caller cuts the database. */
@@ -101,22 +89,14 @@ describe("settlement journal", () => {
     // A request meets the silent database first, so the gate fails the settlements fast.
     expect((await chat(stack.app, key, MODEL, "restart-probe")).status).toBe(503);
     const streamed = await Promise.all(streams);
-    await waitUntil(async () => journaled(dataDir).length >= 4, 15_000, "the settlements to be journaled");
+    await waitUntil(async () => journaled(env.dataDir).length >= 4, 15_000, "the settlements to be journaled");
 
     stack.app.process.kill("SIGKILL");
     await new Promise((resolve) => stack.app.process.once("exit", resolve));
     expect((await booksOf(stack.db, org.id)).heldHolds).toBe(4);
     await pgProxy.setMode("pass");
     const upAt = Date.now();
-    restarted = await startAppServer({
-      databaseUrl: pgProxy.urlFor(stack.databaseUrl),
-      env: {
-        TOKENFLOW_DATA_DIR: dataDir,
-        TOKENFLOW_HOLD_TTL_MS: HOLD_TTL_MS,
-        TOKENFLOW_ADMIN_KEY: stack.app.adminKey,
-        TOKENFLOW_ENCRYPTION_KEY: stack.app.encryptionKey,
-      },
-    });
+    const restarted = await env.restart();
     const startedInMs = Date.now() - upAt;
     await waitUntil(
       async () => (await settledCount(stack.db, streamed)) === streamed.length,
@@ -131,7 +111,7 @@ describe("settlement journal", () => {
     const books = await booksOf(stack.db, org.id);
     expect([books.heldNanos, books.heldHolds]).toEqual([0n, 0]);
     await expectBooksBalanced(stack.db);
-    await waitUntil(async () => journaled(dataDir).length === 0, 5_000, "the journal to be empty");
+    await waitUntil(async () => journaled(env.dataDir).length === 0, 5_000, "the journal to be empty");
     expect((await chat(restarted, key, MODEL, "after-restart")).status).toBe(200);
     expectProcessSurvived(restarted);
   }, 60_000);

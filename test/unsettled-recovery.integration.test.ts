@@ -4,46 +4,35 @@
 // cost its client was told. Here the database hangs after admission, so the settlements cannot land,
 // and the server is killed (SIGKILL: no drain) while they wait. Non-streaming answers: a stream's
 // closing events wait for its settlement (lib/gateway/relay/relay.ts).
-import { mkdtempSync, readdirSync, rmSync, utimesSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, utimesSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { usdToNanos } from "@/lib/billing/money";
 import { ORPHAN_AFTER_MS } from "@/lib/billing/unsettled-log";
-import { startAppServer, type AppServer } from "./app-server";
 import {
   booksOf,
   chat,
-  createFakeModel,
   expectBooksBalanced,
   expectProcessSurvived,
   journaled,
-  startProxiedStack,
+  startJournalStack,
   waitUntil,
-  type ProxiedStack,
+  type JournalStack,
 } from "./outage";
 
 const MODEL = "unsettled-model";
-const HOLD_TTL_MS = "1800000"; // the sweeper cannot be what releases these holds
 
-let env: ProxiedStack;
-let dataDir: string;
-let restarted: AppServer | undefined;
+let env: JournalStack;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "tf-unsettled-"));
-  env = await startProxiedStack({ TOKENFLOW_HOLD_TTL_MS: HOLD_TTL_MS, TOKENFLOW_DATA_DIR: dataDir });
-  await createFakeModel(env.stack, MODEL);
+  env = await startJournalStack(MODEL);
 }, 120_000);
 
 afterAll(async () => {
-  await restarted?.stop();
-  await env?.stack.stop();
-  await env?.pgProxy.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await env?.stop();
 });
 
-const unsettledDir = () => path.join(dataDir, "settlement-journal", "unsettled");
+const unsettledDir = () => path.join(env.dataDir, "settlement-journal", "unsettled");
 const segments = () => {
   try {
     return readdirSync(unsettledDir()).filter((f) => f.endsWith(".jsonl"));
@@ -92,7 +81,7 @@ describe("answered, then killed before the settlement landed", () => {
     );
     for (const s of served) expect(s.costNanos).toBeGreaterThan(0n);
     expect(segments().length).toBeGreaterThan(0);
-    expect(journaled(dataDir)).toHaveLength(0); // still waiting on the database, not journaled
+    expect(journaled(env.dataDir)).toHaveLength(0); // still waiting on the database, not journaled
 
     stack.app.process.kill("SIGKILL");
     await new Promise((resolve) => stack.app.process.once("exit", resolve));
@@ -102,15 +91,7 @@ describe("answered, then killed before the settlement landed", () => {
     for (const f of segments()) utimesSync(path.join(unsettledDir(), f), past, past);
 
     await pgProxy.setMode("pass");
-    restarted = await startAppServer({
-      databaseUrl: pgProxy.urlFor(stack.databaseUrl),
-      env: {
-        TOKENFLOW_DATA_DIR: dataDir,
-        TOKENFLOW_HOLD_TTL_MS: HOLD_TTL_MS,
-        TOKENFLOW_ADMIN_KEY: stack.app.adminKey,
-        TOKENFLOW_ENCRYPTION_KEY: stack.app.encryptionKey,
-      },
-    });
+    const restarted = await env.restart();
     await waitUntil(
       async () => (await booksOf(stack.db, org.id)).heldHolds === 0,
       15_000,

@@ -45,7 +45,6 @@ class Segment {
 
 export class UnsettledLog {
   private current: Segment | null = null;
-  private readonly closing = new Set<Segment>();
   private readonly taken = new Set<string>();
   private readonly prefix = `${process.pid}-${randomBytes(4).toString("hex")}`;
   private sequence = 0;
@@ -146,12 +145,11 @@ export class UnsettledLog {
     if (this.current === segment) this.current = null;
     segment.close();
     if (segment.pending === 0) this.remove(segment);
-    else this.closing.add(segment);
+    // else: removed by the last of its entries to land (see add)
   }
 
   private remove(segment: Segment) {
     segment.close();
-    this.closing.delete(segment);
     try {
       unlinkSync(segment.file);
     } catch {
