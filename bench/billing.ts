@@ -136,11 +136,12 @@ async function main() {
     };
     await concurrent("one statement per step", Number(values.concurrency), single);
     await concurrent("batched per organization", Number(values["batched-concurrency"]), batched);
-    const { admissions, settlements } = batches.stats();
+    const { admissions, settlements, mixed } = batches.stats();
     const mean = (s: typeof admissions) => (s.batchedItems / Math.max(1, s.batches)).toFixed(1);
     console.log(
       `  batches: ${admissions.batches} admissions (mean ${mean(admissions)} items, ${admissions.singles} alone), ` +
-        `${settlements.batches} settlements (mean ${mean(settlements)} items, ${settlements.singles} alone)`,
+        `${settlements.batches} settlements (mean ${mean(settlements)} items, ${settlements.singles} alone); ` +
+        `${mixed} statements carried both`,
     );
     const mismatches = await findLedgerMismatches(pool);
     const open = await pool.query(`SELECT count(*)::int AS n FROM "Hold" WHERE state = 'HELD'`);

@@ -339,6 +339,47 @@ describe("per-organization batching", () => {
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
+  it("settlements and admissions queued together go in one statement, settlements first", async () => {
+    const orgId = await newTwin("mixed", 2_000n);
+    await db.query(`SELECT tf_admit($1, $2, 'open_mixed', 1000)`, ["done", orgId]); // answered, not yet settled
+    const billing = billingBatches(db);
+    const inFlight = billing.admit({
+      requestId: "x",
+      organizationId: orgId,
+      apiKeyId: "open_mixed",
+      amountNanos: 1_000n,
+    });
+    // Queued behind it, so they go together: "done" frees its whole hold (it cost nothing), which is
+    // what "next" needs. Were the admission run first, it would be refused.
+    const settled = billing.settle({
+      organizationId: orgId,
+      requestId: "done",
+      costNanos: 0n,
+      log: receipt("done", orgId, "open_mixed", "m", 200),
+    });
+    const next = billing.admit({
+      requestId: "next",
+      organizationId: orgId,
+      apiKeyId: "open_mixed",
+      amountNanos: 1_000n,
+    });
+    expect(await inFlight).toBe("ok");
+    expect(await settled).toBe(0n);
+    expect(await next).toBe("ok");
+    expect(billing.stats().mixed).toBe(1);
+    const { rows } = await db.query(`SELECT "balanceNanos", "heldNanos" FROM "Organization" WHERE id = $1`, [orgId]);
+    expect(rows[0]).toEqual({ balanceNanos: 0n, heldNanos: 2_000n });
+    const holds = await db.query(`SELECT id, state::text FROM "Hold" WHERE "organizationId" = $1 ORDER BY id`, [orgId]);
+    expect(holds.rows).toEqual([
+      { id: "done", state: "SETTLED" },
+      { id: "next", state: "HELD" },
+      { id: "x", state: "HELD" },
+    ]);
+    const receipts = await db.query(`SELECT id FROM "RequestLog" WHERE "organizationId" = $1`, [orgId]);
+    expect(receipts.rows).toEqual([{ id: "done" }]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+
   it("one bad item does not fail its batch: the others are admitted one by one", async () => {
     const orgId = await newTwin("bad", 100_000n);
     await db.query(`SELECT tf_admit($1, $2, NULL, 10)`, ["taken", orgId]); // a hold with this id exists

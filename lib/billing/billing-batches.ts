@@ -10,6 +10,7 @@ import { Coalescer } from "./coalescer";
 import {
   admitHold,
   admitHolds,
+  billHolds,
   settleHold,
   settleHolds,
   type AdmitResult,
@@ -19,29 +20,83 @@ import {
 
 // The gateway's admissions and settlements, batched per organization (issue 13). A hot
 // organization's balance row takes one commit at a time, so billing one request per commit capped
-// it at ~300 requests/s. Here each organization has at most one admission and one settlement
-// statement in flight per instance; whatever queued meanwhile goes in the next one, a single
-// statement and commit for the whole batch (tf_admit_many / tf_settle_many). A lone request goes
-// alone and at once, through the single-item functions.
+// it at ~300 requests/s. Here each organization has at most one billing statement in flight per
+// instance; whatever queued meanwhile, admissions and settlements alike, goes in the next one: a
+// single statement and commit for the whole batch (tf_admit_many, tf_settle_many, or tf_bill_many
+// when it holds both: settlements first, so the admissions see the holds they release). A lone
+// request goes alone and at once, through the single-item functions.
+//
+// Admissions and settlements share the one queue because both lock the organization's row first:
+// two statements in flight for one organization only took turns on that row, each with its own
+// commit, and an admission waited for a settlement's whole transaction before starting its own.
 //
 // Failure handling is the single call's: when the database is unavailable every caller in the
 // batch gets that error (admission answers 503, settlement is journaled and replayed); any other
 // error of a batch retries its items one by one, so one bad item cannot fail the others.
 
+export interface BatchStats {
+  /** Statements that carried more than one item of this kind, and the items they carried. */
+  batches: number;
+  batchedItems: number;
+  /** Items sent alone. */
+  singles: number;
+}
+
 export interface BillingBatches {
   admit(hold: HoldRequest): Promise<AdmitResult>;
   settle(settlement: Settlement & { organizationId: string }): Promise<bigint | null>;
-  stats(): {
-    admissions: Coalescer<HoldRequest, AdmitResult>["stats"];
-    settlements: Coalescer<Settlement, bigint | null>["stats"];
-  };
+  stats(): { admissions: BatchStats; settlements: BatchStats; mixed: number };
 }
+
+type Item = { hold: HoldRequest; settlement?: undefined } | { settlement: Settlement; hold?: undefined };
+type Result = AdmitResult | bigint | null;
 
 export function billingBatches(
   db: Queryable,
   options: { maxBatch?: number; onOutage?: (err: unknown) => void; isDown?: () => boolean } = {},
 ): BillingBatches {
-  const common = {
+  const stats = {
+    admissions: { batches: 0, batchedItems: 0, singles: 0 },
+    settlements: { batches: 0, batchedItems: 0, singles: 0 },
+    /** Statements that carried both. */
+    mixed: 0,
+  };
+  const count = (s: BatchStats, n: number, batched: boolean) => {
+    if (n === 0) return;
+    if (batched) {
+      s.batches++;
+      s.batchedItems += n;
+    } else s.singles++;
+  };
+  const one = (item: Item): Promise<Result> =>
+    item.hold
+      ? admitHold(db, item.hold)
+      : settleHold(
+          db,
+          item.settlement.requestId,
+          item.settlement.costNanos,
+          item.settlement.log,
+          item.settlement.logJson,
+        );
+  const many = async (org: string, items: Item[]): Promise<Result[]> => {
+    const holds = items.flatMap((i) => (i.hold ? [i.hold] : []));
+    const settlements = items.flatMap((i) => (i.settlement ? [i.settlement] : []));
+    count(stats.admissions, holds.length, true);
+    count(stats.settlements, settlements.length, true);
+    if (settlements.length === 0) return admitHolds(db, org, holds);
+    if (holds.length === 0) return settleHolds(db, org, settlements);
+    stats.mixed++;
+    const { charges, admissions } = await billHolds(db, org, settlements, holds);
+    let s = 0;
+    let a = 0;
+    return items.map((i) => (i.hold ? admissions[a++] : charges[s++]));
+  };
+  const batches = new Coalescer<Item, Result>({
+    one: (_org, item) => {
+      count(item.hold ? stats.admissions : stats.settlements, 1, false);
+      return one(item);
+    },
+    many,
     failsAll: isDatabaseUnavailable,
     // A call that failed with others queued behind it failed for all of them: as conclusive an
     // outage as that many timeouts (the hot path's gate then fails fast instead of letting each
@@ -52,21 +107,12 @@ export function billingBatches(
     // While the database is down the call in flight is the gate's probe: do not queue behind it.
     failFast: () => (options.isDown?.() ? new DatabaseUnavailableError() : undefined),
     maxBatch: options.maxBatch ?? 256,
-  };
-  const admissions = new Coalescer<HoldRequest, AdmitResult>({
-    one: (_org, hold) => admitHold(db, hold),
-    many: (org, holds) => admitHolds(db, org, holds),
-    ...common,
-  });
-  const settlements = new Coalescer<Settlement, bigint | null>({
-    one: (_org, s) => settleHold(db, s.requestId, s.costNanos, s.log, s.logJson),
-    many: (org, batch) => settleHolds(db, org, batch),
-    ...common,
   });
   return {
-    admit: (hold) => admissions.submit(hold.organizationId, hold),
-    settle: ({ organizationId, ...settlement }) => settlements.submit(organizationId, settlement),
-    stats: () => ({ admissions: admissions.stats, settlements: settlements.stats }),
+    admit: (hold) => batches.submit(hold.organizationId, { hold }) as Promise<AdmitResult>,
+    settle: ({ organizationId, ...settlement }) =>
+      batches.submit(organizationId, { settlement }) as Promise<bigint | null>,
+    stats: () => stats,
   };
 }
 

@@ -62,15 +62,18 @@ export async function admitHold(db: Db, hold: HoldRequest): Promise<AdmitResult>
  * admitHold called for each in order, one commit for all. See lib/billing/billing-batches.ts.
  */
 export async function admitHolds(db: Db, organizationId: string, holds: HoldRequest[]): Promise<AdmitResult[]> {
-  const items = holds.map((h) => ({ id: h.requestId, key: h.apiKeyId, amount: h.amountNanos.toString() }));
   const { rows } = await db.query<{ results: string[] }>(
     timedQuery(
       "SELECT tf_admit_many($1, $2::jsonb) AS results",
-      [organizationId, JSON.stringify(items)],
+      [organizationId, admitItems(holds)],
       DB_QUERY_TIMEOUT_MS,
     ),
   );
   return rows[0].results.map((answer) => admitResult(organizationId, answer));
+}
+
+function admitItems(holds: HoldRequest[]): string {
+  return JSON.stringify(holds.map((h) => ({ id: h.requestId, key: h.apiKeyId, amount: h.amountNanos.toString() })));
 }
 
 /**
@@ -82,17 +85,47 @@ export async function settleHolds(
   organizationId: string,
   settlements: Settlement[],
 ): Promise<(bigint | null)[]> {
-  const items = settlements.map(
-    (s) => `{"id":${JSON.stringify(s.requestId)},"cost":"${s.costNanos}","log":${s.logJson ?? serializeLogRow(s.log)}}`,
-  );
   const { rows } = await db.query<{ charges: (string | null)[] }>(
     timedQuery(
       "SELECT tf_settle_many($1, $2::jsonb)::text[] AS charges",
-      [organizationId, `[${items.join(",")}]`],
+      [organizationId, settleItems(settlements)],
       DB_SETTLE_TIMEOUT_MS,
     ),
   );
-  return rows[0].charges.map((charge) => (charge === null ? null : BigInt(charge)));
+  return rows[0].charges.map(chargeOf);
+}
+
+function settleItems(settlements: Settlement[]): string {
+  const items = settlements.map(
+    (s) => `{"id":${JSON.stringify(s.requestId)},"cost":"${s.costNanos}","log":${s.logJson ?? serializeLogRow(s.log)}}`,
+  );
+  return `[${items.join(",")}]`;
+}
+
+const chargeOf = (charge: string | null) => (charge === null ? null : BigInt(charge));
+
+/**
+ * An organization's settlements and admissions in one statement and one commit (tf_bill_many): the
+ * settlements first, so the admissions see the holds they release; then the admissions. The same
+ * answers as settleHolds then admitHolds. Bounded as an admission, since callers wait on it.
+ */
+export async function billHolds(
+  db: Db,
+  organizationId: string,
+  settlements: Settlement[],
+  holds: HoldRequest[],
+): Promise<{ charges: (bigint | null)[]; admissions: AdmitResult[] }> {
+  const { rows } = await db.query<{ charges: (string | null)[]; admissions: string[] }>(
+    timedQuery(
+      "SELECT charges::text[], admissions FROM tf_bill_many($1, $2::jsonb, $3::jsonb)",
+      [organizationId, settleItems(settlements), admitItems(holds)],
+      DB_QUERY_TIMEOUT_MS,
+    ),
+  );
+  return {
+    charges: rows[0].charges.map(chargeOf),
+    admissions: rows[0].admissions.map((answer) => admitResult(organizationId, answer)),
+  };
 }
 
 /**
