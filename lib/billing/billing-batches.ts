@@ -35,10 +35,10 @@ import {
 // error of a batch retries its items one by one, so one bad item cannot fail the others.
 
 export interface BatchStats {
-  /** Statements that carried more than one item of this kind, and the items they carried. */
+  /** Statements of more than one item (of either kind) that carried this kind, and how many of it. */
   batches: number;
   batchedItems: number;
-  /** Items sent alone. */
+  /** Items sent alone (a lone request, or an item retried alone after its batch failed). */
   singles: number;
 }
 
