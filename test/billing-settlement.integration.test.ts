@@ -3,6 +3,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearRequests, clearScenarios, getRequests, setScenario } from "@/e2e/fake-upstream/client";
+import { nanosToUsd } from "@/lib/billing/money";
 import { findLedgerMismatches } from "@/lib/billing/reconcile";
 import { startAppServer } from "./app-server";
 import { startStack, type Stack } from "./stack";
@@ -10,9 +11,16 @@ import { startStack, type Stack } from "./stack";
 let stack: Stack;
 let orgId: string;
 let client: OpenAI;
+const METRICS_TOKEN = "settlement-test-metrics";
 
 beforeAll(async () => {
-  stack = await startStack({ env: { TOKENFLOW_HOLD_TTL_MS: "3000", TOKENFLOW_SWEEP_INTERVAL_MS: "500" } });
+  stack = await startStack({
+    env: {
+      TOKENFLOW_HOLD_TTL_MS: "3000",
+      TOKENFLOW_SWEEP_INTERVAL_MS: "500",
+      TOKENFLOW_METRICS_TOKEN: METRICS_TOKEN,
+    },
+  });
   await stack.admin.disableAllChannels();
   await stack.admin.createChannel({
     name: "A",
@@ -155,6 +163,97 @@ describe("settlement", () => {
     ]);
     expect(rows[0]).toEqual({ status: 402, errorCode: "insufficient_quota", costNanos: 0n });
     expect(await getRequests(stack.upstream.url)).toHaveLength(0);
+  });
+
+  it("an admission refused for a hold this instance is about to release asks again once it is released", async () => {
+    // A key whose spend limit leaves room for one request's hold, not two, but for two requests' real
+    // costs: the second request is refused only while the first's hold is still held. Its admission
+    // is made to run after the first has answered and before that answer's settlement has landed:
+    // the organization's row is locked while the second admission waits on it, and the first answers
+    // meanwhile, so its settlement queues behind the blocked admission. The admission then finds the
+    // key's room taken by the old hold, and must ask again once the settlement this instance owes has
+    // landed. (A refusal for the balance itself does not wait on the row: tf_admit's update skips it.)
+    const send = (key: string, fault: string) =>
+      fetch(`${stack.app.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "gpt-4o",
+          max_tokens: 1000,
+          messages: [{ role: "user", content: "x" }],
+          fake_fault: fault,
+        }),
+      });
+    const admissionRetries = async () => {
+      const res = await fetch(`${stack.app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      const line = (await res.text())
+        .split("\n")
+        .find((l) => l.startsWith('tokenflow_admission_retries_total{result="ok"}'));
+      return line ? Number(line.split(" ").pop()) : 0;
+    };
+    const until = async (check: () => Promise<boolean>, what: string) => {
+      for (const start = Date.now(); !(await check());) {
+        if (Date.now() - start > 5000) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    const org = await stack.admin.createOrganization("key-room", "5");
+
+    // The hold of such a request, read off a probe on a key without a limit.
+    const probe = await send((await stack.admin.createKey(org.id)).key, "usage:10,5");
+    expect(probe.status).toBe(200);
+    await stack.settled(org.id);
+    const { rows: holds } = await stack.db.query(`SELECT "amountNanos" FROM "Hold" WHERE id = $1`, [
+      probe.headers.get("x-request-id"),
+    ]);
+    const hold = holds[0].amountNanos as bigint;
+    expect(hold).toBeGreaterThan(1_000_000n);
+
+    const limited = await stack.admin.createKey(org.id, { spendLimitUsd: nanosToUsd((hold * 3n) / 2n) });
+    const keyHeld = async () =>
+      (await stack.db.query(`SELECT "heldNanos" FROM "ApiKey" WHERE id = $1`, [limited.id])).rows[0]
+        .heldNanos as bigint;
+    const retriesBefore = await admissionRetries();
+    const first = send(limited.key, "slow-first-byte:800;usage:10,5");
+    await until(async () => (await keyHeld()) === hold, "the first admission");
+
+    const lock = await stack.db.connect();
+    let second: Promise<Response>;
+    try {
+      await lock.query("BEGIN");
+      await lock.query(`SELECT 1 FROM "Organization" WHERE id = $1 FOR UPDATE`, [org.id]);
+      second = send(limited.key, "usage:10,5");
+      await until(async () => {
+        const { rows } = await stack.db.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return rows[0].n > 0;
+      }, "the second admission to wait on the organization's row");
+      expect((await first).status).toBe(200); // answered; its settlement now waits behind the blocked admission
+      await lock.query("COMMIT");
+    } finally {
+      lock.release();
+    }
+
+    const answer = await second;
+    expect(answer.status).toBe(200);
+    // It was refused once and asked again (not merely queued behind the settlement).
+    expect(await admissionRetries()).toBe(retriesBefore + 1);
+    await stack.settled(org.id);
+    // gpt-4o: 10 × $2.50/1M + 5 × $10/1M = 25,000 + 50,000 nano-USD, for each request
+    const { rows: keys } = await stack.db.query(`SELECT "heldNanos", "spentNanos" FROM "ApiKey" WHERE id = $1`, [
+      limited.id,
+    ]);
+    expect(keys[0]).toEqual({ heldNanos: 0n, spentNanos: 150_000n });
+    const { rows: receipts } = await stack.db.query(
+      `SELECT status, "costNanos" FROM "RequestLog" WHERE "apiKeyId" = $1 ORDER BY "createdAt"`,
+      [limited.id],
+    );
+    expect(receipts).toEqual([
+      { status: 200, costNanos: 75_000n },
+      { status: 200, costNanos: 75_000n },
+    ]);
+    expect(await findLedgerMismatches(stack.db)).toEqual([]);
   });
 });
 

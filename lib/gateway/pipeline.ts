@@ -5,6 +5,7 @@ import type { RequestLogRow } from "@/lib/billing/request-log";
 import { settlementJournal } from "@/lib/billing/settlement-journal";
 import { isDatabaseUnavailable } from "@/lib/db/errors";
 import { ServerShutdown } from "@/lib/server/lifecycle";
+import { countAdmissionRetry } from "@/lib/metrics/hooks";
 import { authenticateRequest, type KeyContext } from "./auth";
 import type { CatalogModel } from "./catalog";
 import { gatewayConfig } from "./config";
@@ -173,7 +174,9 @@ async function admit(requestId: string, key: KeyContext, amountNanos: bigint) {
     // Requests this instance already answered still hold their whole hold until their settlement
     // lands; they must not refuse this one for money they no longer need. Once they landed, ask again.
     await settlementsInFlight(key.organizationId);
-    return await hotPathBilling().admit(hold);
+    const retried = await hotPathBilling().admit(hold);
+    countAdmissionRetry(retried);
+    return retried;
   } catch (err) {
     if (isDatabaseUnavailable(err) && mayHaveRun(err)) {
       await settlementJournal()

@@ -38,6 +38,11 @@ export function countUpstreamError(channelId: string, kind: string): void {
   getMetrics()?.upstreamErrors.inc({ channel: channelId, kind });
 }
 
+/** An admission refused for money was asked again once this instance's settlements had landed. */
+export function countAdmissionRetry(result: string): void {
+  getMetrics()?.admissionRetries.inc({ result });
+}
+
 /** A verified Stripe event was processed with `result` ("failed" when Stripe will redeliver it). */
 export function countStripeEvent(type: string, result: string): void {
   getMetrics()?.stripeEvents.inc({ type, result });

@@ -23,6 +23,7 @@ export interface TokenflowMetrics {
   requestDuration: Histogram<"surface" | "model" | "stream">;
   ttft: Histogram<"surface" | "model">;
   upstreamErrors: Counter<"channel" | "kind">;
+  admissionRetries: Counter<"result">;
   circuitState: Gauge<"channel">;
   channelInfo: Gauge<"channel" | "name" | "provider">;
   holdsInFlight: Gauge;
@@ -161,6 +162,12 @@ export function createMetrics(): TokenflowMetrics {
       name: "tokenflow_upstream_errors_total",
       help: "Failed upstream attempts, by channel and kind (transient, auth, request, timeout).",
       labelNames: ["channel", "kind"],
+      registers,
+    }),
+    admissionRetries: new Counter({
+      name: "tokenflow_admission_retries_total",
+      help: "Admissions refused for money while this instance still had settlements of the organization to land, asked again once they had, by the second answer (ok, or the refusal).",
+      labelNames: ["result"],
       registers,
     }),
     circuitState: new Gauge({
