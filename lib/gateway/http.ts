@@ -3,6 +3,7 @@
 // them straight back, so an API call pays for no web Request/Headers/Response/ReadableStream (about
 // a fifth of the gateway's CPU per request when it did).
 
+import { Readable } from "node:stream";
 import type { HeaderReader } from "@/lib/http/header-reader";
 import { readCappedBytes } from "@/lib/http/read-capped-body";
 
@@ -20,13 +21,11 @@ export interface GatewayRequest {
   readBody(maxBytes: number): Promise<Buffer | null>;
 }
 
-/** A streamed answer, pulled by the server as fast as the client reads. */
-export interface StreamBody {
-  /** The next text to send, or null when the stream has ended. */
-  next(): Promise<string | null>;
-  /** The client went away: stop producing (and settle). */
-  cancel(): Promise<void>;
-}
+/**
+ * A streamed answer: a Node readable the server pipes into the response, so the client's pace
+ * paces the producer. Destroying it tells the producer the client went away (it stops and settles).
+ */
+export type StreamBody = Readable;
 
 export type ResponseHeaders = Record<string, string>;
 
@@ -48,7 +47,7 @@ export class GatewayResponse {
 
   /** The same answer without a body (HEAD); a stream's producer is told nobody will read it. */
   withoutBody(): GatewayResponse {
-    if (this.body !== null && typeof this.body !== "string") void this.body.cancel();
+    if (this.body !== null && typeof this.body !== "string") this.body.destroy();
     return new GatewayResponse(this.status, this.headers, null);
   }
 
@@ -56,18 +55,7 @@ export class GatewayResponse {
   toWebResponse(): Response {
     const body = this.body;
     if (body === null || typeof body === "string") return new Response(body, this.init());
-    const encoder = new TextEncoder();
-    return new Response(
-      new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          const text = await body.next();
-          if (text === null) controller.close();
-          else controller.enqueue(encoder.encode(text));
-        },
-        cancel: () => body.cancel(),
-      }),
-      this.init(),
-    );
+    return new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, this.init());
   }
 
   private init(): ResponseInit {

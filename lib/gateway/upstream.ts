@@ -1,4 +1,6 @@
+import type { Readable } from "node:stream";
 import type { Agent } from "undici";
+import type { UpstreamStream } from "./providers/adapter";
 import { allowListFromEnv, createGuardedAgent } from "@/lib/security/ssrf";
 import type { CatalogChannel } from "./catalog";
 import { gatewayConfig } from "./config";
@@ -12,7 +14,7 @@ import { joinUrl } from "./providers/openai-compatible";
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: AsyncIterable<Uint8Array> & { destroy?: (err?: Error) => void };
+  body: Readable;
 }
 
 const globalForAgent = globalThis as unknown as { tokenflowAgent?: Agent };
@@ -83,7 +85,7 @@ export async function openUpstreamStream(
   body: Buffer | Record<string, unknown>,
   { signal, remainingMs }: AttemptContext,
   wire: WireFormat = OPENAI_WIRE,
-): Promise<{ iterator: AsyncIterator<Uint8Array>; first: Uint8Array; close: () => void }> {
+): Promise<UpstreamStream> {
   const upstream = await postUpstream(channel, path, body, {
     signal,
     headersTimeoutMs: Math.min(gatewayConfig().TOKENFLOW_FIRST_BYTE_TIMEOUT_MS, remainingMs),
@@ -91,10 +93,33 @@ export async function openUpstreamStream(
   });
   if (upstream.status !== 200)
     throw wire.failure(upstream.status, await readUpstreamBody(upstream.body, 1024 * 1024).catch(() => ""));
-  const iterator = upstream.body[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  if (first.done) throw new UpstreamFailure("upstream stream ended before any data", "transient");
-  return { iterator, first: first.value, close: () => upstream.body.destroy?.() };
+  return startedStream(upstream.body);
+}
+
+/**
+ * A stream whose first bytes have arrived, the rest left paused in `body`; an error if it ends (or
+ * fails) before any.
+ */
+export function startedStream(body: Readable): Promise<UpstreamStream> {
+  return new Promise((resolve, reject) => {
+    const settle = (outcome: () => void) => {
+      body.off("data", onData);
+      body.off("end", onEnd);
+      body.off("close", onEnd);
+      body.off("error", onError);
+      outcome();
+    };
+    const onData = (first: Uint8Array) => {
+      body.pause();
+      settle(() => resolve({ body, first, close: () => body.destroy() }));
+    };
+    const onEnd = () => settle(() => reject(new UpstreamFailure("upstream stream ended before any data", "transient")));
+    const onError = (err: Error) => settle(() => reject(err));
+    body.on("data", onData);
+    body.once("end", onEnd);
+    body.once("close", onEnd);
+    body.once("error", onError);
+  });
 }
 
 /** Reads a whole (non-streaming) upstream body, refusing absurd sizes. */

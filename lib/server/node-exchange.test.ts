@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { GatewayResponse, type GatewayRequest, type StreamBody } from "@/lib/gateway/http";
 import { NodeHeaders, NodeRequest, sendGatewayResponse } from "./node-exchange";
@@ -93,27 +94,28 @@ describe("sendGatewayResponse", () => {
   it("streams what the producer gives, in order, and ends", async () => {
     const parts = ["data: 1\n\n", "", "data: 2\n\n", "data: [DONE]\n\n"];
     const url = await serve(async (_request, res) => {
-      let i = 0;
-      const body: StreamBody = {
-        next: async () => (i < parts.length ? parts[i++] : null),
-        cancel: async () => undefined,
-      };
+      const body: StreamBody = Readable.from(parts);
       await sendGatewayResponse(res, new GatewayResponse(200, { "content-type": "text/event-stream" }, body));
     });
     const response = await fetch(url);
     expect(await response.text()).toBe(parts.join(""));
   });
 
-  it("cancels the producer when the client goes away mid-stream", async () => {
+  it("destroys the producer when the client goes away mid-stream", async () => {
     let cancelled!: () => void;
     const wasCancelled = new Promise<void>((resolve) => (cancelled = resolve));
     const url = await serve(async (_request, res) => {
       let sent = 0;
-      const body: StreamBody = {
-        // One event, then nothing until cancelled (an upstream that stalls).
-        next: () => (sent++ === 0 ? Promise.resolve("data: first\n\n") : new Promise<string | null>(() => undefined)),
-        cancel: async () => cancelled(),
-      };
+      const body: StreamBody = new Readable({
+        // One event, then nothing until destroyed (an upstream that stalls).
+        read() {
+          if (sent++ === 0) this.push("data: first\n\n");
+        },
+        destroy(err, callback) {
+          cancelled();
+          callback(err);
+        },
+      });
       await sendGatewayResponse(res, new GatewayResponse(200, { "content-type": "text/event-stream" }, body));
     });
     const controller = new AbortController();

@@ -127,42 +127,18 @@ export async function sendGatewayResponse(res: ServerResponse, response: Gateway
   await pipeStream(res, body);
 }
 
-async function pipeStream(res: ServerResponse, body: StreamBody): Promise<void> {
-  let cancelled = false;
-  const cancel = () => {
-    if (cancelled) return;
-    cancelled = true;
-    void body.cancel().catch(() => undefined);
-  };
-  const onClose = () => {
-    if (!res.writableFinished) cancel();
-  };
-  res.once("close", onClose);
-  try {
-    for (;;) {
-      const text = await body.next();
-      if (text === null) break;
-      if (res.destroyed) return cancel();
-      if (!res.write(text)) await waitForDrain(res);
-    }
-    if (!res.destroyed) res.end();
-  } catch {
-    // The producer failed: end what we can.
-    cancel();
-    if (!res.destroyed) res.destroy();
-  } finally {
-    res.off("close", onClose);
-  }
-}
-
-function waitForDrain(res: ServerResponse): Promise<void> {
+/**
+ * Pipes a stream into the response; resolves once the response is done (ended, or the client left:
+ * the body is then destroyed, which stops its producer). Not stream.pipeline: it makes and aborts an
+ * AbortController per call, whose DOMException cost ~1.5 % of a relayed stream's CPU.
+ */
+function pipeStream(res: ServerResponse, body: StreamBody): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
+    res.once("close", () => {
+      if (!res.writableFinished) body.destroy();
       resolve();
-    };
-    res.once("drain", done);
-    res.once("close", done);
+    });
+    body.once("error", () => res.destroy()); // the producer failed: cut the response, the client sees it
+    body.pipe(res);
   });
 }

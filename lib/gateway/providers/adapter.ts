@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import type { CatalogChannel, CatalogModel } from "../catalog";
 import type { ChatChunk, ChatCompletion } from "../canonical";
 import type { AttemptContext } from "../failover";
@@ -32,7 +33,8 @@ export interface AdapterAnswer {
 
 /** An upstream stream whose first bytes have arrived (a stream that dies before them can fail over). */
 export interface UpstreamStream {
-  iterator: AsyncIterator<Uint8Array>;
+  /** The bytes after `first`, paused until the relay reads them. */
+  body: Readable;
   first: Uint8Array;
   close: () => void;
 }

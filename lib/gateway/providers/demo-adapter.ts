@@ -1,9 +1,11 @@
+import { Readable } from "node:stream";
 import type { ChatCompletion } from "../canonical";
 import type { ChatRequest } from "../chat-request";
 import { materializeBody } from "../prepared-body";
 import type { ProviderAdapter } from "./adapter";
 import { demoChatCompletionBody, demoChatStreamEvents } from "./demo";
 import { OpenAiChunkSource } from "./openai-compatible-adapter";
+import { startedStream } from "../upstream";
 
 // The built-in demo provider as an adapter: it answers locally in OpenAI's wire format, from the
 // messages themselves (a fresh install's bodies are small, so materialising them is cheap).
@@ -21,11 +23,7 @@ export const demoAdapter: ProviderAdapter = {
 
   async openStream({ body, model, outputCap }) {
     const events = demoChatStreamEvents(materializeBody(body) as ChatRequest, model.id, outputCap);
-    const iterator = (async function* () {
-      for (const event of events) yield encoder.encode(event);
-    })();
-    const first = await iterator.next();
-    return { iterator, first: first.value as Uint8Array, close: () => void iterator.return(undefined) };
+    return startedStream(Readable.from(Array.from(events, (event) => encoder.encode(event))));
   },
 
   chunkSource: () => new OpenAiChunkSource(),

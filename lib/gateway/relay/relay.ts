@@ -15,7 +15,8 @@ import { estimateTokens } from "../tokens";
 import type { CatalogChannel, CatalogModel } from "../catalog";
 import type { AttemptContext } from "../failover";
 import type { ChargedUsage, InboundCodec } from "./codec";
-import { GatewayResponse, type StreamBody } from "../http";
+import { GatewayResponse } from "../http";
+import { RelayedStream } from "./relayed-stream";
 
 // The one billed relay of every chat-shaped request, whatever surface it came in on and whichever
 // provider answers it: failover over the targets' channels (each through its provider's adapter),
@@ -161,7 +162,6 @@ async function relayStream(
   const { adapter, source } = result.value;
   const upstreamModel = upstreamModelName(channel, model.id);
   const translator = codec.clientStream({ adapter, publicModel: model.id });
-  let pending: Uint8Array | null = source.first;
   let finished = false;
   // A stream must settle before the sweeper could take its hold for an orphan: past that age it is
   // cut (and billed for what was produced). Keep-alive comments alone would otherwise hold it open.
@@ -218,43 +218,23 @@ async function relayStream(
     return translator.end(usageWithCost(stats.rawUsage, usage ?? NO_TOKENS, chargedNanos));
   };
 
-  // Pulled by the server as fast as the client reads: one upstream read at a time, never buffered ahead.
-  const stream: StreamBody = {
-    async next() {
-      if (finished) return null; // settled elsewhere (the client left): the stream is over
-      try {
-        for (;;) {
-          let chunk: Uint8Array;
-          if (pending) {
-            chunk = pending;
-            pending = null;
-          } else {
-            const next = await source.iterator.next();
-            if (next.done) break;
-            chunk = next.value;
-          }
-          const text = translator.push(chunk);
-          if (translator.stats.upstreamError) break;
-          if (text) return text;
-        }
-      } catch {
-        // The upstream connection failed mid-stream (or we closed it): finish below bills what was produced.
-      }
-      if (finished) return null;
-      source.close();
-      return await finish(false); // the closing events ("" when the client left meanwhile)
+  const stream = new RelayedStream(source, {
+    translate(chunk) {
+      const text = translator.push(chunk);
+      return translator.stats.upstreamError ? null : text;
     },
-    async cancel() {
+    finish: () => (finished ? Promise.resolve("") : finish(false)),
+    cancel() {
       // The client left: stop the upstream at once, then bill what it had produced.
       controller.abort(new ClientClosedError());
       source.close();
-      if (!finished) await finish(true);
+      if (!finished) void finish(true);
     },
-  };
+  });
 
   // Belt and braces: if the runtime reports the disconnect on the request rather than by
-  // cancelling the body, settle from here (and end the body, in case anyone still reads it).
-  // A server shutdown cuts the stream instead: the pull loop ends it with an error event and bills it.
+  // destroying the body, settle from here (and end the body, in case anyone still reads it).
+  // A server shutdown cuts the stream instead: it ends with an error event and is billed.
   request.signal.addEventListener(
     "abort",
     () => {
