@@ -101,6 +101,19 @@ describe("sendGatewayResponse", () => {
     expect(await response.text()).toBe(parts.join(""));
   });
 
+  it("sends a stream's headers at once when its first text is not ready yet", async () => {
+    let release!: () => void;
+    const url = await serve(async (_request, res) => {
+      const body: StreamBody = new Readable({ read() {} });
+      release = () => body.push(null);
+      await sendGatewayResponse(res, new GatewayResponse(200, { "content-type": "text/event-stream" }, body));
+    });
+    const response = await fetch(url); // resolves on the headers, while the body has produced nothing
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    release();
+    expect(await response.text()).toBe("");
+  });
+
   it("destroys the producer when the client goes away mid-stream", async () => {
     let cancelled!: () => void;
     const wasCancelled = new Promise<void>((resolve) => (cancelled = resolve));

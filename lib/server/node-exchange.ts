@@ -122,8 +122,9 @@ export async function sendGatewayResponse(res: ServerResponse, response: Gateway
     return;
   }
   res.writeHead(response.status, response.headers);
-  // Headers go out now: a stream's first bytes may take a while, the client should know it is on.
-  res.flushHeaders();
+  // A stream whose first text is ready sends it with the headers, in one write. One still waiting
+  // for its first text sends the headers now: the client should know it is on.
+  if (body.readableLength === 0) res.flushHeaders();
   await pipeStream(res, body);
 }
 
