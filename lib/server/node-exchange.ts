@@ -3,8 +3,8 @@ import type { GatewayRequest, GatewayResponse, HeaderReader, StreamBody } from "
 
 // node:http ⇄ the gateway's own request and answer (lib/gateway/http.ts), with no web objects in
 // between: headers are read from Node's raw list, the body from the socket only when the gateway
-// asks for it, and the answer is written in one go (a JSON body) or pulled chunk by chunk with
-// backpressure (a stream). The client going away aborts the request's signal and cancels a stream,
+// asks for it, and the answer is written in one go (a JSON body) or piped from a Node readable with
+// backpressure (a stream). The client going away aborts the request's signal and destroys a stream,
 // which is how the gateway learns to stop the upstream and settle.
 
 /** Request headers as web Headers would read them: any case, repeated values joined by ", ". */
