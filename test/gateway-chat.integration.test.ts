@@ -243,14 +243,33 @@ describe("errors in OpenAI's envelope", () => {
     const expired = await stack.admin.createKey(orgId, { expiresAt: new Date(Date.now() + 1500).toISOString() });
     await new Promise((r) => setTimeout(r, 1600));
     const bodies = [];
+    const ids: string[] = [];
     for (const key of ["tf-unknownunknownunknown", revoked.key, expired.key]) {
       const res = await fetch(`${stack.app.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
       expect(res.status).toBe(401);
       expect(res.headers.get("x-request-id")).toBeTruthy();
+      ids.push(res.headers.get("x-request-id")!);
       bodies.push(await res.json());
     }
     expect(bodies[1]).toEqual(bodies[0]);
     expect(bodies[2]).toEqual(bodies[0]);
+    // No receipt for these, but an access line each (written within 100 ms): where from, never the key.
+    const lines = async () =>
+      stack.app
+        .logs()
+        .split("\n")
+        .filter((line) => line.includes('"component":"access"') && line.includes('"status":401'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const start = Date.now(); (await lines()).length < 3 && Date.now() - start < 3000;) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const refused = await lines();
+    expect(refused.slice(-3)).toEqual(
+      ids.map((requestId) =>
+        expect.objectContaining({ requestId, method: "GET", path: "/v1/models", clientIp: "127.0.0.1", keyId: null }),
+      ),
+    );
+    for (const line of refused) expect(JSON.stringify(line)).not.toMatch(/tf-[A-Za-z0-9_-]{12,}/);
     expect(bodies[0]).toEqual({
       error: { message: expect.any(String), type: "invalid_request_error", param: null, code: "invalid_api_key" },
     });

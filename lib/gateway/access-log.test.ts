@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RequestLogRow } from "@/lib/billing/request-log";
 import { captureLog } from "@/test/log-capture";
-import { logCompletedRequest } from "./access-log";
+import { logCompletedRequest, logUnauthenticatedRequest } from "./access-log";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -67,5 +67,31 @@ describe("the access log", () => {
     const logged = captureLog();
     logCompletedRequest({ ...row, modelRouted: null, modelRequested: "no-such-model", status: 404 });
     expect(logged.lines()[0]).toMatchObject({ model: "no-such-model", status: 404 });
+  });
+
+  it("writes a line for a request whose key was not accepted: where it came from, no organization or key", () => {
+    const logged = captureLog();
+    logUnauthenticatedRequest({
+      requestId: "req_1",
+      method: "POST",
+      path: "/v1/chat/completions",
+      status: 401,
+      latencyMs: 2,
+      clientIp: "203.0.113.9",
+    });
+    expect(logged.lines()).toEqual([
+      expect.objectContaining({
+        component: "access",
+        msg: "request",
+        requestId: "req_1",
+        organizationId: null,
+        keyId: null,
+        method: "POST",
+        path: "/v1/chat/completions",
+        status: 401,
+        latencyMs: 2,
+        clientIp: "203.0.113.9",
+      }),
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { clientIpForThrottling, isIpAllowed, trustedClientIp } from "./client-ip";
+import { clientAddress, clientIpForThrottling, isIpAllowed, trustedClientIp } from "./client-ip";
 
 describe("trustedClientIp", () => {
   it("trusts only the configured header", () => {
@@ -59,6 +59,17 @@ describe("clientIpForThrottling", () => {
     vi.stubEnv("TOKENFLOW_CLIENT_IP_HEADER", "x-test-client-ip");
     const headers = new Headers({ "x-test-client-ip": "192.0.2.77", "x-tokenflow-peer-address": "127.0.0.1" });
     expect(clientIpForThrottling(headers)).toBe("192.0.2.77");
+  });
+});
+
+describe("clientAddress", () => {
+  it("reads the gateway's own request headers by the same rule", () => {
+    const reader = (values: Record<string, string>) => ({ get: (name: string) => values[name.toLowerCase()] ?? null });
+    expect(
+      clientAddress(reader({ "x-real-ip": "203.0.113.9", "x-tokenflow-peer-address": "10.0.0.2" }), "x-real-ip"),
+    ).toBe("203.0.113.9");
+    expect(clientAddress(reader({ "x-tokenflow-peer-address": "::ffff:127.0.0.1" }), undefined)).toBe("127.0.0.1");
+    expect(clientAddress(reader({}), undefined)).toBe("unknown");
   });
 });
 

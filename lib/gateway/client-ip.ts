@@ -31,8 +31,12 @@ export function clientIpForThrottling(
   headers: Headers | Record<string, string | string[] | undefined>,
   headerName = process.env.TOKENFLOW_CLIENT_IP_HEADER,
 ): string {
-  const web = headers instanceof Headers ? headers : toHeaders(headers);
-  return trustedClientIp(web, headerName) ?? parseAddress(web.get(PEER_ADDRESS_HEADER)) ?? "unknown";
+  return clientAddress(headers instanceof Headers ? headers : toHeaders(headers), headerName);
+}
+
+/** clientIpForThrottling's rule for the gateway's own request headers. */
+export function clientAddress(headers: HeaderReader, headerName = process.env.TOKENFLOW_CLIENT_IP_HEADER): string {
+  return trustedClientIp(headers, headerName) ?? parseAddress(headers.get(PEER_ADDRESS_HEADER)) ?? "unknown";
 }
 
 function toHeaders(plain: Record<string, string | string[] | undefined>): Headers {

@@ -7,6 +7,8 @@ import { errorResponse, GatewayError } from "./errors";
 import { handleListModels, handleRetrieveModel } from "./models-endpoint";
 import { newRequestId } from "@/lib/http/request-id";
 import { GatewayResponse, type GatewayRequest } from "./http";
+import { logUnauthenticatedRequest } from "./access-log";
+import { clientAddress } from "./client-ip";
 
 // The /v1 surface: method + path → gateway handler. Served by our own HTTP server (lib/server), not
 // by Next.js, so an API call pays for nothing but the gateway. Unknown paths answer an OpenAI-shaped
@@ -55,7 +57,19 @@ export function isV1Path(pathname: string): boolean {
 
 /** Answers one /v1 request. `pathname` is the URL path without the query. */
 export async function routeV1(request: GatewayRequest, pathname: string): Promise<GatewayResponse> {
+  const startedAt = performance.now();
   const response = request.method === "OPTIONS" ? preflight(request) : await dispatch(request, pathname);
+  if (response.status === 401) {
+    // No key was accepted, so there is no receipt, whose access line this would otherwise be.
+    logUnauthenticatedRequest({
+      requestId: response.headers["x-request-id"],
+      method: request.method,
+      path: pathname,
+      status: 401,
+      latencyMs: Math.round(performance.now() - startedAt),
+      clientIp: clientAddress(request.headers),
+    });
+  }
   response.headers["access-control-allow-origin"] = "*";
   response.headers["access-control-expose-headers"] = EXPOSED_HEADERS;
   response.headers["x-content-type-options"] = "nosniff";
