@@ -121,6 +121,29 @@ describe("chat completions", () => {
     expect((usage as unknown as { cost_usd: string }).cost_usd).toMatch(/^\d+\.\d+$/);
   });
 
+  it("relays a stream whose whole answer arrives with its headers, in one read", async () => {
+    const { data: stream, response } = await client.chat.completions
+      .create({
+        model: "deepseek-v3",
+        messages: [{ role: "user", content: "short" }],
+        stream: true,
+        stream_options: { include_usage: true },
+        max_tokens: 3,
+        fake_fault: "one-write",
+      } as never)
+      .withResponse();
+    let text = "";
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream as unknown as AsyncIterable<OpenAI.ChatCompletionChunk>) {
+      text += chunk.choices[0]?.delta?.content ?? "";
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text.split(" ")).toHaveLength(3);
+    expect(usage?.completion_tokens).toBe(3);
+    const receipt = await stack.receipt(response.headers.get("x-request-id")!);
+    expect(receipt).toMatchObject({ status: 200, errorCode: null, outputTokens: 3 });
+  });
+
   it("round-trips tool calls", async () => {
     const tools: OpenAI.ChatCompletionTool[] = [
       {

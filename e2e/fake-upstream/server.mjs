@@ -331,6 +331,9 @@ export function parseFaults(spec, into = {}) {
       case "malformed-sse":
         into.malformedSse = true;
         break;
+      case "one-write":
+        into.oneWrite = true;
+        break;
       case "usage": {
         const [p, c] = arg.split(",").map(intOrUndef);
         if (p === undefined || c === undefined)
@@ -583,6 +586,7 @@ async function chatStream(req, res, body, plan, faults, rec, signal) {
 
   const headers = { "content-type": "text/event-stream", "cache-control": "no-cache" };
   res.writeHead(200, faults.streamErrorAfter !== undefined ? { ...headers, ...leakHeaders() } : headers);
+  if (faults.oneWrite) res.cork(); // the headers and every event leave in one write, at res.end()
   if (!(await forEachChoice((i) => chunk(i, { role: "assistant", content: plan.tool ? null : "" })))) return;
   if (faults.malformedSse && !(await write("data: {not json\n\n"))) return;
 

@@ -1,4 +1,5 @@
 // Unit tests for the fake OpenAI upstream. Run: npx vitest run --project unit e2e/fake-upstream
+import { connect } from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -446,6 +447,25 @@ describe("faults", () => {
     });
     expect(fixed.content).toBe("Echo: x Echo: x Echo: x Echo: x");
     expect((await lastRecord()).usage).toMatchObject({ prompt_tokens: 1000, completion_tokens: 250 });
+  });
+
+  it("one-write sends a chat stream's headers and all its events in one write", async () => {
+    const { port } = new URL(srv.baseUrl);
+    const body = JSON.stringify({ ...user("x"), stream: true, fake_output_tokens: 3, fake_fault: "one-write" });
+    const reads = await new Promise<string[]>((resolve, reject) => {
+      const got: string[] = [];
+      const socket = connect(Number(port), "127.0.0.1", () =>
+        socket.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer k\r\ncontent-type: application/json\r\n` +
+            `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        ),
+      );
+      socket.on("data", (d) => got.push(d.toString()));
+      socket.on("end", () => resolve(got));
+      socket.on("error", reject);
+    });
+    expect(reads[0]).toMatch(/^HTTP\/1\.1 200/);
+    expect(reads[0]).toContain("data: [DONE]");
   });
 
   it("malformed-sse injects a garbage data line among valid chunks", async () => {

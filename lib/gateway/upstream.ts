@@ -115,6 +115,8 @@ export function startedStream(body: Readable): Promise<UpstreamStream> {
     };
     const onEnd = () => settle(() => reject(new UpstreamFailure("upstream stream ended before any data", "transient")));
     const onError = (err: Error) => settle(() => reject(err));
+    // Closed (reset, aborted) before we listened: it will not say so again.
+    if (body.destroyed) return onEnd();
     body.on("data", onData);
     body.once("end", onEnd);
     body.once("close", onEnd);

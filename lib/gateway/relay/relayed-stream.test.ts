@@ -34,6 +34,28 @@ describe("RelayedStream", () => {
     expect(hooks.cancel).not.toHaveBeenCalled();
   });
 
+  it("finishes an upstream that had ended before the relay started (the whole answer in one read)", async () => {
+    const upstream = new PassThrough();
+    upstream.end(bytes("only"));
+    const { stream, hooks } = await relay(upstream);
+    expect(await readAll(stream)).toBe("ONLYEND");
+    expect(hooks.finish).toHaveBeenCalledTimes(1);
+  });
+
+  it("finishes an upstream that had failed before the relay started", async () => {
+    const upstream = new PassThrough();
+    upstream.write(bytes("a"));
+    const source = await startedStream(upstream);
+    upstream.destroy(new Error("reset"));
+    await new Promise((r) => setImmediate(r));
+    const hooks = {
+      translate: (c: Uint8Array) => Buffer.from(c).toString(),
+      finish: vi.fn(async () => "CUT"),
+      cancel: vi.fn(),
+    };
+    expect(await readAll(new RelayedStream(source, hooks))).toBe("aCUT");
+  });
+
   it("skips empty translations and stops reading when the translation says so", async () => {
     const upstream = new PassThrough();
     upstream.write(bytes("keep"));
@@ -103,5 +125,9 @@ describe("RelayedStream", () => {
     const upstream = new PassThrough();
     upstream.end();
     await expect(startedStream(upstream)).rejects.toThrow("ended before any data");
+    const reset = new PassThrough();
+    reset.destroy();
+    await new Promise((r) => setImmediate(r)); // its close was reported before anyone listened
+    await expect(startedStream(reset)).rejects.toThrow("ended before any data");
   });
 });

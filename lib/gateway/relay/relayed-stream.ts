@@ -32,7 +32,11 @@ export class RelayedStream extends Readable {
     body.once("close", this.onUpstreamOver);
     // The first bytes were read while the upstream could still fail over; the rest follow them.
     this.onData(source.first);
-    if (!this.over && this.readableLength < this.readableHighWaterMark) body.resume();
+    if (this.over) return;
+    // A whole short answer can arrive with the headers: its end (or failure) was then reported
+    // before anyone here listened, and will not be again.
+    if (body.readableEnded || body.destroyed) this.onUpstreamOver();
+    else if (this.readableLength < this.readableHighWaterMark) body.resume();
   }
 
   private onData = (chunk: Uint8Array): void => {
