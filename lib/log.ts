@@ -106,9 +106,9 @@ const BUFFERED_WRITE_BYTES = { minLength: 3 * 1024, maxWrite: 4096 };
 /**
  * The root of the buffered loggers: stdout too, but lines gather in memory and go out a few KiB at a
  * time or every 100 ms, and at exit (pino flushes an asynchronous destination then). Measured at
- * 1,400 requests/s: one write per access line cost 7 % of the gateway's CPU, 4 KiB writes 3–4 %. A kill -9 loses at most
- * the last 100 ms of these lines, so only high-volume lines that something durable also records use
- * it (the access log: the receipts).
+ * 1,400 requests/s: one write per access line cost 7 % of the gateway's CPU, 4 KiB writes 3–4 %.
+ * A kill -9 loses at most the last 100 ms of these lines, so only high-volume lines that something
+ * durable also records use it (the access log: the receipts).
  */
 function createBufferedRoot(): Logger {
   const destination = pino.destination({ dest: 1, sync: false, ...BUFFERED_WRITE_BYTES });

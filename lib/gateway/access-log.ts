@@ -1,9 +1,10 @@
 // The access log of the API (/v1, and the playground's billed chat): one line per completed request,
 // written where its receipt (the "RequestLog" row) is made, so it carries what the receipt knows.
 // The key is named by its database id, never by the key itself. Requests refused before a key was
-// known (401) have no receipt: the router writes their line, which says where they came from. Cheap on the hot path: one flat object per request,
-// and none at all when the level is above info. Its lines are written in batches (bufferedLogger):
-// up to 100 ms late, and a kill -9 can lose the last of them; the receipts are the durable record.
+// known (401) have no receipt: the router writes their line, which says where they came from.
+// Cheap on the hot path: one flat object per request, and none at all when the level is above
+// info. Its lines are written in batches (bufferedLogger): up to 100 ms late, and a kill -9 can
+// lose the last of them; the receipts are the durable record.
 import type { RequestLogRow } from "@/lib/billing/request-log";
 import { bufferedLogger } from "@/lib/log";
 
