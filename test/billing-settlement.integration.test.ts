@@ -255,6 +255,69 @@ describe("settlement", () => {
     ]);
     expect(await findLedgerMismatches(stack.db)).toEqual([]);
   });
+
+  it("a settlement that finds no open hold is logged and counted, never silent", async () => {
+    // The database loses a request's admission while the request runs (as a failover to a replica
+    // that had not received the commit would): the hold and what it reserved are undone together.
+    const org = await stack.admin.createOrganization("lost-hold", "5");
+    const { key } = await stack.admin.createKey(org.id);
+    const unmatched = async () => {
+      const res = await fetch(`${stack.app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      const line = (await res.text()).split("\n").find((l) => l.startsWith("tokenflow_settlements_unmatched_total"));
+      return line ? Number(line.split(" ").pop()) : 0;
+    };
+    const before = await unmatched();
+    const answer = fetch(`${stack.app.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "gpt-4o",
+        messages: [{ role: "user", content: "x" }],
+        fake_fault: "slow-first-byte:800;usage:10,5",
+      }),
+    });
+    let holdId: string | undefined;
+    for (const start = Date.now(); !holdId && Date.now() - start < 5000;) {
+      const { rows } = await stack.db.query(`SELECT id FROM "Hold" WHERE "organizationId" = $1 AND state = 'HELD'`, [
+        org.id,
+      ]);
+      holdId = rows[0]?.id;
+      if (!holdId) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(holdId, "the request's hold").toBeDefined();
+    const lost = await stack.db.connect();
+    try {
+      await lost.query("BEGIN");
+      const { rows } = await lost.query(`DELETE FROM "Hold" WHERE id = $1 RETURNING "amountNanos", "apiKeyId"`, [
+        holdId,
+      ]);
+      const { amountNanos, apiKeyId } = rows[0];
+      await lost.query(
+        `UPDATE "Organization" SET "heldNanos" = "heldNanos" - $2, "balanceNanos" = "balanceNanos" + $2 WHERE id = $1`,
+        [org.id, amountNanos],
+      );
+      await lost.query(`UPDATE "ApiKey" SET "heldNanos" = "heldNanos" - $2 WHERE id = $1`, [apiKeyId, amountNanos]);
+      await lost.query("COMMIT");
+    } finally {
+      lost.release();
+    }
+
+    const res = await answer;
+    expect(res.status).toBe(200); // the answer was served; only its charge is lost
+    expect(res.headers.get("x-request-id")).toBe(holdId);
+    await stack.settled(org.id);
+    expect(await unmatched()).toBe(before + 1);
+    const line = stack.app
+      .logs()
+      .split("\n")
+      .find((l) => l.includes(holdId!) && l.includes("settlement found no open hold"));
+    expect(line, "the error line").toBeDefined();
+    // gpt-4o: 10 × $2.50/1M + 5 × $10/1M: what was not charged, for whoever reconciles it by hand.
+    expect(JSON.parse(line!)).toMatchObject({ level: "error", organizationId: org.id, costNanos: "75000" });
+    const { rows: ledger } = await stack.db.query(`SELECT 1 FROM "LedgerEntry" WHERE reference = $1`, [holdId]);
+    expect(ledger).toEqual([]);
+    expect(await findLedgerMismatches(stack.db)).toEqual([]);
+  });
 });
 
 describe("stream time limit", () => {

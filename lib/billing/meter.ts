@@ -6,7 +6,7 @@ import { settlementJournal } from "./settlement-journal";
 import { logCompletedRequest } from "@/lib/gateway/access-log";
 import type { KeyContext } from "@/lib/gateway/auth";
 import { logger, serializeError } from "@/lib/log";
-import { countHoldInFlight, countOverage, countReceipt } from "@/lib/metrics/hooks";
+import { countHoldInFlight, countOverage, countReceipt, countUnmatchedSettlement } from "@/lib/metrics/hooks";
 
 const log = logger("billing");
 
@@ -171,8 +171,9 @@ export class Meter {
         log: row,
         logJson,
       };
-      charged = (await hotPathBilling().settle(settlement)) ?? 0n;
+      const result = await hotPathBilling().settle(settlement);
       landed();
+      charged = result ?? this.unmatched(cost);
     } catch (err) {
       return this.deferSettlement(cost, row, err, landed);
     }
@@ -193,6 +194,26 @@ export class Meter {
       );
     }
     return charged;
+  }
+
+  /**
+   * The settlement found no open hold: the database lost this request's admission (say, a failover to
+   * a replica that had not received its commit), or something else settled it. The statement charges
+   * nothing and writes no receipt then, which is right for a journal's replay but never expected of a
+   * live request: it is logged with what was not charged, and counted, so it cannot pass unseen.
+   */
+  private unmatched(cost: bigint): bigint {
+    countUnmatchedSettlement();
+    log.error(
+      {
+        requestId: this.init.requestId,
+        organizationId: this.init.key.organizationId,
+        costNanos: cost.toString(),
+        model: this.init.modelRouted,
+      },
+      "settlement found no open hold: nothing charged, no receipt written",
+    );
+    return 0n;
   }
 
   /**

@@ -43,6 +43,11 @@ export function countAdmissionRetry(result: string): void {
   getMetrics()?.admissionRetries.inc({ result });
 }
 
+/** A live settlement found no open hold: nothing was charged (see Meter.doSettle). */
+export function countUnmatchedSettlement(): void {
+  getMetrics()?.settlementsUnmatched.inc();
+}
+
 /** A verified Stripe event was processed with `result` ("failed" when Stripe will redeliver it). */
 export function countStripeEvent(type: string, result: string): void {
   getMetrics()?.stripeEvents.inc({ type, result });

@@ -24,6 +24,7 @@ export interface TokenflowMetrics {
   ttft: Histogram<"surface" | "model">;
   upstreamErrors: Counter<"channel" | "kind">;
   admissionRetries: Counter<"result">;
+  settlementsUnmatched: Counter;
   circuitState: Gauge<"channel">;
   channelInfo: Gauge<"channel" | "name" | "provider">;
   holdsInFlight: Gauge;
@@ -168,6 +169,11 @@ export function createMetrics(): TokenflowMetrics {
       name: "tokenflow_admission_retries_total",
       help: "Admissions refused for money while this instance still had settlements of the organization to land, asked again once they had, by the second answer (ok, or the refusal).",
       labelNames: ["result"],
+      registers,
+    }),
+    settlementsUnmatched: new Counter({
+      name: "tokenflow_settlements_unmatched_total",
+      help: "Settlements of this instance's own answered requests that found no open hold in the database (its admission lost, or the hold settled elsewhere): nothing was charged and no receipt written. Should stay 0.",
       registers,
     }),
     circuitState: new Gauge({
