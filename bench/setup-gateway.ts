@@ -56,6 +56,7 @@ async function stats(url: string) {
     const { rows } = await pool.query(
       `SELECT xact_commit::bigint AS xact_commit, xact_rollback::bigint AS xact_rollback, tup_inserted::bigint AS tup_inserted,
               tup_updated::bigint AS tup_updated, tup_deleted::bigint AS tup_deleted, tup_fetched::bigint AS tup_fetched,
+              tup_returned::bigint AS tup_returned,
               (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint AS wal_bytes,
               (SELECT count(*) FROM "RequestLog")::bigint AS receipts
          FROM pg_stat_database WHERE datname = current_database()`,

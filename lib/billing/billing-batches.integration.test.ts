@@ -303,6 +303,59 @@ describe("a batch reads only its own holds", () => {
     }
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
+
+  // Regression: on a young database the generic plan PL/pgSQL cached while "Hold" was nearly empty
+  // scanned the whole table twice per settlement batch, until autovacuum next analyzed it.
+  it("a plan cached while the table was small does not scan it once it has grown", async () => {
+    const young = await createFreshDatabase();
+    const pool = new pg.Pool({ connectionString: young.url, max: 2, types: bigintTypes });
+    try {
+      await pool.query(
+        `INSERT INTO "Organization" (id, name, "createdAt", "updatedAt") VALUES ('o', 'o', now(), now())`,
+      );
+      await creditOrganization(pool, { organizationId: "o", amountNanos: 10n ** 15n, kind: "ADJUSTMENT" });
+      const client = await pool.connect();
+      try {
+        const holdRowsScanned = async () =>
+          Number(
+            (await client.query<{ n: string }>(`SELECT pg_stat_get_xact_tuples_returned('"Hold"'::regclass) AS n`))
+              .rows[0].n,
+          );
+        const billBatch = async (batch: number) => {
+          const ids = Array.from({ length: 5 }, (_, i) => `r${batch}_${i}`);
+          await client.query(`SELECT tf_admit_many('o', $1::jsonb)`, [
+            JSON.stringify(ids.map((id) => ({ id, key: null, amount: "1000" }))),
+          ]);
+          await client.query("BEGIN");
+          const before = await holdRowsScanned();
+          const charges = await settleHolds(
+            client,
+            "o",
+            ids.map((id) => ({ requestId: id, costNanos: 600n, log: receipt(id, "o", "", "m", 200) })),
+          );
+          const scanned = (await holdRowsScanned()) - before;
+          await client.query("COMMIT");
+          expect(charges).toEqual(ids.map(() => 600n));
+          return scanned;
+        };
+        // Eight batches while the table is small: PL/pgSQL caches generic plans after the fifth call.
+        for (let batch = 0; batch < 8; batch++) await billBatch(batch);
+        // The table grows (a busy first minute; never analyzed), on another connection.
+        await pool.query(
+          `INSERT INTO "Hold" (id, "organizationId", "amountNanos", state, "chargedNanos", "createdAt", "resolvedAt")
+           SELECT 'old_' || n, 'o', 100, 'SETTLED', 100, now(), now() FROM generate_series(1, 20000) n`,
+        );
+        const scanned = [];
+        for (let batch = 8; batch < 11; batch++) scanned.push(await billBatch(batch));
+        expect(scanned).toEqual([0, 0, 0]);
+      } finally {
+        client.release();
+      }
+    } finally {
+      await pool.end();
+      await young.drop();
+    }
+  });
 });
 
 describe("per-organization batching", () => {
