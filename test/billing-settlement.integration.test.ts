@@ -61,6 +61,13 @@ async function usageEntries() {
   return rows as Array<{ reference: string; amountNanos: bigint }>;
 }
 
+/** The value of the first /metrics line starting with `series` (name and labels), 0 while it has none. */
+async function metric(series: string): Promise<number> {
+  const res = await fetch(`${stack.app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const line = (await res.text()).split("\n").find((l) => l.startsWith(series));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
 async function balance() {
   const { rows } = await stack.db.query(`SELECT "balanceNanos", "heldNanos" FROM "Organization" WHERE id = $1`, [
     orgId,
@@ -184,13 +191,7 @@ describe("settlement", () => {
           fake_fault: fault,
         }),
       });
-    const admissionRetries = async () => {
-      const res = await fetch(`${stack.app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-      const line = (await res.text())
-        .split("\n")
-        .find((l) => l.startsWith('tokenflow_admission_retries_total{result="ok"}'));
-      return line ? Number(line.split(" ").pop()) : 0;
-    };
+    const admissionRetries = () => metric('tokenflow_admission_retries_total{result="ok"}');
     const until = async (check: () => Promise<boolean>, what: string) => {
       for (const start = Date.now(); !(await check());) {
         if (Date.now() - start > 5000) throw new Error(`timed out waiting for ${what}`);
@@ -261,11 +262,7 @@ describe("settlement", () => {
     // that had not received the commit would): the hold and what it reserved are undone together.
     const org = await stack.admin.createOrganization("lost-hold", "5");
     const { key } = await stack.admin.createKey(org.id);
-    const unmatched = async () => {
-      const res = await fetch(`${stack.app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-      const line = (await res.text()).split("\n").find((l) => l.startsWith("tokenflow_settlements_unmatched_total"));
-      return line ? Number(line.split(" ").pop()) : 0;
-    };
+    const unmatched = () => metric("tokenflow_settlements_unmatched_total");
     const before = await unmatched();
     const answer = fetch(`${stack.app.url}/v1/chat/completions`, {
       method: "POST",

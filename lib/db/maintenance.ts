@@ -8,10 +8,13 @@ const log = logger("db");
 // tables on its own (autovacuum). With autovacuum off (some managed or hand-tuned servers; the
 // embedded PGlite has no autovacuum at all) a table's statistics are never refreshed, and every
 // connection keeps the plans it made while the table was nearly empty: PL/pgSQL caches a generic
-// plan per statement, and only a statistics change (ANALYZE) makes it plan again. The billing
-// functions then scan their whole tables for every batch. Measured in a 10-minute soak at one
-// organization: 1,100 billed requests/s in the first minute, 380/s in the sixth, back to 1,400-1,900/s
-// the moment `ANALYZE "Hold"` ran. So when autovacuum is off, every instance runs VACUUM (ANALYZE) on
+// plan per statement, and only a statistics change (ANALYZE) makes it plan again. Before the batched
+// billing functions priced sequential scans out (migration 20261211000000_batches_never_scan) they
+// then scanned their whole tables for every batch; measured in a 10-minute soak at one organization:
+// 1,100 billed requests/s in the first minute, 380/s in the sixth, back to 1,400-1,900/s the moment
+// `ANALYZE "Hold"` ran. The other statements (the dashboard's reads of receipts and usage) still
+// plan on statistics, and the dead rows every settlement leaves need a VACUUM to be reused. So when
+// autovacuum is off, every instance runs VACUUM (ANALYZE) on
 // the tables the API writes, every few minutes, one instance at a time (a session advisory lock taken
 // without waiting: the others skip that round).
 
