@@ -317,6 +317,40 @@ describe("settlement", () => {
   });
 });
 
+describe("hold retention", () => {
+  it("the running sweep deletes settled holds past the retention, and keeps recent ones and the receipts", async () => {
+    const org = await stack.admin.createOrganization("retention", "5");
+    const sdk = stack.sdk((await stack.admin.createKey(org.id)).key);
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { response } = await sdk.chat.completions
+        .create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] })
+        .withResponse();
+      ids.push(response.headers.get("x-request-id")!);
+    }
+    await stack.settled(org.id);
+    const holds = async () =>
+      (
+        await stack.db.query<{ id: string; state: string }>(
+          `SELECT id, state FROM "Hold" WHERE "organizationId" = $1 ORDER BY id`,
+          [org.id],
+        )
+      ).rows;
+    expect(await holds()).toEqual(ids.map((id) => ({ id, state: "SETTLED" })).sort((a, b) => (a.id < b.id ? -1 : 1)));
+
+    // The first request is now 31 days old (the default retention is 30); the sweep runs every 500 ms.
+    await stack.db.query(`UPDATE "Hold" SET "createdAt" = "createdAt" - interval '31 days' WHERE id = $1`, [ids[0]]);
+    for (const start = Date.now(); (await holds()).length > 1;) {
+      if (Date.now() - start > 5000) throw new Error("the sweep did not delete the old hold");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await holds()).toEqual([{ id: ids[1], state: "SETTLED" }]);
+    const { rows } = await stack.db.query(`SELECT id FROM "RequestLog" WHERE id = ANY($1) ORDER BY id`, [ids]);
+    expect(rows.map((r) => r.id)).toEqual([...ids].sort());
+    expect(await findLedgerMismatches(stack.db)).toEqual([]);
+  });
+});
+
 describe("stream time limit", () => {
   it("cuts a stream that would outlive its hold and bills what was produced, before any sweep", async () => {
     // The hold TTL is 3 s here, so streams are cut at 1.5 s; this one would take 5 s.

@@ -9,6 +9,12 @@ const schema = z.object({
     .positive()
     .default(30 * 60_000),
   TOKENFLOW_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
+  /**
+   * Settled and released holds older than this are deleted by the sweep (lib/billing/sweeper.ts). A
+   * settlement arriving later than this for a released hold (a journal replayed after a long outage)
+   * finds no hold and charges nothing, so keep it far above any outage an instance could come back from.
+   */
+  TOKENFLOW_HOLD_RETENTION_DAYS: z.coerce.number().min(1).default(30),
   /** With autovacuum off on the database: how often the API's tables are vacuumed and analyzed (lib/db/maintenance.ts). */
   TOKENFLOW_MAINTENANCE_INTERVAL_MS: z.coerce
     .number()

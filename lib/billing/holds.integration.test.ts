@@ -6,7 +6,7 @@ import { createFreshDatabase } from "@/test/database";
 import { admitHold, releaseHold, settleHold } from "./holds";
 import { BalanceTooLowError, creditOrganization } from "./credits";
 import { findLedgerMismatches } from "./reconcile";
-import { sweepOrphanedHolds } from "./sweeper";
+import { pruneResolvedHolds, sweepOrphanedHolds } from "./sweeper";
 import type { RequestLogRow } from "./request-log";
 
 let database: Awaited<ReturnType<typeof createFreshDatabase>>;
@@ -233,6 +233,71 @@ describe("sweeper", () => {
     }
     expect(await sweepOrphanedHolds(db, 10)).toBeGreaterThanOrEqual(5);
     expect(await org(orgId)).toEqual({ balanceNanos: 1_000n, heldNanos: 0n });
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+});
+
+describe("retention", () => {
+  const DAY_MS = 86_400_000;
+  const backdate = (ids: string[], days: number) =>
+    db.query(`UPDATE "Hold" SET "createdAt" = "createdAt" - make_interval(days => $2) WHERE id = ANY($1)`, [ids, days]);
+  const existing = async (ids: string[]) =>
+    (await db.query<{ id: string }>(`SELECT id FROM "Hold" WHERE id = ANY($1) ORDER BY id`, [ids])).rows.map(
+      (r) => r.id,
+    );
+
+  it("deletes resolved holds past the retention, never an open one, and a replay still charges nothing", async () => {
+    const { orgId, keyId } = await newOrg(1_000n);
+    const [settledOld, releasedOld, heldOld, settledNew] = ["a", "b", "c", "d"].map((x) => `ret_${x}_${orgId}`);
+    for (const id of [settledOld, releasedOld, heldOld, settledNew])
+      await admitHold(db, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 100n });
+    expect(await settleHold(db, settledOld, 40n, log(settledOld, orgId, keyId))).toBe(40n);
+    expect(await releaseHold(db, releasedOld)).toBe(true);
+    expect(await settleHold(db, settledNew, 30n, log(settledNew, orgId, keyId))).toBe(30n);
+    await backdate([settledOld, releasedOld, heldOld], 40);
+
+    // One row per batch, so the loop runs through both states.
+    expect(await pruneResolvedHolds(db, 30 * DAY_MS, { batch: 1 })).toBe(2);
+    expect(await existing([settledOld, releasedOld, heldOld, settledNew])).toEqual([heldOld, settledNew].sort());
+    expect(await org(orgId)).toEqual({ balanceNanos: 1_000n - 100n - 70n, heldNanos: 100n });
+
+    // Past the retention a settlement finds no hold: a replay of the settled one is not charged twice,
+    // and the released one's very late settlement is not charged at all (the documented trade-off).
+    expect(await settleHold(db, settledOld, 40n, log(settledOld, orgId, keyId))).toBeNull();
+    expect(await settleHold(db, releasedOld, 40n, log(releasedOld, orgId, keyId))).toBeNull();
+    expect(await org(orgId)).toEqual({ balanceNanos: 830n, heldNanos: 100n });
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM "RequestLog" WHERE "organizationId" = $1`, [orgId]);
+    expect(rows[0].n).toBe(2); // the receipts stay
+    expect(await findLedgerMismatches(db)).toEqual([]);
+    // The open hold, once resolved, goes at the next prune.
+    expect(await releaseHold(db, heldOld)).toBe(true);
+    expect(await pruneResolvedHolds(db, 30 * DAY_MS)).toBe(1);
+    expect(await existing([heldOld])).toEqual([]);
+    expect(await org(orgId)).toEqual({ balanceNanos: 930n, heldNanos: 0n });
+  });
+
+  it("concurrent prunes share the work and skip a hold a settlement has locked, without waiting", async () => {
+    const { orgId, keyId } = await newOrg(1_000n);
+    const ids = Array.from({ length: 12 }, (_, i) => `ret_many_${i}_${orgId}`);
+    for (const id of ids) {
+      await admitHold(db, { requestId: id, organizationId: orgId, apiKeyId: keyId, amountNanos: 10n });
+      expect(await settleHold(db, id, 5n, log(id, orgId, keyId))).toBe(5n);
+    }
+    await backdate(ids, 31);
+    const settlement = await db.connect(); // a late settlement holding the first hold's row lock
+    try {
+      await settlement.query("BEGIN");
+      await settlement.query(`SELECT id FROM "Hold" WHERE id = $1 FOR UPDATE`, [ids[0]]);
+      const pruned = await Promise.all([1, 2, 3].map(() => pruneResolvedHolds(db, 30 * DAY_MS, { batch: 2 })));
+      expect(pruned.reduce((a, b) => a + b, 0)).toBe(11);
+      expect(await existing(ids)).toEqual([ids[0]]);
+    } finally {
+      await settlement.query("COMMIT");
+      settlement.release();
+    }
+    expect(await pruneResolvedHolds(db, 30 * DAY_MS)).toBe(1);
+    expect(await existing(ids)).toEqual([]);
+    expect(await org(orgId)).toEqual({ balanceNanos: 1_000n - 60n, heldNanos: 0n });
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
 });

@@ -30,3 +30,42 @@ export function sweepOrphanedHolds(db: Pool, olderThanMs: number): Promise<numbe
     return rows.filter((r) => r.released).length;
   }, db);
 }
+
+/** The states a hold ends in; the prune takes one at a time, in the order of its (state, createdAt) index. */
+const RESOLVED_STATES = ["SETTLED", "RELEASED"] as const;
+
+/**
+ * Deletes settled and released holds created more than `olderThanMs` ago, `batch` rows per transaction,
+ * until none is left or `budgetMs` has passed; returns how many it deleted. Open (HELD) holds are never
+ * touched: they carry money still reserved. A resolved hold is only the record that lets a late
+ * settlement charge a released hold once (and a replay of a settled one charge nothing); past the
+ * retention a settlement finds no hold and charges nothing, and the receipt and the ledger keep the rest.
+ *
+ * Every instance may prune at once: each batch locks its rows with SKIP LOCKED, so concurrent prunes
+ * share the work and never wait on each other, nor on a settlement that holds one of the rows (that
+ * hold is left for the next round).
+ */
+export async function pruneResolvedHolds(
+  db: Pool,
+  olderThanMs: number,
+  { batch = 5_000, budgetMs = 10_000 }: { batch?: number; budgetMs?: number } = {},
+): Promise<number> {
+  const started = performance.now();
+  let deleted = 0;
+  for (const state of RESOLVED_STATES) {
+    for (;;) {
+      const { rowCount } = await db.query(
+        `DELETE FROM "Hold" WHERE id IN (
+           SELECT id FROM "Hold"
+            WHERE state = $1::"HoldState"
+              AND "createdAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::double precision / 1000)
+            ORDER BY "createdAt" LIMIT $3 FOR UPDATE SKIP LOCKED)`,
+        [state, olderThanMs, batch],
+      );
+      deleted += rowCount ?? 0;
+      if ((rowCount ?? 0) < batch) break;
+      if (performance.now() - started > budgetMs) return deleted;
+    }
+  }
+  return deleted;
+}
