@@ -181,8 +181,11 @@ grep -q '"target":"gateway"' "$BENCH_OUT/results.jsonl" || die "no gateway resul
     const [a, b] = process.argv.slice(1).map((s) => JSON.parse(s));
     const n = b.receipts - a.receipts, per = (k) => ((b[k] - a[k]) / n).toFixed(2);
     console.log(`> Postgres work per request (${n} receipts): ${per("xact_commit")} commits, ${per("xact_rollback")} rollbacks, ` +
-      `${per("tup_inserted")} rows inserted, ${per("tup_updated")} updated, ${per("tup_fetched")} fetched, ${per("tup_returned")} read by scans, ` +
+      `${per("tup_inserted")} rows inserted, ${per("tup_updated")} updated, ${per("tup_fetched")} fetched, ${per("tup_returned")} returned by scans (rows and index entries), ` +
       `${(((b.wal_bytes - a.wal_bytes) / n) / 1024).toFixed(1)} KiB WAL (cluster-wide)`);
+    const rows = (k) => Object.entries(b.tables).map(([t, v]) => [t, (v[k] - (a.tables[t]?.[k] ?? 0)) / n]).filter(([, r]) => r >= 0.5)
+      .sort((x, y) => y[1] - x[1]).slice(0, 4).map(([t, r]) => `${t} ${r.toFixed(1)}`).join(", ") || "none";
+    console.log(`> rows read per request by sequential scans: ${rows("seq")}; by index scans: ${rows("idx")}`);
   ' "$STATS0" "$STATS1" 2>/dev/null || echo "> could not read the database counters"
   books=$(npx --no-install tsx bench/setup-gateway.ts check "$BENCH_DB_URL" 2>&1)
   echo "books: $books"

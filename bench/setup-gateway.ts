@@ -61,7 +61,14 @@ async function stats(url: string) {
               (SELECT count(*) FROM "RequestLog")::bigint AS receipts
          FROM pg_stat_database WHERE datname = current_database()`,
     );
-    console.log(JSON.stringify(Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, Number(v)]))));
+    // Per table: rows read by sequential scans and by index scans, to say which table a scan-heavy run read.
+    const { rows: tables } = await pool.query(
+      `SELECT relname, coalesce(seq_tup_read, 0)::bigint AS seq, coalesce(idx_tup_fetch, 0)::bigint AS idx
+         FROM pg_stat_user_tables`,
+    );
+    const counters = Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, Number(v)]));
+    const perTable = Object.fromEntries(tables.map((t) => [t.relname, { seq: Number(t.seq), idx: Number(t.idx) }]));
+    console.log(JSON.stringify({ ...counters, tables: perTable }));
   } finally {
     await pool.end();
   }
