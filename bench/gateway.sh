@@ -68,10 +68,11 @@ BUSY_RE='vitest|playwright|next build|bench/billing\.ts|shared/bench/bench\.sh|b
 # Our own ancestors (npm run's shell, a wrapper script) are not "busy" either.
 ANCESTORS=" "; a=$$; while [ -n "$a" ] && [ "$a" != 1 ] && [ "$a" != 0 ]; do ANCESTORS+="$a "; a=$(ps -o ppid= -p "$a" 2>/dev/null | tr -d ' '); done
 busy() {
-  local p pp
+  local p own
+  # This script's own subshells (a `$(...)` inside a `{ } | tee` block runs two levels down) match too.
+  own=" $(descendants $$ | tr '\n' ' ') "
   for p in $(pgrep -f "$BUSY_RE" 2>/dev/null); do
-    pp=$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')
-    [[ $ANCESTORS == *" $p "* ]] || [ "$pp" = "$$" ] || [ -z "$pp" ] && continue
+    [[ $ANCESTORS == *" $p "* || $own == *" $p "* ]] && continue
     ps -o pid=,args= -p "$p" 2>/dev/null
   done
 }
