@@ -228,12 +228,13 @@ export class Meter {
       log.warn({ err, requestId }, "settlement deferred; journaled");
       return cost;
     } catch (journalError) {
-      // Last resort: the entry stays in the unsettled log, read back by the next start (or by
-      // another instance); if that is lost too, the hold stays HELD and the sweeper releases it.
+      // Last resort: the entry stays in the unsettled log (read back by the next start, or by
+      // another instance, if this process dies) and the journal retries it from memory meanwhile.
       log.error(
         { err, journalError: serializeError(journalError), requestId },
-        "settlement failed and could not be journaled",
+        "settlement failed and could not be journaled; retried from memory",
       );
+      settlementJournal().retryLater({ kind: "settle", requestId, costNanos: cost.toString(), log: row }, landed);
       return 0n;
     }
   }

@@ -35,6 +35,8 @@ export class SettlementJournal {
   private orphanCheck: NodeJS.Timeout | undefined;
   /** Settlements answered and not yet landed, in `<dir>/unsettled`. */
   readonly unsettled: UnsettledLog;
+  /** Settlements neither the database nor the journal took, by request id (see retryLater). */
+  private readonly stranded = new Map<string, { entry: JournalEntry; landed: () => void }>();
 
   constructor(readonly dir: string) {
     this.unsettled = new UnsettledLog(path.join(dir, "unsettled"));
@@ -54,6 +56,22 @@ export class SettlementJournal {
     }
     await rename(tmp, file);
     this.schedule();
+  }
+
+  /**
+   * A settlement the database did not take and the journal could not record (the disk full, say):
+   * it is still in the unsettled log, which only a later start would replay. Retried from memory
+   * with every replay, settled directly once the database is back or journaled once the disk takes
+   * it, so it lands while this process lives; `landed` then lets its unsettled segment go.
+   */
+  retryLater(entry: JournalEntry, landed: () => void): void {
+    this.stranded.set(entry.requestId, { entry, landed });
+    this.schedule();
+  }
+
+  /** Request ids of the settlements waiting in memory (retryLater). */
+  strandedIds(): string[] {
+    return [...this.stranded.keys()];
   }
 
   /** Entries waiting to land. */
@@ -109,13 +127,16 @@ export class SettlementJournal {
       void this.replay()
         .catch((err: Error) => log.error({ err }, "settlement journal replay failed"))
         .finally(() => {
-          if (this.pending().length > 0 || this.unsettled.takenOver().length > 0) this.schedule();
+          if (this.pending().length > 0 || this.unsettled.takenOver().length > 0 || this.stranded.size > 0) {
+            this.schedule();
+          }
         });
     }, delayMs);
     this.timer.unref();
   }
 
   private async replayOnce(): Promise<void> {
+    await this.retryStranded();
     if (!(await this.recoverUnsettled())) return;
     for (const name of this.pending()) {
       const file = path.join(this.dir, name);
@@ -142,6 +163,29 @@ export class SettlementJournal {
         );
         await rename(file, `${file}.failed`).catch(() => undefined);
       }
+    }
+  }
+
+  private async retryStranded(): Promise<void> {
+    let databaseAway = false;
+    for (const [requestId, { entry, landed }] of this.stranded) {
+      try {
+        if (databaseAway) throw new Error("the database is unavailable");
+        await applyEntry(entry);
+        log.warn({ kind: entry.kind, requestId }, `stranded ${entry.kind} landed`);
+      } catch (err) {
+        // Down still, or refused for good: into the journal if it takes it now (its replay retries,
+        // or sets the entry aside for an operator); if not, it stays here for the next replay.
+        if (isDatabaseUnavailable(err)) databaseAway = true;
+        else if (!databaseAway) log.error({ err, kind: entry.kind, requestId }, `stranded ${entry.kind} failed`);
+        try {
+          await this.add(entry);
+        } catch {
+          continue;
+        }
+      }
+      this.stranded.delete(requestId);
+      landed();
     }
   }
 
