@@ -23,8 +23,9 @@ for q in "$SERVER_PID" $(descendants "$SERVER_PID"); do taskset -a -p -c 1 "$q" 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 log "soak: ${SOAK}s, json at $SOAK_JSON_CONNS conns + streams at $SOAK_STREAM_CONNS conns; RSS every ${SOAK_SAMPLE_S}s -> $OUT/rss.tsv"
 : >"$OUT/rss.tsv"
+SOAK_T0=$(date +%s)
 (
-  t0=$(date +%s)
+  t0=$SOAK_T0
   while kill -0 "$SERVER_PID" 2>/dev/null; do
     printf '%s\t%s\n' "$(($(date +%s) - t0))" "$(rss_kb "$SERVER_PID")" >>"$OUT/rss.tsv"
     sleep "$SOAK_SAMPLE_S"
@@ -49,7 +50,7 @@ kill "$RSS_PID" 2>/dev/null
   echo
   node -e '
     const fs = require("fs");
-    const [rssFile, jsonFile, streamFile, soak, logFile] = process.argv.slice(1);
+    const [rssFile, jsonFile, streamFile, soak, logFile, t0] = process.argv.slice(1);
     const wrk = (f) => JSON.parse((fs.readFileSync(f, "utf8").match(/^WRKJSON (.*)$/m) || [, "{}"])[1]);
     const rows = fs.readFileSync(rssFile, "utf8").trim().split("\n").map((l) => l.split("\t").map(Number)).filter((r) => r[1] > 0);
     const mb = (kb) => (kb / 1024).toFixed(1);
@@ -67,24 +68,37 @@ kill "$RSS_PID" 2>/dev/null
     const marks = [60, 120, 300, Number(soak) * 0.2, Number(soak) / 2, Number(soak)].filter((s, i, a) => s <= Number(soak) && a.indexOf(s) === i).sort((a, b) => a - b);
     console.log(`RSS (MB): start ${mb(rows[0][1])}, ` + marks.map((s) => `${s}s ${mb(at(s))}`).join(", ") + `; max ${mb(Math.max(...rows.map((r) => r[1])))}`);
     console.log(`steady part (${steady[0][0]}s..${steady[n - 1][0]}s, ${n} samples): ${mb(steady[0][1])} -> ${mb(steady[n - 1][1])} MB, slope ${(slope * 60 / 1024).toFixed(2)} MB/min`);
-    // Minute by minute: RSS (median and lowest sample: the heap breathes between collections, the
-    // lowest is closest to what is live) and requests completed (access log lines, by their timestamp).
-    const perMinute = new Map();
+    // Minute by minute of the run: RSS (median and lowest sample: the heap breathes between
+    // collections, the lowest is closest to what is live) and requests completed (access log lines,
+    // by their timestamp, counted from when the load started).
+    const start = Number(t0) * 1000;
+    const perMinute = [];
     for (const line of fs.readFileSync(logFile, "utf8").split("\n")) {
-      const m = line.includes("\"component\":\"access\"") && line.match(/"time":"([^"]{16})/);
-      if (m) perMinute.set(m[1], (perMinute.get(m[1]) || 0) + 1);
+      const m = line.includes("\"component\":\"access\"") && line.match(/"time":"([^"]+)"/);
+      const minute = m ? Math.floor((Date.parse(m[1]) - start) / 60_000) : -1;
+      if (minute >= 0) perMinute[minute] = (perMinute[minute] || 0) + 1;
     }
-    const minutes = [...perMinute.keys()].sort();
+    const hhmm = (i) => new Date(start + i * 60_000).toISOString().slice(11, 16);
+    const lows = [];
     console.log();
-    console.log("| minute of the run | wall-clock minute | requests/s (access log) | RSS median MB | RSS lowest MB |");
+    console.log("| minute of the run | from | requests/s (access log) | RSS median MB | RSS lowest MB |");
     console.log("|---|---|---|---|---|");
     for (let i = 0; i * 60 < Number(soak); i++) {
       const inMinute = rows.filter((r) => r[0] >= i * 60 && r[0] < (i + 1) * 60).map((r) => r[1]).sort((a, b) => a - b);
       if (!inMinute.length) continue;
-      const reqs = perMinute.get(minutes[i + 1]) ?? 0; // minutes[0] is the partial minute the run started in
-      console.log(`| ${i + 1} | ${(minutes[i + 1] ?? "-").slice(11)} | ${(reqs / 60).toFixed(0)} | ${mb(inMinute[Math.floor(inMinute.length / 2)])} | ${mb(inMinute[0])} |`);
+      const seconds = Math.min(60, Number(soak) - i * 60);
+      if (i * 60 >= Number(soak) * 0.2) lows.push([i * 60, inMinute[0]]);
+      console.log(`| ${i + 1} | ${hhmm(i)} | ${((perMinute[i] ?? 0) / seconds).toFixed(0)} | ${mb(inMinute[Math.floor(inMinute.length / 2)])} | ${mb(inMinute[0])} |`);
     }
-  ' "$OUT/rss.tsv" "$OUT/wrk-json.txt" "$OUT/wrk-stream.txt" "$SOAK" "$OUT/gateway.log"
+    // The trend of the lowest sample per minute over the steady part: the sawtooth of collections
+    // makes the slope of every sample swing by several MB/min from run to run; this is what grows.
+    if (lows.length >= 3) {
+      const lx = lows.reduce((a, r) => a + r[0], 0) / lows.length, ly = lows.reduce((a, r) => a + r[1], 0) / lows.length;
+      const lslope = lows.reduce((a, r) => a + (r[0] - lx) * (r[1] - ly), 0) / lows.reduce((a, r) => a + (r[0] - lx) ** 2, 0);
+      console.log();
+      console.log(`lowest RSS per minute over the steady part: ${mb(lows[0][1])} -> ${mb(lows[lows.length - 1][1])} MB, slope ${(lslope * 60 / 1024).toFixed(2)} MB/min`);
+    }
+  ' "$OUT/rss.tsv" "$OUT/wrk-json.txt" "$OUT/wrk-stream.txt" "$SOAK" "$OUT/gateway.log" "$SOAK_T0"
   echo
   books=$(npx --no-install tsx bench/setup-gateway.ts check "$BENCH_DB_URL" 2>&1)
   node -e '
