@@ -73,11 +73,20 @@ kill "$RSS_PID" 2>/dev/null
     // by their timestamp, counted from when the load started).
     const start = Number(t0) * 1000;
     const perMinute = [];
-    for (const line of fs.readFileSync(logFile, "utf8").split("\n")) {
-      const m = line.includes("\"component\":\"access\"") && line.match(/"time":"([^"]+)"/);
-      const minute = m ? Math.floor((Date.parse(m[1]) - start) / 60_000) : -1;
-      if (minute >= 0) perMinute[minute] = (perMinute[minute] || 0) + 1;
+    // Read in chunks: a long soak writes a log larger than the longest string V8 can hold.
+    const decoder = new (require("string_decoder").StringDecoder)("utf8");
+    const fd = fs.openSync(logFile, "r"), chunk = Buffer.alloc(16 << 20);
+    let rest = "";
+    for (let got; (got = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0; ) {
+      const lines = (rest + decoder.write(chunk.subarray(0, got))).split("\n");
+      rest = lines.pop();
+      for (const line of lines) {
+        const m = line.includes("\"component\":\"access\"") && line.match(/"time":"([^"]+)"/);
+        const minute = m ? Math.floor((Date.parse(m[1]) - start) / 60_000) : -1;
+        if (minute >= 0) perMinute[minute] = (perMinute[minute] || 0) + 1;
+      }
     }
+    fs.closeSync(fd);
     const hhmm = (i) => new Date(start + i * 60_000).toISOString().slice(11, 16);
     const lows = [];
     console.log();
