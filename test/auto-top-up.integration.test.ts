@@ -194,6 +194,48 @@ describe("auto top-up", () => {
     expect(await ledgerGap(s.stack, orgId)).toBe(0n);
   });
 
+  it("a runner that decided before another's top-up was credited does not charge again", async () => {
+    // The race behind a double charge: runner B reads the balance (below the threshold), then
+    // stalls; meanwhile runner A's top-up completes (its payment is no longer PENDING, so the
+    // one-in-flight index lets B in) and credits the balance. Here a transaction stands in for A:
+    // it holds the organization's row while B starts, then credits the balance and commits.
+    const { orgId } = await organizationWithCard("Stalled", "1.00", {
+      enabled: true,
+      thresholdUsd: "5.00",
+      amountUsd: "5.00",
+      maxPerDay: 5,
+    });
+    const a = await s.stack.db.connect();
+    let b: Promise<string> | undefined;
+    try {
+      await a.query("BEGIN");
+      await a.query(`SELECT 1 FROM "Organization" WHERE id = $1 FOR UPDATE`, [orgId]);
+      b = runAutoTopUp(orgId);
+      await waitFor(
+        async () => {
+          const { rows } = await s.stack.db.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO "Payment"%'`,
+          );
+          return rows[0].n as number;
+        },
+        (n) => n === 1,
+        "the runner to wait on the organization's row",
+      );
+      await a.query(`SELECT tf_credit($1, $2, 'ADJUSTMENT', $3, NULL, NULL)`, [
+        orgId,
+        usdToNanos("5"),
+        `stalled-${orgId}`,
+      ]);
+      await a.query("COMMIT");
+    } finally {
+      a.release();
+    }
+    expect(await b).toBe("not_due"); // $6 now: above the threshold
+    expect(await paymentIntentsCreated(orgId)).toBe(0);
+    expect(await autoPayments(orgId)).toEqual([]);
+    expect(await ledgerGap(s.stack, orgId)).toBe(0n);
+  });
+
   it("a decline turns auto top-up off and emails the owner", async () => {
     const { orgId, owner, paymentMethodId } = await organizationWithCard("Declined", "1.00", {
       enabled: true,

@@ -20,6 +20,11 @@ const log = logger("stripe");
 // AUTO_TOP_UP payment that a partial unique index refuses while another is in flight, and that
 // counts today's auto top-ups against the organization's daily maximum. A success is credited by
 // the one fulfilment path; a decline turns auto top-up off and emails the owners.
+//
+// The claim locks the organization's row (FOR NO KEY UPDATE, which admissions' key-share checks do
+// not wait on). Without it a claim that read the balance and then stalled could insert after another
+// top-up had been credited and left PENDING, so the index no longer refused it: a second charge.
+// With it, a claim that meets a newer row re-checks its conditions (balance, enabled) on that row.
 
 export const MAX_AUTO_TOP_UPS_PER_DAY = 20;
 
@@ -123,6 +128,7 @@ export async function runAutoTopUp(organizationId: string): Promise<AutoTopUpOut
         AND (SELECT count(*) FROM "Payment" p
               WHERE p."organizationId" = o.id AND p.kind = 'AUTO_TOP_UP'
                 AND p."createdAt" >= date_trunc('day', now() AT TIME ZONE 'UTC')) < o."autoTopUpMaxPerDay"
+        FOR NO KEY UPDATE OF o
      ON CONFLICT DO NOTHING
      RETURNING "amountNanos",
                (SELECT "stripeCustomerId" FROM "Organization" WHERE id = $2) AS "stripeCustomerId",
