@@ -111,6 +111,10 @@ export function startedStream(body: Readable): Promise<UpstreamStream> {
     };
     const onData = (first: Uint8Array) => {
       body.pause();
+      // Whoever relays the stream listens a few awaits from now; a failure before then must not be
+      // an 'error' nobody listens to (an uncaught exception, which stops the server). The relay
+      // sees it anyway: the body is destroyed.
+      body.on("error", ignoreError);
       settle(() => resolve({ body, first, close: () => body.destroy() }));
     };
     const onEnd = () => settle(() => reject(new UpstreamFailure("upstream stream ended before any data", "transient")));
@@ -123,6 +127,8 @@ export function startedStream(body: Readable): Promise<UpstreamStream> {
     body.once("error", onError);
   });
 }
+
+function ignoreError() {}
 
 /** Reads a whole (non-streaming) upstream body, refusing absurd sizes. */
 export async function readUpstreamBody(body: AsyncIterable<Uint8Array>, maxBytes = 64 * 1024 * 1024): Promise<string> {

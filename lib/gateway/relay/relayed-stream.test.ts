@@ -46,6 +46,8 @@ describe("RelayedStream", () => {
     const upstream = new PassThrough();
     upstream.write(bytes("a"));
     const source = await startedStream(upstream);
+    // Nobody relays it yet: its failure must still have a listener (else an uncaught exception).
+    expect(upstream.listenerCount("error")).toBeGreaterThan(0);
     upstream.destroy(new Error("reset"));
     await new Promise((r) => setImmediate(r));
     const hooks = {
