@@ -47,7 +47,14 @@ if (process.env.TOKENFLOW_SKIP_BUILD !== "1" && (only("integration") || only("e2
 if (only("unit") || only("integration")) {
   const projects = ["unit", "integration"].filter(only).flatMap((p) => ["--project", p]);
   const file = path.join(out, "vitest.json");
-  run("npx", ["vitest", "run", ...projects, "--reporter=default", "--reporter=json", `--outputFile.json=${file}`]);
+  const status = run("npx", [
+    "vitest",
+    "run",
+    ...projects,
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${file}`,
+  ]);
   if (existsSync(file)) {
     const report = JSON.parse(readFileSync(file, "utf8"));
     totals.passed += report.numPassedTests;
@@ -70,6 +77,13 @@ if (only("unit") || only("integration")) {
       for (const a of suite.assertionResults.filter((x) => x.status === "failed")) {
         notes.push(`failed: ${path.relative(root, suite.name)} › ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
       }
+    }
+    // An error thrown outside any test (an uncaught exception or unhandled rejection while the files
+    // ran) fails vitest's run but no test of its report: counted here so the closing line shows it.
+    if (status !== 0 && report.numFailedTests === 0 && brokenSuites.length === 0) {
+      problems.push(
+        `vitest exited with status ${status} without a failed test: an unhandled error (its output above says where)`,
+      );
     }
   } else {
     problems.push("vitest wrote no report");
