@@ -79,6 +79,21 @@ async function autoPayments(organizationId: string) {
   return rows;
 }
 
+/** The auto top-up claim, blocked on the organization's row (which the test's transaction holds). */
+function runnerWaitingOnTheRow() {
+  return waitFor(
+    async () => {
+      const { rows } = await s.stack.db.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE wait_event_type = 'Lock' AND query LIKE '%"Organization"%FOR NO KEY UPDATE%'`,
+      );
+      return rows[0].n as number;
+    },
+    (n) => n === 1,
+    "the runner to wait on the organization's row",
+  );
+}
+
 async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -211,16 +226,7 @@ describe("auto top-up", () => {
       await a.query("BEGIN");
       await a.query(`SELECT 1 FROM "Organization" WHERE id = $1 FOR UPDATE`, [orgId]);
       b = runAutoTopUp(orgId);
-      await waitFor(
-        async () => {
-          const { rows } = await s.stack.db.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO "Payment"%'`,
-          );
-          return rows[0].n as number;
-        },
-        (n) => n === 1,
-        "the runner to wait on the organization's row",
-      );
+      await runnerWaitingOnTheRow();
       await a.query(`SELECT tf_credit($1, $2, 'ADJUSTMENT', $3, NULL, NULL)`, [
         orgId,
         usdToNanos("5"),
@@ -233,6 +239,44 @@ describe("auto top-up", () => {
     expect(await b).toBe("not_due"); // $6 now: above the threshold
     expect(await paymentIntentsCreated(orgId)).toBe(0);
     expect(await autoPayments(orgId)).toEqual([]);
+    expect(await ledgerGap(s.stack, orgId)).toBe(0n);
+  });
+
+  it("a runner that waited on the organization's row counts the top-up that committed meanwhile against the daily maximum", async () => {
+    // The same stall, but the other top-up leaves the balance below the threshold: the stalled
+    // runner's check of the balance passes on the newer row, so only the daily count can stop it,
+    // and that count must see the payment committed while it waited (not its statement's snapshot).
+    const { orgId } = await organizationWithCard("Counted", "1.00", {
+      enabled: true,
+      thresholdUsd: "20.00",
+      amountUsd: "5.00",
+      maxPerDay: 1,
+    });
+    const a = await s.stack.db.connect();
+    let b: Promise<string> | undefined;
+    try {
+      await a.query("BEGIN");
+      await a.query(`SELECT 1 FROM "Organization" WHERE id = $1 FOR UPDATE`, [orgId]);
+      b = runAutoTopUp(orgId);
+      await runnerWaitingOnTheRow();
+      // The other runner's top-up of today, already completed and credited ($6: still below $20).
+      await a.query(
+        `INSERT INTO "Payment" (id, "organizationId", kind, "amountNanos", status, "creditedAt", "createdAt", "updatedAt")
+         VALUES ($1, $2, 'AUTO_TOP_UP', $3, 'SUCCEEDED', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')`,
+        [`pay-counted-${orgId}`, orgId, usdToNanos("1")],
+      );
+      await a.query(`SELECT tf_credit($1, $2, 'TOPUP', $3, NULL, NULL)`, [
+        orgId,
+        usdToNanos("1"),
+        `pay-counted-${orgId}`,
+      ]);
+      await a.query("COMMIT");
+    } finally {
+      a.release();
+    }
+    expect(await b).toBe("not_due"); // today's one auto top-up is spent
+    expect(await paymentIntentsCreated(orgId)).toBe(0);
+    expect((await autoPayments(orgId)).map((p) => p.status)).toEqual(["SUCCEEDED"]);
     expect(await ledgerGap(s.stack, orgId)).toBe(0n);
   });
 

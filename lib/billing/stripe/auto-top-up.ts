@@ -1,3 +1,4 @@
+import type pg from "pg";
 import Stripe from "stripe";
 import { z } from "zod";
 import { ApiError, validationError } from "@/lib/api/errors";
@@ -113,31 +114,43 @@ export type AutoTopUpOutcome = "not_due" | "credited" | "pending" | "failed" | "
 export async function runAutoTopUp(organizationId: string): Promise<AutoTopUpOutcome> {
   if (!isTopUpConfigured()) return "not_due";
   const paymentId = newPaymentId();
-  const { rows } = await getPool().query<{
-    amountNanos: bigint;
-    stripeCustomerId: string;
-    stripePaymentMethodId: string;
-  }>(
+  const claim = await withTransaction((client) => claimAutoTopUp(client, organizationId, paymentId));
+  if (!claim) return "not_due";
+  return chargeSavedCard({ id: paymentId, organizationId, ...claim });
+}
+
+/**
+ * The claim: a PENDING payment, inserted only while the organization is below its threshold, has
+ * none in flight (a partial unique index) and is under its daily maximum. First it takes the
+ * organization's row (FOR NO KEY UPDATE, which admissions' foreign-key checks do not wait on), so
+ * claims and credits take turns; then it decides in a statement of its own, whose snapshot sees
+ * everything committed before it got the row. Deciding in the locking statement itself would not
+ * do: a statement that waited on a row re-checks that row's newer version, but its subquery (today's
+ * payments) still reads the snapshot from before the wait, and would miss a top-up completed meanwhile.
+ */
+async function claimAutoTopUp(client: pg.PoolClient, organizationId: string, paymentId: string) {
+  const due = `o."autoTopUpEnabled" AND o."balanceNanos" < o."autoTopUpThresholdNanos"`;
+  const locked = await client.query(`SELECT 1 FROM "Organization" o WHERE o.id = $1 AND ${due} FOR NO KEY UPDATE`, [
+    organizationId,
+  ]);
+  if (locked.rowCount === 0) return undefined;
+  const { rows } = await client.query<{ amountNanos: bigint; stripeCustomerId: string; stripePaymentMethodId: string }>(
     `INSERT INTO "Payment" (id, "organizationId", kind, "amountNanos", currency, status, "createdAt", "updatedAt")
      SELECT $1, o.id, 'AUTO_TOP_UP', o."autoTopUpAmountNanos", $3, 'PENDING', (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC')
        FROM "Organization" o
-      WHERE o.id = $2 AND o."autoTopUpEnabled" AND o."autoTopUpAmountNanos" IS NOT NULL
+      WHERE o.id = $2 AND ${due} AND o."autoTopUpAmountNanos" IS NOT NULL
         AND o."stripeCustomerId" IS NOT NULL AND o."stripePaymentMethodId" IS NOT NULL
         AND o."disabledAt" IS NULL AND o."deletedAt" IS NULL
-        AND o."balanceNanos" < o."autoTopUpThresholdNanos"
         AND (SELECT count(*) FROM "Payment" p
               WHERE p."organizationId" = o.id AND p.kind = 'AUTO_TOP_UP'
                 AND p."createdAt" >= date_trunc('day', now() AT TIME ZONE 'UTC')) < o."autoTopUpMaxPerDay"
-        FOR NO KEY UPDATE OF o
      ON CONFLICT DO NOTHING
      RETURNING "amountNanos",
                (SELECT "stripeCustomerId" FROM "Organization" WHERE id = $2) AS "stripeCustomerId",
                (SELECT "stripePaymentMethodId" FROM "Organization" WHERE id = $2) AS "stripePaymentMethodId"`,
     [paymentId, organizationId, TOP_UP_CURRENCY],
   );
-  const claim = rows[0];
-  if (!claim) return "not_due";
-  return chargeSavedCard({ id: paymentId, organizationId, ...claim });
+  return rows[0];
 }
 
 async function chargeSavedCard(payment: {
