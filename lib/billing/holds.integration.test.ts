@@ -8,6 +8,7 @@ import { BalanceTooLowError, creditOrganization } from "./credits";
 import { findLedgerMismatches } from "./reconcile";
 import { pruneResolvedHolds, sweepOrphanedHolds } from "./sweeper";
 import type { RequestLogRow } from "./request-log";
+import { applyMemberSpendLimit } from "@/lib/organizations/members";
 
 let database: Awaited<ReturnType<typeof createFreshDatabase>>;
 let db: pg.Pool;
@@ -432,6 +433,65 @@ describe("member monthly caps", () => {
     );
     expect(await admit("e", 1_000n)).toBe("ok");
     expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+
+  async function month(userId: string) {
+    const { rows } = await db.query(
+      `SELECT "monthSpentNanos" AS spent, "monthHeldNanos" AS held FROM "Membership" WHERE "userId" = $1`,
+      [userId],
+    );
+    return rows[0] as { spent: bigint; held: bigint };
+  }
+
+  it("a cap set while the member's requests are in flight counts them when they settle", async () => {
+    const { orgId } = await newOrg(100_000n);
+    const { userId, keyId } = await memberKey(orgId, null);
+    const admit = (id: string, amount: bigint) =>
+      admitHold(db, { requestId: `${id}_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: amount });
+    expect(await admit("done", 2_000n)).toBe("ok");
+    await settleHold(db, `done_${orgId}`, 1_500n, log(`done_${orgId}`, orgId, keyId));
+    expect(await admit("a", 5_000n)).toBe("ok");
+    expect(await admit("b", 3_000n)).toBe("ok");
+    expect(await applyMemberSpendLimit(db, orgId, `mem_${orgId}`, 10_000n)).toBe(true);
+    expect(await month(userId)).toEqual({ spent: 1_500n, held: 8_000n });
+    await settleHold(db, `a_${orgId}`, 4_000n, log(`a_${orgId}`, orgId, keyId));
+    expect(await releaseHold(db, `b_${orgId}`)).toBe(true);
+    expect(await month(userId)).toEqual({ spent: 5_500n, held: 0n });
+    expect(await admit("c", 4_501n)).toBe("member_spend_limit");
+    expect(await admit("d", 4_500n)).toBe("ok");
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it("a cap set while one of those requests is settling counts its charge once", async () => {
+    const { orgId } = await newOrg(100_000n);
+    const { userId, keyId } = await memberKey(orgId, null);
+    expect(
+      await admitHold(db, { requestId: `s_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 5_000n }),
+    ).toBe("ok");
+    // The settlement holds the hold's row (uncommitted) while the cap is set: the cap waits for it,
+    // then must count its charge in the month (and not hold its amount).
+    const settling = await db.connect();
+    let capped: Promise<boolean> | undefined;
+    try {
+      await settling.query("BEGIN");
+      await settleHold(settling, `s_${orgId}`, 4_000n, log(`s_${orgId}`, orgId, keyId));
+      capped = applyMemberSpendLimit(db, orgId, `mem_${orgId}`, 10_000n);
+      for (let i = 0; ; i++) {
+        const { rows } = await db.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE "Hold" h SET "memberUserId"%'`,
+        );
+        if (rows[0].n === 1) break;
+        if (i > 200) throw new Error("the cap never waited for the settlement");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await settling.query("COMMIT");
+    } finally {
+      settling.release();
+    }
+    expect(await capped).toBe(true);
+    expect(await month(userId)).toEqual({ spent: 4_000n, held: 0n });
+    const { rows } = await db.query(`SELECT "memberUserId" FROM "Hold" WHERE id = $1`, [`s_${orgId}`]);
+    expect(rows[0].memberUserId).toBeNull();
   });
 
   it("a member without a cap is not held, and a released hold frees the member's month", async () => {

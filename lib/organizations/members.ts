@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { ApiError } from "@/lib/api/errors";
 import { MAX_BALANCE_NANOS } from "@/lib/billing/credits";
 import { getPool, withTransaction } from "@/lib/db/pool";
@@ -122,19 +123,59 @@ export async function setMemberSpendLimit(
     throw new ApiError("validation_error", "The cap must be between $0 and $1,000,000,000.", { field: "limit" });
   }
   await requireRole(actor, "ADMIN");
-  const month = utcMonthStart();
-  const { rowCount } = await getPool().query(
-    `UPDATE "Membership" m
-        SET "monthlySpendLimitNanos" = $3::bigint,
-            "monthSpentNanos" = CASE WHEN m."monthlySpendLimitNanos" IS NULL AND $3::bigint IS NOT NULL
-              THEN COALESCE((SELECT sum(d."costNanos") FROM "UsageDaily" d JOIN "ApiKey" k ON k.id = d."apiKeyId"
-                              WHERE d."organizationId" = m."organizationId" AND k."organizationId" = m."organizationId"
-                                AND k."createdById" = m."userId" AND d.day >= $4::date), 0)
-              ELSE m."monthSpentNanos" END,
-            "monthStartsAt" = CASE WHEN m."monthlySpendLimitNanos" IS NULL AND $3::bigint IS NOT NULL
-              THEN $4::timestamp ELSE m."monthStartsAt" END
-      WHERE m.id = $2 AND m."organizationId" = $1`,
-    [actor.organizationId, membershipId, limitNanos?.toString() ?? null, month],
-  );
-  if (!rowCount) throw memberNotFound();
+  if (!(await applyMemberSpendLimit(getPool(), actor.organizationId, membershipId, limitNanos))) throw memberNotFound();
+}
+
+/**
+ * The cap's write; false when the membership is not in the organization. A hold records its member
+ * only while the member has a cap, and only such holds move the member's month when they settle.
+ * So a cap that starts now also takes over the member's requests in flight: their holds are marked
+ * and counted as held, and their charges land in the month when they settle, like any later one.
+ * Marking comes first: it waits for settlements already under way on those holds (which then no
+ * longer need it), and this month's spend is summed by a later statement, which sees what they charged.
+ */
+export function applyMemberSpendLimit(
+  pool: pg.Pool,
+  organizationId: string,
+  membershipId: string,
+  limitNanos: bigint | null,
+): Promise<boolean> {
+  return withTransaction(async (client) => {
+    const { rows } = await client.query<{ userId: string; capped: boolean }>(
+      `SELECT "userId", "monthlySpendLimitNanos" IS NOT NULL AS capped FROM "Membership"
+        WHERE id = $1 AND "organizationId" = $2 FOR UPDATE`,
+      [membershipId, organizationId],
+    );
+    const member = rows[0];
+    if (!member) return false;
+    if (member.capped || limitNanos === null) {
+      await client.query(`UPDATE "Membership" SET "monthlySpendLimitNanos" = $2::bigint WHERE id = $1`, [
+        membershipId,
+        limitNanos?.toString() ?? null,
+      ]);
+      return true;
+    }
+    const inFlight = await client.query<{ held: bigint | null }>(
+      `WITH marked AS (
+         UPDATE "Hold" h SET "memberUserId" = $2
+          WHERE h.state = 'HELD' AND h."organizationId" = $1 AND h."memberUserId" IS NULL
+            AND h."apiKeyId" IN (SELECT k.id FROM "ApiKey" k WHERE k."organizationId" = $1 AND k."createdById" = $2)
+         RETURNING h."amountNanos")
+       SELECT sum("amountNanos")::bigint AS held FROM marked`,
+      [organizationId, member.userId],
+    );
+    const month = utcMonthStart();
+    await client.query(
+      `UPDATE "Membership" m
+          SET "monthlySpendLimitNanos" = $2::bigint,
+              "monthHeldNanos" = m."monthHeldNanos" + $3::bigint,
+              "monthSpentNanos" = COALESCE((SELECT sum(d."costNanos") FROM "UsageDaily" d JOIN "ApiKey" k ON k.id = d."apiKeyId"
+                                             WHERE d."organizationId" = m."organizationId" AND k."organizationId" = m."organizationId"
+                                               AND k."createdById" = m."userId" AND d.day >= $4::date), 0),
+              "monthStartsAt" = $4::timestamp
+        WHERE m.id = $1`,
+      [membershipId, limitNanos.toString(), (inFlight.rows[0]?.held ?? 0n).toString(), month],
+    );
+    return true;
+  }, pool);
 }
