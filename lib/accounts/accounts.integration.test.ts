@@ -308,6 +308,46 @@ describe("resolveOAuthSignIn", () => {
     });
   });
 
+  it("an owner claiming their address through a provider ends the password of whoever signed up with it unverified", async () => {
+    const squatted = input();
+    const result = await signUp(squatted, ip());
+    if (!result.ok) throw new Error("sign-up refused");
+    const before = await getPool().query(`SELECT "passwordHash", "emailVerified" FROM "User" WHERE id = $1`, [
+      result.userId,
+    ]);
+    expect(before.rows[0].passwordHash).not.toBeNull();
+    expect(before.rows[0].emailVerified).toBeNull();
+    const identity = {
+      provider: "google",
+      providerAccountId: `g-${squatted.email}`,
+      email: squatted.email,
+      name: null,
+    };
+    expect(await resolveOAuthSignIn({ ...identity, isEmailVerified: true })).toEqual({
+      ok: true,
+      userId: result.userId,
+    });
+    const after = await getPool().query(
+      `SELECT "passwordHash", "emailVerified" IS NOT NULL AS verified FROM "User" WHERE id = $1`,
+      [result.userId],
+    );
+    expect(after.rows[0]).toEqual({ passwordHash: null, verified: true });
+    // A verified account keeps its password when it links a provider.
+    const owned = input();
+    const ownedResult = await signUp(owned, ip());
+    if (!ownedResult.ok) throw new Error("sign-up refused");
+    await getPool().query(`UPDATE "User" SET "emailVerified" = now() WHERE id = $1`, [ownedResult.userId]);
+    await resolveOAuthSignIn({
+      provider: "github",
+      providerAccountId: `gh-${owned.email}`,
+      email: owned.email,
+      isEmailVerified: true,
+      name: null,
+    });
+    const kept = await getPool().query(`SELECT "passwordHash" FROM "User" WHERE id = $1`, [ownedResult.userId]);
+    expect(kept.rows[0].passwordHash).not.toBeNull();
+  });
+
   it("does not create accounts while sign-up is closed", async () => {
     await setPlatformSetting("signup.open", false);
     const address = email();

@@ -8,7 +8,8 @@ import { createAccount, emailSchema } from "./sign-up";
 //    from now on), or a new user with a personal organization and the starting credit, when
 //    sign-up is open.
 // Never links by an unverified address: whoever controls the provider account could otherwise
-// take over the account of the address's real owner.
+// take over the account of the address's real owner. The other way round, an account someone
+// signed up for with an address they did not verify loses its password when its owner claims it.
 
 export interface OAuthIdentity {
   provider: string;
@@ -51,9 +52,15 @@ export async function resolveOAuthSignIn(identity: OAuthIdentity): Promise<OAuth
       return { ok: false, refusal: "AccountDisabled" };
     }
     if (userId) {
-      // The provider vouched for the address, so it is verified here too.
+      // The provider vouched for the address, so it is verified here too. A password set on an
+      // account whose address was never verified was set by someone who never proved they own it
+      // (anyone can sign up with another's address): it goes, and with it every session it opened
+      // (their fingerprint no longer matches). The owner signs in with the provider, or sets a
+      // password through "Forgot password".
       await client.query(
-        `UPDATE "User" SET "emailVerified" = COALESCE("emailVerified", CURRENT_TIMESTAMP) WHERE id = $1`,
+        `UPDATE "User" SET "passwordHash" = CASE WHEN "emailVerified" IS NULL THEN NULL ELSE "passwordHash" END,
+                "emailVerified" = COALESCE("emailVerified", CURRENT_TIMESTAMP)
+          WHERE id = $1`,
         [userId],
       );
       await client.query(`DELETE FROM "VerificationToken" WHERE identifier = $1`, [`verify-email:${userId}`]);
