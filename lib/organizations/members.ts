@@ -53,8 +53,8 @@ export async function changeMemberRole(actor: OrgActor, membershipId: string, ro
   await withTransaction(async (client) => {
     const actorRole = await requireRole(actor, "ADMIN", client);
     // Lock the target and every owner of the organization: the last-owner check holds until commit.
-    const { rows } = await client.query<{ id: string; role: MembershipRole }>(
-      `SELECT id, role FROM "Membership"
+    const { rows } = await client.query<{ id: string; role: MembershipRole; userId: string }>(
+      `SELECT id, role, "userId" FROM "Membership"
         WHERE "organizationId" = $1 AND (id = $2 OR role = 'OWNER')
         ORDER BY id FOR UPDATE`,
       [actor.organizationId, membershipId],
@@ -73,7 +73,19 @@ export async function changeMemberRole(actor: OrgActor, membershipId: string, ro
       membershipId,
       role,
     ]);
+    // A member can no longer invite: invitations they sent as an admin must not bring them (or
+    // anyone) back in with a role they no longer have the right to give.
+    if (role === "MEMBER") await revokeInvitationsBy(client, actor.organizationId, target.userId);
   });
+}
+
+/** Revokes the pending invitations someone sent in an organization (they were removed or demoted). */
+async function revokeInvitationsBy(client: pg.PoolClient, organizationId: string, userId: string): Promise<void> {
+  await client.query(
+    `UPDATE "Invitation" SET "revokedAt" = (now() AT TIME ZONE 'UTC')
+      WHERE "organizationId" = $1 AND "invitedById" = $2 AND "acceptedAt" IS NULL AND "revokedAt" IS NULL`,
+    [organizationId, userId],
+  );
 }
 
 /** Removes a member and revokes the keys they created in this organization. */
@@ -98,6 +110,7 @@ export async function removeMember(actor: OrgActor, membershipId: string): Promi
       actor.organizationId,
       membershipId,
     ]);
+    await revokeInvitationsBy(client, actor.organizationId, target.userId);
     const keys = await client.query(
       `UPDATE "ApiKey" SET "revokedAt" = (now() AT TIME ZONE 'UTC')
         WHERE "organizationId" = $1 AND "createdById" = $2 AND "revokedAt" IS NULL`,

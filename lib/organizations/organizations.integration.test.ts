@@ -278,6 +278,23 @@ describe("invitations", () => {
     expect(await listPendingInvitations(team.owner.actor, BASE)).toEqual([]);
   });
 
+  it("an admin removed or demoted to member takes their pending invitations with them", async () => {
+    const team = await newTeam();
+    const removed = await newUser();
+    const removedMembership = await addMember(team.id, removed.id, "ADMIN");
+    const removedActor = { organizationId: team.id, userId: removed.id };
+    const kept = await createInvitation(team.owner.actor, { email: "kept@example.com", role: "MEMBER" }, BASE);
+    const byRemoved = await createInvitation(removedActor, { email: "alt@example.com", role: "ADMIN" }, BASE);
+    const byDemoted = await createInvitation(team.admin.actor, { email: "alt2@example.com", role: "ADMIN" }, BASE);
+    expect(await findInvitation(tokenOf(byDemoted.link))).not.toBeNull();
+    await changeMemberRole(team.owner.actor, team.admin.membershipId, "MEMBER");
+    await removeMember(team.owner.actor, removedMembership);
+    const alt = await newUser("alt@example.com");
+    await expectApiError(acceptInvitation(tokenOf(byRemoved.link), alt), "not_found");
+    expect(await findInvitation(tokenOf(byDemoted.link))).toBeNull();
+    expect((await listPendingInvitations(team.owner.actor, BASE)).map((p) => p.link)).toEqual([kept.link]);
+  });
+
   it("members cannot invite; owners cannot be invited; members are not invited twice", async () => {
     const team = await newTeam();
     await expectApiError(
