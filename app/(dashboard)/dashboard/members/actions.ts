@@ -1,10 +1,9 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { headers } from "next/headers";
 import { z } from "zod";
 import { usdToNanos } from "@/lib/billing/money";
-import { publicBaseUrl } from "@/lib/http/public-url";
+import { siteBaseUrl } from "@/lib/accounts/links";
 import { actionErrorMessage, type OrgActor } from "@/lib/organizations/access";
 import type { FormState } from "@/lib/organizations/action-state";
 import { createInvitation, revokeInvitation } from "@/lib/organizations/invitations";
@@ -37,7 +36,7 @@ export async function inviteMemberAction(_prev: FormState, form: FormData): Prom
   const who = await actor();
   if (!who) return SIGNED_OUT;
   try {
-    const result = await createInvitation(who, parsed.data, publicBaseUrl(await headers()));
+    const result = await createInvitation(who, parsed.data, siteBaseUrl());
     revalidatePath("/dashboard/members");
     return {
       ok: result.emailed

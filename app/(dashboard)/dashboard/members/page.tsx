@@ -1,4 +1,3 @@
-import { headers } from "next/headers";
 import { Badge, Card, CardHeader, EmptyState, PageHeader } from "@/components/ui/card";
 import { CopyButton } from "@/components/ui/copy-button";
 import {
@@ -10,7 +9,7 @@ import {
 } from "@/components/organizations/member-forms";
 import { nanosToUsd } from "@/lib/billing/money";
 import { formatDate, formatDateTime, formatUsd } from "@/lib/format";
-import { publicBaseUrl } from "@/lib/http/public-url";
+import { siteBaseUrl } from "@/lib/accounts/links";
 import { listPendingInvitations } from "@/lib/organizations/invitations";
 import { listMembers, type MemberRow } from "@/lib/organizations/members";
 import { requireTenant, type MembershipRole } from "@/lib/tenancy/context";
@@ -40,10 +39,7 @@ function SpendLine({ member }: { member: MemberRow }) {
 export default async function MembersPage() {
   const { user, organization } = await requireTenant("ADMIN", "/dashboard/members");
   const actor = { organizationId: organization.id, userId: user.id };
-  const [members, invitations] = await Promise.all([
-    listMembers(actor),
-    listPendingInvitations(actor, publicBaseUrl(await headers())),
-  ]);
+  const [members, invitations] = await Promise.all([listMembers(actor), listPendingInvitations(actor, siteBaseUrl())]);
   const owners = members.filter((m) => m.role === "OWNER").length;
   return (
     <>
