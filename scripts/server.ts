@@ -16,6 +16,7 @@ import { closePool, getPool } from "@/lib/db/pool";
 import { close as closeBodyWorkers, warm as warmBodyWorkers } from "@/lib/gateway/body-pool";
 import { gatewayConfig } from "@/lib/gateway/config";
 import { settlementsInFlight } from "@/lib/billing/meter";
+import { hotPathHoldPools } from "@/lib/billing/hot-path-admission";
 import { closeRateLimiter, connectRateLimiter, liveInstances, redactUrl } from "@/lib/ratelimit";
 import { rateLimitConfig } from "@/lib/ratelimit/config";
 import { createTokenflowServer } from "@/lib/server/http-server";
@@ -128,6 +129,7 @@ async function main() {
       // Settlements still running land or are journaled; then one last try at what the journal holds
       // (what does not land stays on disk for the next start); refusal receipts are written.
       flush: async () => {
+        await hotPathHoldPools().close(); // pre-admitted holds nobody took go back
         await settlementsInFlight();
         journal.unsettled.close(); // every answered request has landed or is in the journal now
         await Promise.race([

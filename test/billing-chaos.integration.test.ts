@@ -145,8 +145,12 @@ describe("chaos", () => {
       [org.id],
     );
 
-    expect(holds).toHaveLength(300);
-    expect(holds.every((h) => h.state === "SETTLED")).toBe(true);
+    // One settled hold per request; any other is one the key's pool admitted ahead and no request
+    // took (lib/billing/hold-pool.ts): released, without a receipt or a charge.
+    const settled = holds.filter((h) => h.state === "SETTLED");
+    expect(settled).toHaveLength(300);
+    const unused = holds.filter((h) => h.state !== "SETTLED");
+    expect(unused.every((h) => h.state === "RELEASED" && !logById.has(h.id) && !(h.chargedNanos > 0n))).toBe(true);
     expect(logs).toHaveLength(300);
     expect(new Set(ledger.map((l) => l.reference)).size).toBe(ledger.length); // one entry per request at most
     expect(ledger.length).toBe(holds.filter((h) => h.chargedNanos > 0n).length);

@@ -9,6 +9,8 @@ const schema = z.object({
     .positive()
     .default(30 * 60_000),
   TOKENFLOW_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
+  /** Pre-admitted holds for busy keys (lib/billing/hold-pool.ts); "off" makes every request wait for its own admission. */
+  TOKENFLOW_HOLD_POOL: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
   /**
    * Settled and released holds older than this are deleted by the sweep (lib/billing/sweeper.ts). A
    * settlement arriving later than this for a released hold (a journal replayed after a long outage)

@@ -20,6 +20,10 @@ export interface KeyContext {
   tpmLimit: number | null;
   maxConcurrency: number | null;
   orgRpmLimit: number | null;
+  /** No spend limit on the key and no monthly cap on its member: it may use pre-admitted holds (lib/billing/hold-pool.ts). */
+  holdPooling: boolean;
+  /** The organization's balance when the key was read (sizes the hold pool; never decides admission). */
+  orgBalanceNanos: bigint;
 }
 
 interface KeyRow extends KeyContext {
@@ -153,7 +157,10 @@ async function loadKeyRow(where: string, values: string[]): Promise<KeyRow | nul
     timedQuery(
       `SELECT k.id, k."organizationId", k."allowedModels", k."allowedIps", k."rpmLimit", k."tpmLimit", k."maxConcurrency",
             k."revokedAt" IS NOT NULL AS revoked, k."expiresAt", (o."disabledAt" IS NOT NULL OR o."deletedAt" IS NOT NULL) AS "orgDisabled", o."rpmLimit" AS "orgRpmLimit",
-            (u."disabledAt" IS NOT NULL) AS "creatorDisabled"
+            (u."disabledAt" IS NOT NULL) AS "creatorDisabled", o."balanceNanos" AS "orgBalanceNanos",
+            (k."spendLimitNanos" IS NULL AND NOT EXISTS (
+               SELECT 1 FROM "Membership" m WHERE m."organizationId" = k."organizationId" AND m."userId" = k."createdById"
+                  AND m."monthlySpendLimitNanos" IS NOT NULL)) AS "holdPooling"
        FROM "ApiKey" k JOIN "Organization" o ON o.id = k."organizationId"
        LEFT JOIN "User" u ON u.id = k."createdById"
       WHERE ${where} AND k.scope = 'GATEWAY'`,
@@ -176,5 +183,7 @@ async function loadKeyRow(where: string, values: string[]): Promise<KeyRow | nul
     expiresAt: r.expiresAt,
     orgDisabled: r.orgDisabled,
     creatorDisabled: r.creatorDisabled === true,
+    holdPooling: r.holdPooling === true,
+    orgBalanceNanos: BigInt(r.orgBalanceNanos),
   };
 }

@@ -1,8 +1,7 @@
-import { hotPathBilling } from "@/lib/billing/billing-batches";
 import type { AdmitResult } from "@/lib/billing/holds";
 import { holdNanos } from "@/lib/billing/hold-amount";
 import type { RequestLogRow } from "@/lib/billing/request-log";
-import { settlementJournal } from "@/lib/billing/settlement-journal";
+import { admitOnHotPath, hotPathHoldPools } from "@/lib/billing/hot-path-admission";
 import { isDatabaseUnavailable } from "@/lib/db/errors";
 import { ServerShutdown } from "@/lib/server/lifecycle";
 import { countAdmissionRetry } from "@/lib/metrics/hooks";
@@ -15,9 +14,6 @@ import { ClientClosedError, failedChannelOf, type FailoverTarget } from "./failo
 import { logRefusedRequest, Meter, newRequestId, settlementsInFlight, settlementsPending } from "@/lib/billing/meter";
 import { readBodyBytes } from "./read-body";
 import { GatewayResponse, type GatewayRequest, type HeaderReader } from "./http";
-import { logger } from "@/lib/log";
-
-const log = logger("billing");
 
 // The one request pipeline of every billed /v1 endpoint:
 //   authenticate → request limits → read + parse → route → check → token limit → hold (one atomic
@@ -78,7 +74,7 @@ export async function handleBilledRequest<B>(
   spec: BilledEndpoint<B>,
   authenticate: Authenticate = authenticateRequest,
 ): Promise<GatewayResponse> {
-  const requestId = newRequestId();
+  let requestId = newRequestId();
   const startedAt = performance.now();
   const createdAt = new Date();
   let key: KeyContext | undefined;
@@ -106,16 +102,17 @@ export async function handleBilledRequest<B>(
     const holdFor = (t: FailoverTarget) => holdNanos(spec.bounds(parsed, t.model), t.model.prices);
     let holdAmountNanos = targets.reduce((max, t) => (holdFor(t) > max ? holdFor(t) : max), 0n);
     let admitted = await admit(requestId, key, holdAmountNanos);
-    if (admitted === "insufficient_quota" && targets.length > 1 && holdFor(targets[0]) < holdAmountNanos) {
+    if (admitted.result === "insufficient_quota" && targets.length > 1 && holdFor(targets[0]) < holdAmountNanos) {
       const primaryHold = holdFor(targets[0]);
       targets = targets.filter((t) => holdFor(t) <= primaryHold);
       holdAmountNanos = primaryHold;
       admitted = await admit(requestId, key, holdAmountNanos);
     }
-    if (admitted !== "ok") {
+    if (admitted.result !== "ok") {
       await limits.refund(); // a request refused for money does not count against rate limits
-      throw quotaError(admitted);
+      throw quotaError(admitted.result);
     }
+    requestId = admitted.holdId; // a pooled hold's id names the request from here on
 
     meter = new Meter({
       requestId,
@@ -163,39 +160,28 @@ export async function handleBilledRequest<B>(
 }
 
 /**
- * Admission, bounded in time. If the database stopped answering after the statement was sent, the
- * hold may exist although we answer 503: the settlement journal releases it once the database is back.
+ * Admission: a hold pooled for the key when one fits (hold-pool.ts), else one through the batches.
+ * Answers the hold's id (the request's id from then on) or why it was refused.
  */
-async function admit(requestId: string, key: KeyContext, amountNanos: bigint) {
+async function admit(
+  requestId: string,
+  key: KeyContext,
+  amountNanos: bigint,
+): Promise<{ result: AdmitResult; holdId: string }> {
+  const pooled = hotPathHoldPools().take(key, amountNanos);
+  if (pooled) return { result: "ok", holdId: pooled };
   const hold = { requestId, organizationId: key.organizationId, apiKeyId: key.apiKeyId, amountNanos };
-  try {
-    const result = await hotPathBilling().admit(hold);
-    if (result === "ok" || settlementsPending(key.organizationId) === 0) return result;
-    // Requests this instance already answered still hold their whole hold until their settlement
-    // lands; they must not refuse this one for money they no longer need. Once they landed, ask again.
-    await settlementsInFlight(key.organizationId);
-    const retried = await hotPathBilling().admit(hold);
-    countAdmissionRetry(retried);
-    return retried;
-  } catch (err) {
-    if (isDatabaseUnavailable(err) && mayHaveRun(err)) {
-      await settlementJournal()
-        .add({ kind: "release", requestId })
-        .catch((journalError: Error) => log.error({ err: journalError, requestId }, "could not journal the release"));
-    }
-    throw err;
-  }
-}
-
-/** Errors after which the statement may have reached the server (not a refused or timed-out connect). */
-function mayHaveRun(err: unknown): boolean {
-  const message = (err as { message?: unknown }).message;
-  const code = (err as { code?: unknown }).code;
-  return !(
-    code === "ECONNREFUSED" ||
-    code === "ENOTFOUND" ||
-    (typeof message === "string" && /timeout exceeded when trying to connect/i.test(message))
-  );
+  const result = await admitOnHotPath(hold);
+  if (result === "ok") return { result, holdId: requestId };
+  // Money this instance holds back must not refuse this request: holds pooled for the organization
+  // (they go back now), and holds of requests already answered whose settlement has not landed.
+  const pooledReleased =
+    result === "insufficient_quota" && (await hotPathHoldPools().releaseOrganization(key.organizationId));
+  if (!pooledReleased && settlementsPending(key.organizationId) === 0) return { result, holdId: requestId };
+  await settlementsInFlight(key.organizationId);
+  const retried = await admitOnHotPath(hold);
+  countAdmissionRetry(retried);
+  return { result: retried, holdId: requestId };
 }
 
 function passes(check: () => void): boolean {

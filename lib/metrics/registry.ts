@@ -29,6 +29,8 @@ export interface TokenflowMetrics {
   channelInfo: Gauge<"channel" | "name" | "provider">;
   holdsInFlight: Gauge;
   holdsOpen: Gauge;
+  holdsPooled: Gauge;
+  holdPoolTakes: Counter<"result">;
   stripeEvents: Counter<"type" | "result">;
   dbPool: Gauge<"state">;
   dbAvailable: Gauge;
@@ -196,6 +198,17 @@ export function createMetrics(): TokenflowMetrics {
     holdsOpen: new Gauge({
       name: "tokenflow_holds_open",
       help: "Holds not yet settled or released in the database, all instances together (read at scrape).",
+      registers,
+    }),
+    holdsPooled: new Gauge({
+      name: "tokenflow_holds_pooled",
+      help: "Holds this instance admitted ahead for busy keys and no request has taken yet (they count as held money; lib/billing/hold-pool.ts).",
+      registers,
+    }),
+    holdPoolTakes: new Counter({
+      name: "tokenflow_hold_pool_takes_total",
+      help: "Requests of busy keys that took a pre-admitted hold (taken) or found none that fit and were admitted as usual (missed).",
+      labelNames: ["result"],
       registers,
     }),
     stripeEvents: new Counter({

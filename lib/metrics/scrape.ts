@@ -1,3 +1,4 @@
+import { hotPathHoldPools } from "@/lib/billing/hot-path-admission";
 import { isDatabaseDown } from "@/lib/db/hot-path";
 import { getPool, poolStats, timedQuery } from "@/lib/db/pool";
 import { getCatalog } from "@/lib/gateway/catalog";
@@ -5,7 +6,7 @@ import { readCircuitStates } from "@/lib/gateway/failover";
 import { redisStateNow } from "@/lib/health/redis-state";
 import type { TokenflowMetrics } from "./registry";
 
-// The gauges read at scrape time (nothing on the hot path keeps them): pool and Redis state from
+// The gauges read at scrape time (nothing on the hot path keeps them): pool, hold pool and Redis state from
 // memory, circuit states of the enabled channels (the catalog is cached; the breaker is in memory)
 // and the open holds of the whole deployment from Postgres. Each read is bounded, so a database
 // outage makes a scrape at most SCRAPE_QUERY_TIMEOUT_MS slower, never hang.
@@ -20,6 +21,12 @@ export async function refreshScrapeGauges(metrics: TokenflowMetrics): Promise<vo
   metrics.dbPool.set({ state: "waiting" }, pool?.waiting ?? 0);
   const databaseDown = isDatabaseDown();
   metrics.dbAvailable.set(databaseDown ? 0 : 1);
+
+  const pools = hotPathHoldPools();
+  metrics.holdsPooled.set(pools.pooled());
+  metrics.holdPoolTakes.reset();
+  metrics.holdPoolTakes.inc({ result: "taken" }, pools.stats.taken);
+  metrics.holdPoolTakes.inc({ result: "missed" }, pools.stats.missed);
 
   const redis = redisStateNow();
   metrics.redisConfigured.set(redis === "not_configured" ? 0 : 1);

@@ -137,6 +137,7 @@ export async function setMemberSpendLimit(
   }
   await requireRole(actor, "ADMIN");
   if (!(await applyMemberSpendLimit(getPool(), actor.organizationId, membershipId, limitNanos))) throw memberNotFound();
+  forgetAllKeys(); // a capped member's keys stop using pre-admitted holds (KeyContext.holdPooling)
 }
 
 /**
