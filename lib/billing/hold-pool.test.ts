@@ -99,6 +99,14 @@ describe("HoldPools", () => {
     const h = harness();
     await h.heat(h.key({ orgBalanceNanos: 150_000n }), 100n); // room for one hold of 100
     expect(h.admitted.length).toBe(1);
+    // A hold a request took is the request's, not the pool's: the pool may replace it.
+    const exact = harness();
+    await exact.heat(exact.key({ orgBalanceNanos: 200_000n }), 100n);
+    expect(exact.pools.pooled()).toBe(2);
+    expect(exact.pools.take(exact.key({ orgBalanceNanos: 200_000n }), 100n)).toBeDefined();
+    await exact.settle();
+    expect(exact.pools.pooled()).toBe(2);
+    expect(exact.pools.reservedNanos("o1")).toBe(200n);
     // Across the organization's keys, not per key.
     await h.heat(h.key({ apiKeyId: "k2", orgBalanceNanos: 150_000n }), 100n);
     expect(h.admitted.length).toBe(1);
@@ -162,7 +170,7 @@ describe("HoldPools", () => {
     expect(h.released.length).toBe(2);
     expect(h.released.every((id) => h.admitted.find((a) => a.requestId === id)!.organizationId === "o1")).toBe(true);
     expect(h.pools.pooled()).toBe(2);
-    expect(await h.pools.releaseOrganization("o1")).toBe(false);
+    expect(await h.pools.releaseOrganization("o1")).toBe(false); // nothing left to give back
   });
 
   it("drain releases everything, also a refill still on its way", async () => {

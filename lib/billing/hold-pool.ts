@@ -137,29 +137,31 @@ export class HoldPools {
         break;
       }
     }
+    if (taken) this.reserve(pool.organizationId, -taken.amount); // no longer the pool's: the request's
     this.refill(pool, key, rate);
     if (!taken) {
       this.stats.missed++;
       return undefined;
     }
     this.stats.taken++;
-    this.reserve(pool.organizationId, -taken.amount);
     return taken.id;
   }
 
   /**
    * An admission of this organization was refused for money: the holds pooled here for it go back
-   * to its balance (awaited, so a retry sees them) and its pools pause.
+   * to its balance (awaited, so a retry sees them) and its pools pause. True when there were any.
    */
   async releaseOrganization(organizationId: string): Promise<boolean> {
     const released: Promise<void>[] = [];
+    let holds = 0;
     for (const pool of this.pools.values()) {
       if (pool.organizationId !== organizationId) continue;
       this.pause(pool.apiKeyId);
+      holds += pool.holds.length;
       released.push(this.dissolve(pool));
     }
     await Promise.all(released);
-    return released.length > 0;
+    return holds > 0;
   }
 
   /** Drain: no more pooling; every pooled hold goes back. */
