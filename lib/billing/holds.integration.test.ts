@@ -3,7 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bigintTypes } from "@/lib/db/pool";
 import { createFreshDatabase } from "@/test/database";
-import { admitHold, releaseHold, settleHold } from "./holds";
+import { admitHold, releaseHold, settleHold, settleHolds } from "./holds";
 import { BalanceTooLowError, creditOrganization } from "./credits";
 import { findLedgerMismatches } from "./reconcile";
 import { pruneResolvedHolds, sweepOrphanedHolds } from "./sweeper";
@@ -391,6 +391,52 @@ describe("periodic key caps", () => {
     );
     expect(results.filter((r) => r === "ok")).toHaveLength(10);
     expect(results.filter((r) => r === "key_spend_limit")).toHaveLength(40);
+  });
+});
+
+describe("a receipt's hold", () => {
+  it("is the request's own bound, not a larger pooled hold that paid for it, alone and in a batch", async () => {
+    const { orgId, keyId } = await newOrg(100_000n);
+    // Holds of 1,000 admitted ahead (lib/billing/hold-pool.ts), taken by requests bounded at 300.
+    for (const id of ["alone", "batched", "within"])
+      expect(
+        await admitHold(db, {
+          requestId: `${id}_${orgId}`,
+          organizationId: orgId,
+          apiKeyId: keyId,
+          amountNanos: 1_000n,
+        }),
+      ).toBe("ok");
+    const bounded = (id: string) => ({ ...log(`${id}_${orgId}`, orgId, keyId), holdNanos: 300n });
+    expect(await settleHold(db, `alone_${orgId}`, 500n, bounded("alone"))).toBe(500n);
+    expect(
+      await settleHolds(db, orgId, [
+        { requestId: `batched_${orgId}`, costNanos: 500n, log: bounded("batched") },
+        { requestId: `within_${orgId}`, costNanos: 200n, log: bounded("within") },
+      ]),
+    ).toEqual([500n, 200n]);
+    const { rows } = await db.query(
+      `SELECT id, "costNanos", "holdNanos", "overageNanos" FROM "RequestLog" WHERE "organizationId" = $1 ORDER BY id`,
+      [orgId],
+    );
+    expect(rows).toEqual([
+      { id: `alone_${orgId}`, costNanos: 500n, holdNanos: 300n, overageNanos: 200n },
+      { id: `batched_${orgId}`, costNanos: 500n, holdNanos: 300n, overageNanos: 200n },
+      { id: `within_${orgId}`, costNanos: 200n, holdNanos: 300n, overageNanos: 0n },
+    ]);
+    // The money follows the holds: charged the cost, the rest of each 1,000 released.
+    expect(await org(orgId)).toEqual({ balanceNanos: 100_000n - 1_200n, heldNanos: 0n });
+    expect(await findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it("is never more than the hold, whatever the log says", async () => {
+    const { orgId, keyId } = await newOrg(100_000n);
+    await admitHold(db, { requestId: `big_${orgId}`, organizationId: orgId, apiKeyId: keyId, amountNanos: 400n });
+    await settleHold(db, `big_${orgId}`, 500n, { ...log(`big_${orgId}`, orgId, keyId), holdNanos: 9_999n });
+    const { rows } = await db.query(`SELECT "holdNanos", "overageNanos" FROM "RequestLog" WHERE id = $1`, [
+      `big_${orgId}`,
+    ]);
+    expect(rows[0]).toEqual({ holdNanos: 400n, overageNanos: 100n });
   });
 });
 
