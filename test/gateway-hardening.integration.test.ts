@@ -134,7 +134,10 @@ describe("no charge is silently dropped", () => {
     expect(row.overageNanos).toBe(row.costNanos - row.holdNanos);
     expect((data.usage as unknown as { cost_usd: string }).cost_usd).toBe("0.50002");
     expect(await findLedgerMismatches(stack.db)).toEqual([]);
-    expect(stack.app.logs()).toMatch(/"requestId":"req_\w+".*"msg":"overage: charged above the hold"/);
+    // The warning follows the settlement; the server's log is written asynchronously (lib/log.ts).
+    const overage = /"requestId":"req_\w+".*"msg":"overage: charged above the hold"/;
+    for (let i = 0; i < 100 && !overage.test(stack.app.logs()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(stack.app.logs()).toMatch(overage);
   });
 
   it.each([
