@@ -3,6 +3,7 @@
 // card off-session, once, credited through the same exactly-once path as a Checkout top-up. The
 // one-in-flight rule and the daily maximum are the database's (proved with 50 racing runners), and
 // a decline turns auto top-up off and emails the owners through a real SMTP server.
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { usdToNanos } from "@/lib/billing/money";
 import { receivedMail, startMailCatcher, type MailCatcher } from "@/e2e/mail-catcher";
@@ -79,19 +80,34 @@ async function autoPayments(organizationId: string) {
   return rows;
 }
 
-/** The auto top-up claim, blocked on the organization's row (which the test's transaction holds). */
-function runnerWaitingOnTheRow() {
-  return waitFor(
-    async () => {
-      const { rows } = await s.stack.db.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity
-          WHERE wait_event_type = 'Lock' AND query LIKE '%"Organization"%FOR NO KEY UPDATE%'`,
-      );
-      return rows[0].n as number;
-    },
-    (n) => n === 1,
-    "the runner to wait on the organization's row",
-  );
+/**
+ * A runner that stalls on the organization's row: a transaction of the test holds the row while the
+ * runner starts, does `meanwhile` (standing in for another top-up) and commits; answers the runner's outcome.
+ */
+async function runnerStalledBehind(orgId: string, meanwhile: (a: pg.PoolClient) => Promise<void>) {
+  const a = await s.stack.db.connect();
+  let runner: Promise<string> | undefined;
+  try {
+    await a.query("BEGIN");
+    await a.query(`SELECT 1 FROM "Organization" WHERE id = $1 FOR UPDATE`, [orgId]);
+    runner = runAutoTopUp(orgId);
+    await waitFor(
+      async () => {
+        const { rows } = await s.stack.db.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND query LIKE '%"Organization"%FOR NO KEY UPDATE%'`,
+        );
+        return rows[0].n as number;
+      },
+      (n) => n === 1,
+      "the runner to wait on the organization's row",
+    );
+    await meanwhile(a);
+    await a.query("COMMIT");
+  } finally {
+    a.release();
+  }
+  return runner;
 }
 
 async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
@@ -220,23 +236,14 @@ describe("auto top-up", () => {
       amountUsd: "5.00",
       maxPerDay: 5,
     });
-    const a = await s.stack.db.connect();
-    let b: Promise<string> | undefined;
-    try {
-      await a.query("BEGIN");
-      await a.query(`SELECT 1 FROM "Organization" WHERE id = $1 FOR UPDATE`, [orgId]);
-      b = runAutoTopUp(orgId);
-      await runnerWaitingOnTheRow();
+    const outcome = await runnerStalledBehind(orgId, async (a) => {
       await a.query(`SELECT tf_credit($1, $2, 'ADJUSTMENT', $3, NULL, NULL)`, [
         orgId,
         usdToNanos("5"),
         `stalled-${orgId}`,
       ]);
-      await a.query("COMMIT");
-    } finally {
-      a.release();
-    }
-    expect(await b).toBe("not_due"); // $6 now: above the threshold
+    });
+    expect(outcome).toBe("not_due"); // $6 now: above the threshold
     expect(await paymentIntentsCreated(orgId)).toBe(0);
     expect(await autoPayments(orgId)).toEqual([]);
     expect(await ledgerGap(s.stack, orgId)).toBe(0n);
@@ -252,14 +259,8 @@ describe("auto top-up", () => {
       amountUsd: "5.00",
       maxPerDay: 1,
     });
-    const a = await s.stack.db.connect();
-    let b: Promise<string> | undefined;
-    try {
-      await a.query("BEGIN");
-      await a.query(`SELECT 1 FROM "Organization" WHERE id = $1 FOR UPDATE`, [orgId]);
-      b = runAutoTopUp(orgId);
-      await runnerWaitingOnTheRow();
-      // The other runner's top-up of today, already completed and credited ($6: still below $20).
+    const outcome = await runnerStalledBehind(orgId, async (a) => {
+      // The other runner's top-up of today, already completed and credited ($2: still below $20).
       await a.query(
         `INSERT INTO "Payment" (id, "organizationId", kind, "amountNanos", status, "creditedAt", "createdAt", "updatedAt")
          VALUES ($1, $2, 'AUTO_TOP_UP', $3, 'SUCCEEDED', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')`,
@@ -270,11 +271,8 @@ describe("auto top-up", () => {
         usdToNanos("1"),
         `pay-counted-${orgId}`,
       ]);
-      await a.query("COMMIT");
-    } finally {
-      a.release();
-    }
-    expect(await b).toBe("not_due"); // today's one auto top-up is spent
+    });
+    expect(outcome).toBe("not_due"); // today's one auto top-up is spent
     expect(await paymentIntentsCreated(orgId)).toBe(0);
     expect((await autoPayments(orgId)).map((p) => p.status)).toEqual(["SUCCEEDED"]);
     expect(await ledgerGap(s.stack, orgId)).toBe(0n);
