@@ -75,6 +75,24 @@ function tokenIn(mail: string, pathname: string): string {
 
 const headersFrom = (address: string) => ({ "x-tokenflow-peer-address": address });
 
+/** A gateway key the user made in their personal organization; returns its id. */
+async function keyMadeBy(userId: string, organizationId: string): Promise<string> {
+  const id = `key_${randomBytes(6).toString("hex")}`;
+  await getPool().query(
+    `INSERT INTO "ApiKey" (id, "organizationId", "createdById", name, "keyHash", "partialKey")
+     VALUES ($1, $2, $3, 'made before the claim', $1, 'tf-…')`,
+    [id, organizationId, userId],
+  );
+  return id;
+}
+
+async function isRevoked(keyId: string): Promise<boolean> {
+  const { rows } = await getPool().query(`SELECT "revokedAt" IS NOT NULL AS revoked FROM "ApiKey" WHERE id = $1`, [
+    keyId,
+  ]);
+  return rows[0].revoked;
+}
+
 describe("signUp", () => {
   it("creates the user, an owned personal organization and the starting credit with its ledger entry", async () => {
     const account = input({ email: "  Mixed.Case@Example.COM ", name: "Grace" });
@@ -191,7 +209,7 @@ describe("password reset", () => {
     const created = input();
     const result = await signUp(created, ip());
     if (!result.ok) throw new Error("sign-up refused");
-    return { ...created, userId: result.userId };
+    return { ...created, userId: result.userId, organizationId: result.organizationId };
   }
 
   it("mails only existing accounts a link that sets the password once and ends older sessions", async () => {
@@ -208,7 +226,7 @@ describe("password reset", () => {
 
     expect(await resetPassword(token, "password123")).toMatchObject({ ok: false, reason: "weak_password" });
     const fresh = password();
-    expect(await resetPassword(token, fresh)).toEqual({ ok: true, email: user.email });
+    expect(await resetPassword(token, fresh)).toEqual({ ok: true, email: user.email, revokedKeys: 0 });
     expect(await resetPassword(token, password())).toMatchObject({ ok: false, reason: "invalid_link" });
 
     expect(await isSessionCurrent(user.userId, before!.passwordVersion)).toBe(false);
@@ -238,6 +256,22 @@ describe("password reset", () => {
       [`reset-password:${user.userId}`],
     );
     expect(await resetPassword(newer, password())).toMatchObject({ ok: false, reason: "invalid_link" });
+  });
+
+  it("revokes the keys an account made before a reset link first proved its address, and only then", async () => {
+    const squatted = await account(); // verification is off: the address was never proven
+    const squattersKey = await keyMadeBy(squatted.userId, squatted.organizationId);
+    await requestPasswordReset(squatted.email, ip());
+    const first = tokenIn(mailsTo(squatted.email).pop()!, "/reset-password");
+    expect(await resetPassword(first, password())).toEqual({ ok: true, email: squatted.email, revokedKeys: 1 });
+    expect(await isRevoked(squattersKey)).toBe(true);
+
+    // Now proven: the owner's own keys survive their next reset.
+    const ownersKey = await keyMadeBy(squatted.userId, squatted.organizationId);
+    await requestPasswordReset(squatted.email, ip());
+    const second = tokenIn(mailsTo(squatted.email).pop()!, "/reset-password");
+    expect(await resetPassword(second, password())).toMatchObject({ ok: true, revokedKeys: 0 });
+    expect(await isRevoked(ownersKey)).toBe(false);
   });
 
   it("sends at most 5 reset emails per account per hour", async () => {
@@ -317,6 +351,13 @@ describe("resolveOAuthSignIn", () => {
     ]);
     expect(before.rows[0].passwordHash).not.toBeNull();
     expect(before.rows[0].emailVerified).toBeNull();
+    const squattersKey = await keyMadeBy(result.userId, result.organizationId);
+    const invitation = `inv_${randomBytes(6).toString("hex")}`;
+    await getPool().query(
+      `INSERT INTO "Invitation" (id, "organizationId", email, role, "tokenHash", "invitedById", "expiresAt")
+       VALUES ($1, $2, 'friend@example.com', 'ADMIN', $1, $3, now() + interval '1 day')`,
+      [invitation, result.organizationId, result.userId],
+    );
     const identity = {
       provider: "google",
       providerAccountId: `g-${squatted.email}`,
@@ -332,11 +373,16 @@ describe("resolveOAuthSignIn", () => {
       [result.userId],
     );
     expect(after.rows[0]).toEqual({ passwordHash: null, verified: true });
+    expect(await isRevoked(squattersKey)).toBe(true);
+    expect(
+      await getPool().query(`SELECT 1 FROM "Invitation" WHERE id = $1 AND "revokedAt" IS NULL`, [invitation]),
+    ).toMatchObject({ rowCount: 0 });
     // A verified account keeps its password when it links a provider.
     const owned = input();
     const ownedResult = await signUp(owned, ip());
     if (!ownedResult.ok) throw new Error("sign-up refused");
     await getPool().query(`UPDATE "User" SET "emailVerified" = now() WHERE id = $1`, [ownedResult.userId]);
+    const ownersKey = await keyMadeBy(ownedResult.userId, ownedResult.organizationId);
     await resolveOAuthSignIn({
       provider: "github",
       providerAccountId: `gh-${owned.email}`,
@@ -345,6 +391,7 @@ describe("resolveOAuthSignIn", () => {
       name: null,
     });
     const kept = await getPool().query(`SELECT "passwordHash" FROM "User" WHERE id = $1`, [ownedResult.userId]);
+    expect(await isRevoked(ownersKey)).toBe(false);
     expect(kept.rows[0].passwordHash).not.toBeNull();
   });
 

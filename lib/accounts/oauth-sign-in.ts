@@ -1,5 +1,7 @@
 import { getPool } from "@/lib/db/pool";
+import { forgetAllKeys } from "@/lib/gateway/auth";
 import { getPlatformSettings } from "@/lib/settings/platform";
+import { revokeWhatAnUnprovenHolderLeft } from "./claim";
 import { createAccount, emailSchema } from "./sign-up";
 
 // What an OAuth sign-in (GitHub, Google; lib/auth/oauth-providers.ts) means for our accounts:
@@ -9,7 +11,8 @@ import { createAccount, emailSchema } from "./sign-up";
 //    sign-up is open.
 // Never links by an unverified address: whoever controls the provider account could otherwise
 // take over the account of the address's real owner. The other way round, an account someone
-// signed up for with an address they did not verify loses its password when its owner claims it.
+// signed up for with an address they did not verify loses its password, keys and invitations when
+// its owner claims it (claim.ts).
 
 export interface OAuthIdentity {
   provider: string;
@@ -42,11 +45,13 @@ export async function resolveOAuthSignIn(identity: OAuthIdentity): Promise<OAuth
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
-    const existing = await client.query<{ id: string; disabled: boolean }>(
-      `SELECT id, "disabledAt" IS NOT NULL AS disabled FROM "User" WHERE lower(email) = $1 FOR UPDATE`,
+    const existing = await client.query<{ id: string; disabled: boolean; unverified: boolean }>(
+      `SELECT id, "disabledAt" IS NOT NULL AS disabled, "emailVerified" IS NULL AS unverified
+         FROM "User" WHERE lower(email) = $1 FOR UPDATE`,
       [email.data],
     );
     let userId = existing.rows[0]?.id;
+    let revokedKeys = 0;
     if (existing.rows[0]?.disabled) {
       await client.query("ROLLBACK");
       return { ok: false, refusal: "AccountDisabled" };
@@ -64,6 +69,7 @@ export async function resolveOAuthSignIn(identity: OAuthIdentity): Promise<OAuth
         [userId],
       );
       await client.query(`DELETE FROM "VerificationToken" WHERE identifier = $1`, [`verify-email:${userId}`]);
+      if (existing.rows[0].unverified) revokedKeys = await revokeWhatAnUnprovenHolderLeft(client, userId);
     } else {
       const settings = await getPlatformSettings(client);
       if (!settings.signupOpen) {
@@ -87,6 +93,7 @@ export async function resolveOAuthSignIn(identity: OAuthIdentity): Promise<OAuth
       [userId, identity.provider, identity.providerAccountId],
     );
     await client.query("COMMIT");
+    if (revokedKeys > 0) forgetAllKeys();
     return { ok: true, userId };
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);

@@ -1,7 +1,9 @@
 import { hashPassword } from "@/lib/auth/password";
 import { getPool } from "@/lib/db/pool";
 import { sendEmail } from "@/lib/email/send";
+import { forgetAllKeys } from "@/lib/gateway/auth";
 import { consumeAccountToken, issueAccountToken, isAccountTokenLive } from "./account-tokens";
+import { revokeWhatAnUnprovenHolderLeft } from "./claim";
 import { siteBaseUrl } from "./links";
 import { passwordProblem } from "./password-policy";
 import { passwordResetThrottleChecks, takeFromBudget } from "./throttles";
@@ -54,7 +56,9 @@ export async function isPasswordResetLinkLive(token: string): Promise<boolean> {
 }
 
 export type ResetPasswordResult =
-  { ok: true; email: string } | { ok: false; reason: "invalid_link" | "weak_password"; message: string };
+  // revokedKeys: the keys of an account whose address this link was the first proof of (claim.ts).
+  | { ok: true; email: string; revokedKeys: number }
+  | { ok: false; reason: "invalid_link" | "weak_password"; message: string };
 
 /** Sets a new password with a reset link, using the link up. */
 export async function resetPassword(token: string, newPassword: string): Promise<ResetPasswordResult> {
@@ -67,12 +71,13 @@ export async function resetPassword(token: string, newPassword: string): Promise
     await client.query("BEGIN");
     const userId = await consumeAccountToken(client, "reset-password", token);
     const { rows } = userId
-      ? await client.query<{ email: string }>(
-          `UPDATE "User"
-              SET "passwordHash" = $2, "emailVerified" = COALESCE("emailVerified", CURRENT_TIMESTAMP),
+      ? await client.query<{ email: string; unverified: boolean }>(
+          `UPDATE "User" u
+              SET "passwordHash" = $2, "emailVerified" = COALESCE(u."emailVerified", CURRENT_TIMESTAMP),
                   "updatedAt" = CURRENT_TIMESTAMP
-            WHERE id = $1 AND "disabledAt" IS NULL
-          RETURNING email`,
+             FROM (SELECT id, "emailVerified" IS NULL AS unverified FROM "User" WHERE id = $1 FOR UPDATE) before
+            WHERE u.id = before.id AND u."disabledAt" IS NULL
+          RETURNING u.email, before.unverified`,
           [userId, passwordHash],
         )
       : { rows: [] };
@@ -86,8 +91,10 @@ export async function resetPassword(token: string, newPassword: string): Promise
     }
     // The link proved the address: a pending verification is done.
     await client.query(`DELETE FROM "VerificationToken" WHERE identifier = $1`, [`verify-email:${userId}`]);
+    const revokedKeys = rows[0].unverified ? await revokeWhatAnUnprovenHolderLeft(client, userId!) : 0;
     await client.query("COMMIT");
-    return { ok: true, email: rows[0].email };
+    if (revokedKeys > 0) forgetAllKeys();
+    return { ok: true, email: rows[0].email, revokedKeys };
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw err;

@@ -19,6 +19,8 @@ function errorMessage(code: string | undefined): string | null {
 
 const NOTES: Record<string, string> = {
   "password-reset": "Your password was changed. Sign in with the new one.",
+  "password-reset-keys-revoked":
+    "Your password was changed. The API keys this account made before its address was confirmed were revoked, since anyone could have made them: create new ones after you sign in.",
   "email-verified": "Your email address is confirmed. Sign in to start.",
 };
 

@@ -33,5 +33,5 @@ export async function resetPasswordAction(
       ? { status: "error", fieldErrors: { password: result.message } }
       : { status: "error", isLinkDead: true, message: result.message };
   }
-  redirect("/login?note=password-reset");
+  redirect(result.revokedKeys > 0 ? "/login?note=password-reset-keys-revoked" : "/login?note=password-reset");
 }
