@@ -141,7 +141,7 @@ api POST /api/admin/models '{"id":"bench-model","displayName":"Bench","provider"
 # The gateway posts to `${baseUrl}/chat/completions`; the mock serves /v1/chat/completions.
 api POST /api/admin/channels "{\"name\":\"mock\",\"provider\":\"openai\",\"baseUrl\":\"http://127.0.0.1:$MOCK_PORT/v1\",\"apiKey\":\"x\",\"models\":[\"bench-model\"]}" >/dev/null
 ORG_ID=$(api POST /api/admin/organizations '{"name":"bench"}' | jget id) || die "no organization id"
-api POST "/api/admin/organizations/$ORG_ID/credits" '{"amountUsd":"1000000"}' >/dev/null
+api POST "/api/admin/organizations/$ORG_ID/credits" '{"amountUsd":"1000000","reference":"bench"}' >/dev/null
 GATEWAY_KEY=$(api POST "/api/admin/organizations/$ORG_ID/keys" '{"name":"bench"}' | jget key) || die "no API key"
 log "configured: model bench-model, channel -> http://127.0.0.1:$MOCK_PORT/v1, organization $ORG_ID with \$1,000,000, key ${GATEWAY_KEY:0:8}..."
 

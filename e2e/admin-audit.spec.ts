@@ -30,6 +30,7 @@ test("every console write appears in the audit log with before and after, and fi
   await call("POST", `/api/admin/organizations/${tenant.organizationId}/credits`, {
     amountUsd: "4.25",
     note: "audit e2e goodwill",
+    reference: `audit-${tenant.organizationId}`,
   });
 
   await page.goto(`${base()}/admin/audit`);

@@ -201,6 +201,7 @@ describe("disabling", () => {
     await stack.admin.request("POST", `/api/admin/organizations/${user.organizationId}/credits`, {
       amountUsd: "5",
       note: "test",
+      reference: crypto.randomUUID(),
     });
     const key = await keyCreatedBy(user.organizationId, user.id);
     expect(await ask(key)).toBe(200); // now cached for ten minutes
@@ -306,6 +307,7 @@ describe("credit adjustments", () => {
     const credit = await stack.admin.request("POST", `/api/admin/organizations/${org.id}/credits`, {
       amountUsd: "12.50",
       note: "Goodwill for ticket #4242",
+      reference: crypto.randomUUID(),
     });
     expect(credit.status).toBe(200);
     expect(credit.body.balanceUsd).toBe("12.50");
@@ -329,15 +331,40 @@ describe("credit adjustments", () => {
     const debit = await stack.admin.request("POST", `/api/admin/organizations/${org.id}/credits`, {
       amountUsd: "-1",
       note: "should not land",
+      reference: crypto.randomUUID(),
     });
     expect(debit.status).toBe(409);
     expect(debit.body.error.code).toBe("balance_too_low");
     const small = await stack.admin.request("POST", `/api/admin/organizations/${org.id}/credits`, {
       amountUsd: "2.50",
       note: "partial",
+      reference: crypto.randomUUID(),
     });
     expect(small.status).toBe(200);
     expect(small.body.balanceUsd).toBe("-5.00");
+  });
+  it("need a reference, and a retry with the same one credits once; the same one for another amount is refused", async () => {
+    const org = await stack.admin.createOrganization(`Retry ${tag}`);
+    const path = `/api/admin/organizations/${org.id}/credits`;
+    const missing = await stack.admin.request("POST", path, { amountUsd: "3" });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toMatchObject({ code: "validation_error", field: "reference" });
+
+    const first = await stack.admin.request("POST", path, { amountUsd: "3", reference: "ticket-77" });
+    const retry = await stack.admin.request("POST", path, { amountUsd: "3", reference: "ticket-77" });
+    expect([first.body, retry.body]).toEqual([{ balanceUsd: "3.00" }, { balanceUsd: "3.00" }]);
+    const other = await stack.admin.request("POST", path, { amountUsd: "4", reference: "ticket-77" });
+    expect(other.status).toBe(409);
+    expect(other.body.error).toMatchObject({ code: "conflict", field: "reference" });
+    expect(other.body.error.message).toContain("3.00 USD");
+
+    const { rows } = await stack.db.query(
+      `SELECT "amountNanos" FROM "LedgerEntry" WHERE "organizationId" = $1 AND kind = 'ADJUSTMENT'`,
+      [org.id],
+    );
+    expect(rows).toEqual([{ amountNanos: 3_000_000_000n }]);
+    expect(await auditRows("organization.credit", org.id)).toHaveLength(1);
+    expect((await stack.admin.getOrganization(org.id)).balanceUsd).toBe("3.00");
   });
 });
 
@@ -350,6 +377,7 @@ describe("the console pages", () => {
     await stack.admin.request("POST", `/api/admin/organizations/${tenant.organizationId}/credits`, {
       amountUsd: "7",
       note: "Console check",
+      reference: crypto.randomUUID(),
     });
 
     const search = await pageOk(cookie, `/admin/tenants?q=${encodeURIComponent(email("tenant"))}`);

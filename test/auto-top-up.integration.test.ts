@@ -216,9 +216,15 @@ describe("auto top-up", () => {
     };
     expect(await round()).toEqual(["credited"]); // $1 + $5 = $6: above the threshold again
     expect(await round()).toEqual([]);
-    await s.stack.admin.request("POST", `/api/admin/organizations/${orgId}/credits`, { amountUsd: "-2.00" });
+    await s.stack.admin.request("POST", `/api/admin/organizations/${orgId}/credits`, {
+      amountUsd: "-2.00",
+      reference: "second",
+    });
     expect(await round()).toEqual(["credited"]); // $4 → $9, the second of the day
-    await s.stack.admin.request("POST", `/api/admin/organizations/${orgId}/credits`, { amountUsd: "-5.00" });
+    await s.stack.admin.request("POST", `/api/admin/organizations/${orgId}/credits`, {
+      amountUsd: "-5.00",
+      reference: "third",
+    });
     expect(await round()).toEqual([]); // $4 again, but the daily maximum of 2 is reached
     expect(await paymentIntentsCreated(orgId)).toBe(2);
     expect(await balanceOf(s.stack, orgId)).toBe(usdToNanos("4"));

@@ -29,6 +29,7 @@ beforeAll(async () => {
   await stack.admin.request("POST", `/api/admin/organizations/${orgId}/credits`, {
     amountUsd: "2.50",
     note: "welcome",
+    reference: crypto.randomUUID(),
   });
 }, 120_000);
 

@@ -111,6 +111,7 @@ describe("low-balance email", () => {
     const credit = await stack.admin.request("POST", `/api/admin/organizations/${orgId}/credits`, {
       amountUsd: usd,
       note: "top-up",
+      reference: crypto.randomUUID(),
     });
     expect(credit.status).toBeLessThan(300);
     expect(await funds()).toBeGreaterThanOrEqual(threshold);

@@ -223,7 +223,7 @@ const CASES: Case[] = [
     "credit beyond the balance ceiling",
     "POST",
     "/api/admin/organizations/{org}/credits",
-    { amountUsd: "1000000000" },
+    { amountUsd: "1000000000", reference: "beyond-ceiling" },
     { field: "amountUsd" },
   ],
   [
@@ -610,7 +610,8 @@ describe("management API input", () => {
 
 describe("the balance ceiling ($1,000,000,000 of balance + held)", () => {
   it("credits up to the ceiling, refuses one nano more with 400, and lets the balance come down again", async () => {
-    const credit = (amountUsd: string) => send("POST", `/api/admin/organizations/${ids.capOrg}/credits`, { amountUsd });
+    const credit = (amountUsd: string) =>
+      send("POST", `/api/admin/organizations/${ids.capOrg}/credits`, { amountUsd, reference: crypto.randomUUID() });
     expect((await credit("1000000000")).body).toEqual({ balanceUsd: "1000000000.00" });
     const over = await credit("0.000000001");
     expect(over.status).toBe(400);
@@ -639,7 +640,7 @@ describe("the balance ceiling ($1,000,000,000 of balance + held)", () => {
     expect(refused.body.error).toMatchObject({ code: "validation_error", field: "code" });
     expect((await stack.admin.getOrganization(ids.capOrg)).balanceUsd).toBe("1000000000.00");
 
-    await send("POST", `/api/admin/organizations/${ids.capOrg}/credits`, { amountUsd: "-1" });
+    await send("POST", `/api/admin/organizations/${ids.capOrg}/credits`, { amountUsd: "-1", reference: "make-room" });
     expect((await redeem()).body).toEqual({ balanceUsd: "1000000000.00", creditedUsd: "1.00" });
   });
 });

@@ -34,7 +34,7 @@ describe("management API", () => {
       stack.admin.request("POST", `/api/admin/organizations/${id}/credits`, {
         amountUsd,
         note: "test",
-        ...(reference ? { reference } : {}),
+        reference: reference ?? crypto.randomUUID(),
       });
 
     expect((await credit("12.50")).body).toEqual({ balanceUsd: "12.50" });
@@ -58,7 +58,8 @@ describe("management API", () => {
       { kind: "ADJUSTMENT", amountNanos: 1n },
     ]);
     expect(
-      (await stack.admin.request("POST", "/api/admin/organizations/nope/credits", { amountUsd: "1" })).status,
+      (await stack.admin.request("POST", "/api/admin/organizations/nope/credits", { amountUsd: "1", reference: "r" }))
+        .status,
     ).toBe(404);
   });
 

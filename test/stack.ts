@@ -128,6 +128,7 @@ export class AdminClient {
       await this.expectOk("POST", `/api/admin/organizations/${org.id}/credits`, {
         amountUsd: creditUsd,
         note: "test credit",
+        reference: "test-credit",
       });
     return org;
   }

@@ -343,6 +343,7 @@ describe("refunds and disputes", () => {
     await s.stack.admin.request("POST", `/api/admin/organizations/${org}/credits`, {
       amountUsd: "-6.00",
       note: "usage",
+      reference: "usage",
     });
     const { rows } = await s.stack.db.query(
       `SELECT "stripeChargeId", "stripePaymentIntentId" FROM "Payment" WHERE "stripeSessionId" = $1`,
@@ -362,6 +363,7 @@ describe("refunds and disputes", () => {
     // An admin may credit it back up, not debit it further.
     const debit = await s.stack.admin.request("POST", `/api/admin/organizations/${org}/credits`, {
       amountUsd: "-1.00",
+      reference: "one-more",
     });
     expect(debit.status).toBe(409);
     const key = await s.stack.admin.createKey(org);
@@ -373,6 +375,7 @@ describe("refunds and disputes", () => {
     await s.stack.admin.request("POST", `/api/admin/organizations/${org}/credits`, {
       amountUsd: "7.00",
       note: "goodwill",
+      reference: "goodwill",
     });
     expect(await balanceOf(s.stack, org)).toBe(usdToNanos("1"));
   });

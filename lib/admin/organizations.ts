@@ -37,8 +37,9 @@ export const updateOrganizationSchema = z.strictObject({
 export const creditOrganizationSchema = z.strictObject({
   amountUsd: usdAmount("non_zero", MAX_CREDIT_NANOS),
   note: freeText(500).optional(),
-  // Idempotency key: a repeated request with the same reference changes nothing (scoped per organization).
-  reference: text(200).optional(),
+  // Idempotency key, required: a retried request (say after a timeout) with the same reference changes
+  // nothing (scoped per organization), so a caller cannot credit twice by accident.
+  reference: text(200),
 });
 
 // A type (not an interface) so it passes as an audit record.
@@ -182,13 +183,29 @@ export async function adjustOrganizationCredit(
     [organizationId],
   );
   if (!previous[0]) throw notFound("Organization");
+  const reference = `${organizationId}:${input.reference}`;
+  const { rows: earlier } = await getPool().query<{ amountNanos: bigint }>(
+    `SELECT "amountNanos" FROM "LedgerEntry" WHERE kind = 'ADJUSTMENT' AND reference = $1`,
+    [reference],
+  );
+  if (earlier[0]) {
+    // A retry: it changes nothing and is not audited again. The same reference for another amount is a
+    // caller's mistake, not a retry, and is refused rather than answered as if it had landed.
+    if (earlier[0].amountNanos !== input.amountUsd)
+      throw new ApiError(
+        "conflict",
+        `reference: an adjustment of ${nanosToUsd(earlier[0].amountNanos)} USD already used this reference.`,
+        { field: "reference" },
+      );
+    return { balanceUsd: nanosToUsd(previous[0].balanceNanos) };
+  }
   let balanceNanos: bigint;
   try {
     balanceNanos = await creditOrganization(getPool(), {
       organizationId,
       amountNanos: input.amountUsd,
       kind: "ADJUSTMENT",
-      reference: input.reference === undefined ? undefined : `${organizationId}:${input.reference}`,
+      reference,
       note: input.note ?? null,
       actorUserId: actor.userId,
     });
@@ -203,7 +220,7 @@ export async function adjustOrganizationCredit(
     action: "organization.credit",
     targetType: "Organization",
     targetId: organizationId,
-    data: { amountUsd: nanosToUsd(input.amountUsd), note: input.note ?? null, reference: input.reference ?? null },
+    data: { amountUsd: nanosToUsd(input.amountUsd), note: input.note ?? null, reference: input.reference },
     // Read just before the credit: a request settling in between moves it too (the ledger is exact).
     before: { balanceUsd: nanosToUsd(previous[0].balanceNanos), heldUsd: nanosToUsd(previous[0].heldNanos) },
     after: { balanceUsd: nanosToUsd(balanceNanos) },
