@@ -366,6 +366,32 @@ describe("credit adjustments", () => {
     expect(await auditRows("organization.credit", org.id)).toHaveLength(1);
     expect((await stack.admin.getOrganization(org.id)).balanceUsd).toBe("3.00");
   });
+
+  it("racing calls with one reference credit once; for two amounts, the one that did not land is refused", async () => {
+    const org = await stack.admin.createOrganization(`Race ${tag}`);
+    const path = `/api/admin/organizations/${org.id}/credits`;
+    const same = await Promise.all(
+      Array.from({ length: 8 }, () => stack.admin.request("POST", path, { amountUsd: "1", reference: "same" })),
+    );
+    expect(same.map((r) => r.status)).toEqual(Array(8).fill(200));
+    const mixed = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        stack.admin.request("POST", path, { amountUsd: i % 2 ? "2" : "5", reference: "mixed" }),
+      ),
+    );
+    const landed = mixed.filter((r) => r.status === 200);
+    expect(mixed.filter((r) => r.status === 409)).toHaveLength(4);
+    const { rows } = await stack.db.query(
+      `SELECT reference, "amountNanos" FROM "LedgerEntry" WHERE "organizationId" = $1 AND kind = 'ADJUSTMENT'`,
+      [org.id],
+    );
+    expect(rows).toHaveLength(2);
+    const mixedEntry = rows.find((r) => r.reference.endsWith(":mixed"))!;
+    expect(landed).toHaveLength(4);
+    expect((await stack.admin.getOrganization(org.id)).balanceUsd).toBe(
+      mixedEntry.amountNanos === 2_000_000_000n ? "3.00" : "6.00",
+    );
+  });
 });
 
 describe("the console pages", () => {

@@ -184,21 +184,9 @@ export async function adjustOrganizationCredit(
   );
   if (!previous[0]) throw notFound("Organization");
   const reference = `${organizationId}:${input.reference}`;
-  const { rows: earlier } = await getPool().query<{ amountNanos: bigint }>(
-    `SELECT "amountNanos" FROM "LedgerEntry" WHERE kind = 'ADJUSTMENT' AND reference = $1`,
-    [reference],
-  );
-  if (earlier[0]) {
-    // A retry: it changes nothing and is not audited again. The same reference for another amount is a
-    // caller's mistake, not a retry, and is refused rather than answered as if it had landed.
-    if (earlier[0].amountNanos !== input.amountUsd)
-      throw new ApiError(
-        "conflict",
-        `reference: an adjustment of ${nanosToUsd(earlier[0].amountNanos)} USD already used this reference.`,
-        { field: "reference" },
-      );
+  // A retry changes nothing and is not audited again.
+  if (sameAdjustment(await adjustmentAmount(reference), input.amountUsd))
     return { balanceUsd: nanosToUsd(previous[0].balanceNanos) };
-  }
   let balanceNanos: bigint;
   try {
     balanceNanos = await creditOrganization(getPool(), {
@@ -216,6 +204,8 @@ export async function adjustOrganizationCredit(
     if (err instanceof BalanceTooHighError) throw balanceTooHigh("amountUsd");
     throw err;
   }
+  // A concurrent call with the same reference may have landed first (tf_credit then changed nothing).
+  sameAdjustment(await adjustmentAmount(reference), input.amountUsd);
   await recordAudit(actor, {
     action: "organization.credit",
     targetType: "Organization",
@@ -226,6 +216,29 @@ export async function adjustOrganizationCredit(
     after: { balanceUsd: nanosToUsd(balanceNanos) },
   });
   return { balanceUsd: nanosToUsd(balanceNanos) };
+}
+
+async function adjustmentAmount(reference: string): Promise<bigint | undefined> {
+  const { rows } = await getPool().query<{ amountNanos: bigint }>(
+    `SELECT "amountNanos" FROM "LedgerEntry" WHERE kind = 'ADJUSTMENT' AND reference = $1`,
+    [reference],
+  );
+  return rows[0]?.amountNanos;
+}
+
+/**
+ * Whether an adjustment with this reference already landed. The same reference for another amount
+ * is a caller's mistake, not a retry: refused, rather than answered as if this amount had landed.
+ */
+function sameAdjustment(landed: bigint | undefined, amountNanos: bigint): boolean {
+  if (landed === undefined) return false;
+  if (landed !== amountNanos)
+    throw new ApiError(
+      "conflict",
+      `reference: an adjustment of ${nanosToUsd(landed)} USD already used this reference.`,
+      { field: "reference" },
+    );
+  return true;
 }
 
 /** A credit refused by tf_credit's ceiling on balance + held. */
