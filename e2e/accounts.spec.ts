@@ -203,6 +203,39 @@ test("forgot password: the emailed link sets a new password once, and the old on
   await expect(page.getByTestId("signed-in-as")).toHaveText(account.email);
 });
 
+test("a reset link that first proves an address revokes the keys made before, and the login page says so", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  // Someone signs up with an address (verification is off) and makes a key.
+  const account = await newAccount(page);
+  await page.goto(`${base()}/dashboard/keys/new`);
+  await page.getByLabel("Name").fill("made before the claim");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const key = await page.getByLabel("Your new API key").inputValue();
+  const models = () => page.request.get(`${base()}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+  expect((await models()).status()).toBe(200);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(`${base()}/`);
+
+  // The address's owner resets the password through the emailed link.
+  await page.goto(`${base()}/forgot-password`);
+  await page.getByLabel("Email").fill(account.email);
+  await page.getByRole("button", { name: "Email me a reset link" }).click();
+  await expect(page.getByRole("status")).toBeVisible();
+  await page.goto(linkIn(await lastEmailTo(account.email), "/reset-password"));
+  const newPassword = strongPassword();
+  await page.getByLabel("New password", { exact: true }).fill(newPassword);
+  await page.getByLabel("Confirm new password").fill(newPassword);
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await expect(page).toHaveURL(`${base()}/login?note=password-reset-keys-revoked`);
+  await expect(
+    page.getByText("API keys this account made before its address was confirmed were revoked"),
+  ).toBeVisible();
+  await screenshots(page, "login-keys-revoked", page.url());
+  await expect.poll(async () => (await models()).status()).toBe(401);
+});
+
 async function signedInContext(browser: Browser, email: string, password: string) {
   const context = await browser.newContext();
   const other = await context.newPage();
