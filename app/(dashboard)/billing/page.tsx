@@ -55,7 +55,7 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
           <Stat
             label="Held"
             value={<span data-testid="billing-held">{formatUsd(view.heldNanos)}</span>}
-            detail="Reserved by requests in flight; the unused part returns when they finish"
+            detail="Reserved by requests in flight (a busy key also reserves its next few, at most 0.1 % of the balance); the unused part returns within seconds"
           />
         </div>
 

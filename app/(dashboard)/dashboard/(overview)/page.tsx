@@ -30,7 +30,7 @@ export default async function OverviewPage() {
           <Stat
             label="Held by requests in flight"
             value={formatUsd(overview.heldNanos)}
-            detail="Released or charged when each request ends"
+            detail="Released or charged when each request ends; a busy key also holds its next few ahead"
             testId="overview-held"
           />
           <Stat
