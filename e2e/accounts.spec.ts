@@ -74,6 +74,15 @@ function linkIn(email: string, pathname: string): string {
   return match![0];
 }
 
+/** Asks /forgot-password for a reset link for `email` and answers the link the email carried. */
+async function resetLinkFor(page: Page, email: string): Promise<string> {
+  await page.goto(`${base()}/forgot-password`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Email me a reset link" }).click();
+  await expect(page.getByRole("status")).toBeVisible();
+  return linkIn(await lastEmailTo(email), "/reset-password");
+}
+
 test("a new user signs up, lands on the dashboard in their personal workspace, signs out and back in", async ({
   page,
 }) => {
@@ -219,11 +228,7 @@ test("a reset link that first proves an address revokes the keys made before, an
   await expect(page).toHaveURL(`${base()}/`);
 
   // The address's owner resets the password through the emailed link.
-  await page.goto(`${base()}/forgot-password`);
-  await page.getByLabel("Email").fill(account.email);
-  await page.getByRole("button", { name: "Email me a reset link" }).click();
-  await expect(page.getByRole("status")).toBeVisible();
-  await page.goto(linkIn(await lastEmailTo(account.email), "/reset-password"));
+  await page.goto(await resetLinkFor(page, account.email));
   const newPassword = strongPassword();
   await page.getByLabel("New password", { exact: true }).fill(newPassword);
   await page.getByLabel("Confirm new password").fill(newPassword);
@@ -305,11 +310,7 @@ test("screenshots of the account pages at desktop and phone widths", async ({ pa
   const account = await newAccount(page);
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(`${base()}/`);
-  await page.goto(`${base()}/forgot-password`);
-  await page.getByLabel("Email").fill(account.email);
-  await page.getByRole("button", { name: "Email me a reset link" }).click();
-  await expect(page.getByRole("status")).toBeVisible();
-  await screenshots(page, "reset-password", linkIn(await lastEmailTo(account.email), "/reset-password"));
+  await screenshots(page, "reset-password", await resetLinkFor(page, account.email));
 
   await signIn(page, account.email, account.password);
   await expect(page.getByTestId("signed-in-as")).toHaveText(account.email);
